@@ -1,0 +1,38 @@
+import { EXIT_USAGE, UsageError, type CliIo, type CommandRunner } from './io.js';
+
+/**
+ * `midimon <group> ...`: each group lives in src/cli/commands/<group>.ts and is
+ * loaded only when used, so `midimon status` over SSH does not pay for the
+ * WASM instrumenter or the display renderer.
+ */
+const COMMANDS: Readonly<Record<string, { summary: string; load: () => Promise<CommandRunner> }>> = {
+  plugin: { summary: 'inspect, run, new, pack plugins', load: async () => (await import('./commands/plugin.js')).run },
+};
+
+const USAGE = () =>
+  `usage: midimon <command> [args]\n\ncommands:\n${Object.entries(COMMANDS)
+    .map(([name, c]) => `  ${name.padEnd(12)} ${c.summary}`)
+    .join('\n')}\n\nRun 'midimon <command> --help' for details.\n`;
+
+export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.stdout(USAGE());
+    return name === undefined ? EXIT_USAGE : 0;
+  }
+  const command = COMMANDS[name];
+  if (command === undefined) {
+    io.stderr(`midimon: unknown command '${name}'\n${USAGE()}`);
+    return EXIT_USAGE;
+  }
+  try {
+    return await (await command.load())(rest, io);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.stderr(`midimon ${name}: ${err.message}\n`);
+      return EXIT_USAGE;
+    }
+    throw err;
+  }
+}
+

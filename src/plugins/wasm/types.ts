@@ -1,0 +1,64 @@
+/** What the decoder learns about a module: enough for the loader's ABI checks. */
+export type ValType = 'i32' | 'i64' | 'f32' | 'f64' | 'v128' | 'funcref' | 'externref';
+
+export interface FuncSig {
+  readonly params: readonly ValType[];
+  readonly results: readonly ValType[];
+}
+
+export type ExternKind = 'func' | 'table' | 'memory' | 'global' | 'tag';
+
+export interface ImportInfo {
+  readonly module: string;
+  readonly name: string;
+  readonly kind: ExternKind;
+  /** Present for function imports. */
+  readonly type?: FuncSig;
+}
+
+export interface ExportInfo {
+  readonly name: string;
+  readonly kind: ExternKind;
+  /** Present for function exports. */
+  readonly type?: FuncSig;
+}
+
+export interface MemoryInfo {
+  /** Pages of 64 KiB. */
+  readonly min: number;
+  readonly max?: number;
+  readonly shared: boolean;
+  readonly memory64: boolean;
+  readonly imported: boolean;
+}
+
+export interface ModuleInfo {
+  readonly imports: readonly ImportInfo[];
+  readonly exports: readonly ExportInfo[];
+  readonly memories: readonly MemoryInfo[];
+  readonly hasStart: boolean;
+  /** Number of functions defined in the module (not imported). */
+  readonly definedFunctions: number;
+}
+
+export interface InstrumentOptions {
+  /** Memory cap in 64 KiB pages: the memory's maximum is rewritten to min(declared max, cap). */
+  readonly maxMemoryPages: number;
+  /** Fuel charged per page requested by memory.grow (in addition to the operator's own 1). */
+  readonly growCostPerPage: number;
+}
+
+export interface InstrumentedModule {
+  /** The rewritten module: validates with WebAssembly.validate. */
+  readonly bytes: Uint8Array;
+  /** Info on the original module (imports, exports, memories). */
+  readonly info: ModuleInfo;
+  /**
+   * Export name of the mutable i64 global holding the remaining fuel. The host
+   * sets it before a call and reads it after; a value < 0 after a trap means
+   * the trap was fuel exhaustion.
+   */
+  readonly fuelGlobal: string;
+  /** Export name of a mutable i32 global set to 1 when a memory.grow returned -1 (memory limit hit). */
+  readonly growFailedGlobal: string;
+}
