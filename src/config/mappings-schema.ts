@@ -1,0 +1,403 @@
+/**
+ * The engine's part of the config file: modes and their mappings, global
+ * mappings, thru routes, timing windows and mode switching. The config loader
+ * (src/config/) spreads `engineConfigShape` into the top-level strict object,
+ * so every key here is a top-level TOML table/array. Cross-references (a
+ * ModeChange to a mode that does not exist, a Plugin action naming an unknown
+ * plugin) cannot be expressed per field and live in `checkEngineReferences`.
+ */
+import { z } from 'zod';
+
+const int = (min: number, max: number, what: string) =>
+  z
+    .number({ error: `expected ${what} (a whole number ${min}-${max})` })
+    .int({ error: `expected ${what} to be a whole number` })
+    .min(min, { error: `${what} must be >= ${min}` })
+    .max(max, { error: `${what} must be <= ${max}` });
+
+const noteNum = int(0, 127, 'a MIDI note number');
+const data7 = int(0, 127, 'a 7-bit MIDI value');
+const channelNum = int(1, 16, 'a MIDI channel');
+const durationMs = (what: string) =>
+  z
+    .number({ error: `expected ${what} in milliseconds` })
+    .int({ error: `${what} must be a whole number of milliseconds` })
+    .min(0, { error: `${what} must be >= 0 ms` })
+    .max(3_600_000, { error: `${what} must be <= 3600000 ms` });
+/** One channel or a list of channels; absent means any channel. */
+const channelFilter = z.union([channelNum, z.array(channelNum).min(1)]).optional();
+/** Device name pattern: `*`/`?` glob, or a plain case-insensitive substring. */
+const devicePattern = z.string().min(1, { error: 'a device name pattern must not be empty' });
+
+export const VELOCITY_CURVES = ['linear', 'exponential', 'logarithmic', 's-curve'] as const;
+export type VelocityCurve = (typeof VELOCITY_CURVES)[number];
+const curve = z.enum(VELOCITY_CURVES);
+
+/**
+ * Relative encoder encodings (value -> delta):
+ * - `twos-complement`: 1..63 = +1..+63, 127..65 = -1..-63 (value - 128). Most common ("Relative 1").
+ * - `signed-bit`: bit 6 is the sign: 1..63 = +1..+63, 65..127 = -1..-63 ("sign magnitude").
+ * - `offset-64`: 64 is zero: 65..127 = +1..+63, 63..0 = -1..-64 ("binary offset", "Relative 2").
+ */
+export const ENCODER_ENCODINGS = ['twos-complement', 'signed-bit', 'offset-64'] as const;
+export type EncoderEncoding = (typeof ENCODER_ENCODINGS)[number];
+
+// ---------------------------------------------------------------- triggers
+
+const midiTriggerBase = { channel: channelFilter, device: devicePattern.optional() };
+
+const noteTrigger = z.strictObject({
+  type: z.literal('Note'),
+  note: noteNum,
+  velocity_min: int(1, 127, 'velocity_min').default(1),
+  ...midiTriggerBase,
+});
+const velocityRangeTrigger = z.strictObject({
+  type: z.literal('VelocityRange'),
+  note: noteNum,
+  /** Named band (bounds from [timing] velocity_soft_max / velocity_medium_max), or explicit min/max. */
+  band: z.enum(['soft', 'medium', 'hard']).optional(),
+  min_velocity: int(1, 127, 'min_velocity').optional(),
+  max_velocity: int(1, 127, 'max_velocity').optional(),
+  ...midiTriggerBase,
+});
+const longPressTrigger = z.strictObject({
+  type: z.literal('LongPress'),
+  note: noteNum,
+  hold_ms: durationMs('hold_ms').optional(),
+  ...midiTriggerBase,
+});
+const doubleTapTrigger = z.strictObject({
+  type: z.literal('DoubleTap'),
+  note: noteNum,
+  window_ms: durationMs('window_ms').optional(),
+  ...midiTriggerBase,
+});
+const noteChordTrigger = z.strictObject({
+  type: z.literal('NoteChord'),
+  notes: z.array(noteNum).min(2, { error: 'a chord needs at least 2 notes' }).max(10),
+  window_ms: durationMs('window_ms').optional(),
+  ...midiTriggerBase,
+});
+const ccTrigger = z.strictObject({
+  type: z.literal('CC'),
+  cc: data7,
+  min_value: data7.default(0),
+  max_value: data7.default(127),
+  ...midiTriggerBase,
+});
+const encoderTrigger = z.strictObject({
+  type: z.literal('EncoderTurn'),
+  cc: data7,
+  encoding: z.enum(ENCODER_ENCODINGS).default('twos-complement'),
+  direction: z.enum(['cw', 'ccw', 'any']).default('any'),
+  ...midiTriggerBase,
+});
+const programChangeTrigger = z.strictObject({
+  type: z.literal('ProgramChange'),
+  /** Absent: any program. */
+  program: data7.optional(),
+  ...midiTriggerBase,
+});
+const pitchBendTrigger = z.strictObject({
+  type: z.literal('PitchBend'),
+  /** Signed bend value, -8192..8191 (0 = centre). */
+  min_value: int(-8192, 8191, 'a pitch bend value').default(-8192),
+  max_value: int(-8192, 8191, 'a pitch bend value').default(8191),
+  ...midiTriggerBase,
+});
+const aftertouchTrigger = z.strictObject({
+  type: z.literal('Aftertouch'),
+  /** `channel` (0xD0), `poly` (0xA0, optionally one note), or `any`. */
+  kind: z.enum(['channel', 'poly', 'any']).default('any'),
+  note: noteNum.optional(),
+  min_value: data7.default(0),
+  max_value: data7.default(127),
+  ...midiTriggerBase,
+});
+const footswitchTrigger = z.strictObject({
+  type: z.literal('Footswitch'),
+  switch: z.string().min(1, { error: 'switch name must not be empty' }),
+  gesture: z.enum(['press', 'long', 'double', 'release']).default('press'),
+});
+
+export const TRIGGER_TYPES = [
+  'Note',
+  'VelocityRange',
+  'LongPress',
+  'DoubleTap',
+  'NoteChord',
+  'CC',
+  'EncoderTurn',
+  'ProgramChange',
+  'PitchBend',
+  'Aftertouch',
+  'Footswitch',
+] as const;
+
+export const triggerSchema = z.discriminatedUnion(
+  'type',
+  [
+    noteTrigger,
+    velocityRangeTrigger,
+    longPressTrigger,
+    doubleTapTrigger,
+    noteChordTrigger,
+    ccTrigger,
+    encoderTrigger,
+    programChangeTrigger,
+    pitchBendTrigger,
+    aftertouchTrigger,
+    footswitchTrigger,
+  ],
+  { error: `unknown trigger type; expected one of ${TRIGGER_TYPES.join(', ')}` },
+);
+export type Trigger = z.output<typeof triggerSchema>;
+export type TriggerType = Trigger['type'];
+
+// ----------------------------------------------------------------- actions
+
+/** A fixed value, or "pass" to reuse the trigger's value (velocity, CC value, ...). */
+const passOr = (schema: z.ZodNumber) => z.union([schema, z.literal('pass')]);
+const outputPattern = devicePattern.optional();
+const sendBase = { type: z.literal('SendMidi'), output: outputPattern, channel: channelNum.default(1) };
+
+const sendNoteOn = z.strictObject({
+  ...sendBase,
+  message: z.literal('note_on'),
+  note: passOr(noteNum),
+  velocity: passOr(data7).default('pass'),
+  curve: curve.optional(),
+});
+const sendNoteOff = z.strictObject({
+  ...sendBase,
+  message: z.literal('note_off'),
+  note: passOr(noteNum),
+  velocity: data7.default(0),
+});
+/** Note on now, note off after duration_ms, or when the triggering note is released. */
+const sendNote = z.strictObject({
+  ...sendBase,
+  message: z.literal('note'),
+  note: passOr(noteNum),
+  velocity: passOr(data7).default('pass'),
+  curve: curve.optional(),
+  duration_ms: durationMs('duration_ms').optional(),
+});
+const sendCc = z.strictObject({
+  ...sendBase,
+  message: z.literal('cc'),
+  cc: data7,
+  value: passOr(data7).default('pass'),
+  curve: curve.optional(),
+});
+const sendProgram = z.strictObject({
+  ...sendBase,
+  message: z.literal('program_change'),
+  program: passOr(data7),
+});
+const sendPitchBend = z.strictObject({
+  ...sendBase,
+  message: z.literal('pitch_bend'),
+  value: passOr(int(-8192, 8191, 'a pitch bend value')).default('pass'),
+});
+const sendAftertouch = z.strictObject({
+  ...sendBase,
+  message: z.literal('aftertouch'),
+  value: passOr(data7).default('pass'),
+  curve: curve.optional(),
+});
+const sendPolyAftertouch = z.strictObject({
+  ...sendBase,
+  message: z.literal('poly_aftertouch'),
+  note: passOr(noteNum),
+  value: passOr(data7).default('pass'),
+  curve: curve.optional(),
+});
+const sendRaw = z.strictObject({
+  type: z.literal('SendMidi'),
+  output: outputPattern,
+  message: z.literal('raw'),
+  bytes: z.array(int(0, 255, 'a byte')).min(1, { error: 'raw bytes must not be empty' }).max(256),
+});
+
+export const SEND_MIDI_MESSAGES = [
+  'note_on',
+  'note_off',
+  'note',
+  'cc',
+  'program_change',
+  'pitch_bend',
+  'aftertouch',
+  'poly_aftertouch',
+  'raw',
+] as const;
+
+const sendMidiAction = z.discriminatedUnion(
+  'message',
+  [sendNoteOn, sendNoteOff, sendNote, sendCc, sendProgram, sendPitchBend, sendAftertouch, sendPolyAftertouch, sendRaw],
+  { error: `unknown SendMidi message; expected one of ${SEND_MIDI_MESSAGES.join(', ')}` },
+);
+export type SendMidiAction = z.output<typeof sendMidiAction>;
+
+const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, { error: 'expected a time of day "HH:MM" (00:00-23:59)' });
+
+export type Condition =
+  | { type: 'ModeIs'; mode: string }
+  | { type: 'TimeRange'; start: string; end: string }
+  | { type: 'And'; conditions: Condition[] }
+  | { type: 'Or'; conditions: Condition[] }
+  | { type: 'Not'; condition: Condition };
+
+export const CONDITION_TYPES = ['ModeIs', 'TimeRange', 'And', 'Or', 'Not'] as const;
+
+export const conditionSchema: z.ZodType<Condition> = z.lazy(() =>
+  z.discriminatedUnion(
+    'type',
+    [
+      z.strictObject({ type: z.literal('ModeIs'), mode: z.string().min(1) }),
+      /** Local wall-clock window; start > end wraps midnight. */
+      z.strictObject({ type: z.literal('TimeRange'), start: hhmm, end: hhmm }),
+      z.strictObject({ type: z.literal('And'), conditions: z.array(conditionSchema).min(1) }),
+      z.strictObject({ type: z.literal('Or'), conditions: z.array(conditionSchema).min(1) }),
+      z.strictObject({ type: z.literal('Not'), condition: conditionSchema }),
+    ],
+    { error: `unknown condition type; expected one of ${CONDITION_TYPES.join(', ')}` },
+  ),
+);
+
+export type Action =
+  | SendMidiAction
+  /** mode: a mode name, or "next" / "prev" (wrapping). */
+  | { type: 'ModeChange'; mode: string }
+  | { type: 'Plugin'; plugin: string; action: string; params?: Record<string, unknown> | undefined }
+  | { type: 'Sequence'; actions: Action[] }
+  /** Inside a Sequence: wait before the following actions (a timer, never blocking). */
+  | { type: 'Delay'; ms: number }
+  | { type: 'Repeat'; action: Action; count: number; interval_ms: number }
+  | { type: 'Conditional'; condition: Condition; then: Action; else?: Action | undefined };
+
+export const ACTION_TYPES = ['SendMidi', 'ModeChange', 'Plugin', 'Sequence', 'Delay', 'Repeat', 'Conditional'] as const;
+
+export const actionSchema: z.ZodType<Action> = z.lazy(() =>
+  z.discriminatedUnion(
+    'type',
+    [
+      sendMidiAction,
+      z.strictObject({ type: z.literal('ModeChange'), mode: z.string().min(1, { error: 'mode must not be empty' }) }),
+      z.strictObject({
+        type: z.literal('Plugin'),
+        plugin: z.string().min(1, { error: 'plugin name must not be empty' }),
+        action: z.string().min(1, { error: 'plugin action must not be empty' }),
+        params: z.record(z.string(), z.unknown()).optional(),
+      }),
+      z.strictObject({ type: z.literal('Sequence'), actions: z.array(actionSchema).min(1).max(256) }),
+      z.strictObject({ type: z.literal('Delay'), ms: durationMs('delay') }),
+      z.strictObject({
+        type: z.literal('Repeat'),
+        action: actionSchema,
+        count: int(1, 1000, 'repeat count'),
+        interval_ms: durationMs('interval_ms').default(0),
+      }),
+      z.strictObject({
+        type: z.literal('Conditional'),
+        condition: conditionSchema,
+        then: actionSchema,
+        else: actionSchema.optional(),
+      }),
+    ],
+    { error: `unknown action type; expected one of ${ACTION_TYPES.join(', ')}` },
+  ),
+);
+
+// ------------------------------------------------------- mappings and modes
+
+export const mappingSchema = z.strictObject({
+  description: z.string().optional(),
+  enabled: z.boolean().default(true),
+  trigger: triggerSchema,
+  action: actionSchema,
+});
+export type Mapping = z.output<typeof mappingSchema>;
+
+export const modeSchema = z.strictObject({
+  name: z.string().min(1, { error: 'mode name must not be empty' }).max(32),
+  description: z.string().optional(),
+  mappings: z.array(mappingSchema).default([]),
+});
+export type Mode = z.output<typeof modeSchema>;
+
+export const ROUTE_MESSAGE_TYPES = [
+  'note',
+  'poly_aftertouch',
+  'cc',
+  'program_change',
+  'channel_aftertouch',
+  'pitch_bend',
+  'sysex',
+  'clock',
+  'active_sensing',
+  'system',
+] as const;
+export type RouteMessageType = (typeof ROUTE_MESSAGE_TYPES)[number];
+
+export const routeSchema = z.strictObject({
+  name: z.string().min(1, { error: 'route name must not be empty' }),
+  /** Input name pattern, or `plugin:NAME` for a plugin's midi_send. */
+  from: devicePattern,
+  to: devicePattern,
+  enabled: z.boolean().default(true),
+  /** Modes in which the route is active; absent means every mode. */
+  modes: z.array(z.string().min(1)).min(1).optional(),
+  // filters
+  channels: z.array(channelNum).min(1).optional(),
+  /** Message types passed; absent means all (subject to the drop_* switches). */
+  types: z.array(z.enum(ROUTE_MESSAGE_TYPES)).min(1).optional(),
+  drop_clock: z.boolean().default(false),
+  drop_active_sensing: z.boolean().default(true),
+  // transforms
+  to_channel: channelNum.optional(),
+  transpose: int(-127, 127, 'transpose').default(0),
+  velocity_curve: curve.optional(),
+});
+export type Route = z.output<typeof routeSchema>;
+
+export const timingSchema = z
+  .strictObject({
+    long_press_ms: durationMs('long_press_ms').default(600),
+    double_tap_ms: durationMs('double_tap_ms').default(300),
+    chord_window_ms: durationMs('chord_window_ms').default(50),
+    /** Length of a SendMidi "note" that has no duration and no held trigger note. */
+    note_duration_ms: durationMs('note_duration_ms').default(200),
+    velocity_soft_max: int(1, 126, 'velocity_soft_max').default(40),
+    velocity_medium_max: int(1, 126, 'velocity_medium_max').default(90),
+  })
+  .prefault({});
+export type Timing = z.output<typeof timingSchema>;
+
+export const modeSwitchingSchema = z
+  .strictObject({
+    /** Mode at first start (later starts restore the persisted mode). Default: the first mode. */
+    initial_mode: z.string().min(1).optional(),
+    /** Program Change on this channel selects mode by index (program 0 = first mode). Absent: off. */
+    program_change_channel: channelNum.optional(),
+    /** Only Program Changes from inputs matching this pattern switch modes. */
+    program_change_device: devicePattern.optional(),
+  })
+  .prefault({});
+export type ModeSwitching = z.output<typeof modeSwitchingSchema>;
+
+/** Spread into the top-level config object by the config loader. */
+export const engineConfigShape = {
+  modes: z.array(modeSchema).min(1, { error: 'at least one mode is required' }),
+  global_mappings: z.array(mappingSchema).default([]),
+  routes: z.array(routeSchema).default([]),
+  timing: timingSchema,
+  mode_switching: modeSwitchingSchema,
+};
+
+export const engineConfigSchema = z.strictObject(engineConfigShape);
+export type EngineConfig = z.output<typeof engineConfigSchema>;
+export type EngineConfigInput = z.input<typeof engineConfigSchema>;
+
+export { checkEngineReferences, type ReferenceIssue } from '../engine/config-references.js';

@@ -1,0 +1,173 @@
+/**
+ * The engine's public contract: events in, effects out. The engine is pure
+ * (no I/O, no timers, no clock): the runtime (src/runtime/) turns effects into
+ * MIDI bytes, plugin calls, timers and persisted state, and feeds results back
+ * as events. Every event carries `at`: unix milliseconds from the injected
+ * clock (a fake clock in tests), which is also the plugins' `timestamp`.
+ */
+import type { EngineConfig } from '../config/mappings-schema.js';
+import type { FootswitchEvent, MidiInEvent } from './inputs.js';
+
+export type { FootswitchEvent, MidiInEvent } from './inputs.js';
+
+/** A timer the engine asked for (schedule-timer effect) has come due. */
+export interface TimerFiredEvent {
+  readonly type: 'timer';
+  readonly id: string;
+  readonly at: number;
+}
+
+/** A plugin called the host function `midimon.midi_send`. */
+export interface PluginMidiSendEvent {
+  readonly type: 'plugin-midi-send';
+  readonly plugin: string;
+  readonly bytes: readonly number[];
+  readonly at: number;
+}
+
+/** Mode target: a mode name, or `next` / `prev` (wrapping), or a 0-based index. */
+export type ModeTarget = string | number;
+
+/** A plugin called `midimon.set_mode` with a name, "next" or "prev". */
+export interface PluginSetModeEvent {
+  readonly type: 'plugin-set-mode';
+  readonly plugin: string;
+  readonly mode: ModeTarget;
+  readonly at: number;
+}
+
+export type ModeCommandSource = 'cli' | 'menu' | 'socket' | 'startup';
+
+/** A mode change requested by a person (CLI over the control socket, OLED menu). */
+export interface ModeCommandEvent {
+  readonly type: 'mode-command';
+  readonly mode: ModeTarget;
+  readonly source: ModeCommandSource;
+  readonly at: number;
+}
+
+/** A validated config replaced the running one (hot reload): applied in place. */
+export interface ConfigReplacedEvent {
+  readonly type: 'config-replaced';
+  readonly config: EngineConfig;
+  readonly at: number;
+}
+
+/** A MIDI port matched by a configured pattern appeared or vanished. */
+export interface DeviceEvent {
+  readonly type: 'device';
+  readonly change: 'connected' | 'disconnected';
+  readonly direction: 'input' | 'output';
+  /** Name without the ` client:port` suffix. */
+  readonly device: string;
+  readonly at: number;
+}
+
+export type EngineEvent =
+  | MidiInEvent
+  | FootswitchEvent
+  | TimerFiredEvent
+  | PluginMidiSendEvent
+  | PluginSetModeEvent
+  | ModeCommandEvent
+  | ConfigReplacedEvent
+  | DeviceEvent;
+
+/**
+ * What plugins receive as `context`: the guide's three fields first (old
+ * plugins read only those), then documented extras they may ignore.
+ */
+export interface TriggerContext {
+  readonly velocity: number | null;
+  readonly current_mode: number | null;
+  readonly timestamp: number;
+  readonly mode_name: string | null;
+  readonly channel: number | null;
+  readonly note: number | null;
+  readonly cc: number | null;
+  /** CC value, encoder delta, pitch bend (signed), aftertouch pressure, program number. */
+  readonly value: number | null;
+  /** Trigger type that fired, e.g. "Note", "Footswitch". */
+  readonly trigger: string | null;
+  /** Input device name (or footswitch name) the event came from. */
+  readonly device: string | null;
+}
+
+/** Send bytes to every open output whose name matches `output` ("*" = all). */
+export interface MidiOutEffect {
+  readonly type: 'midi-out';
+  readonly output: string;
+  readonly bytes: readonly number[];
+}
+
+export interface PluginCallEffect {
+  readonly type: 'plugin-call';
+  readonly plugin: string;
+  readonly action: string;
+  readonly context: TriggerContext;
+  readonly params?: Readonly<Record<string, unknown>> | undefined;
+}
+
+/** Fire a TimerFiredEvent with this id at `at` (replaces a pending timer with the same id). */
+export interface ScheduleTimerEffect {
+  readonly type: 'schedule-timer';
+  readonly id: string;
+  readonly at: number;
+}
+
+export interface CancelTimerEffect {
+  readonly type: 'cancel-timer';
+  readonly id: string;
+}
+
+export type ModeChangeSource = ModeCommandSource | 'mapping' | 'program-change' | 'plugin' | 'config';
+
+/** The current mode changed: persist it and show it. */
+export interface ModeChangedEffect {
+  readonly type: 'mode-changed';
+  readonly index: number;
+  readonly name: string;
+  readonly previous: string | null;
+  readonly source: ModeChangeSource;
+}
+
+export type NoticeLevel = 'info' | 'warn' | 'error';
+
+/** Something the display and the log should say (stable `code`, human `message`). */
+export interface NoticeEffect {
+  readonly type: 'notice';
+  readonly level: NoticeLevel;
+  readonly code: string;
+  readonly message: string;
+}
+
+/** A mapping fired: the status screen shows the last one. */
+export interface TriggerFiredEffect {
+  readonly type: 'trigger-fired';
+  /** Mode name, or null for a global mapping. */
+  readonly mode: string | null;
+  readonly mapping: number;
+  readonly trigger: string;
+  readonly description: string;
+  readonly at: number;
+}
+
+export type EngineEffect =
+  | MidiOutEffect
+  | PluginCallEffect
+  | ScheduleTimerEffect
+  | CancelTimerEffect
+  | ModeChangedEffect
+  | NoticeEffect
+  | TriggerFiredEffect;
+
+/** Read-only view for the status screen, `midimon status` and tests. */
+export interface EngineSnapshot {
+  readonly modeIndex: number;
+  readonly modeName: string;
+  readonly modeNames: readonly string[];
+  /** Notes currently held on outputs, as "output|channel|note" keys, per owner ("mode:X", "route:Y", "global", "plugin:Z"). */
+  readonly heldNotes: Readonly<Record<string, readonly string[]>>;
+  readonly activeRoutes: readonly string[];
+  readonly pendingTimers: number;
+}
