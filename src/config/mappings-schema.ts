@@ -7,6 +7,31 @@
  * plugin) cannot be expressed per field and live in `checkEngineReferences`.
  */
 import { z } from 'zod';
+import {
+  ENCODER_ENCODINGS,
+  ROUTE_MESSAGE_TYPES,
+  VELOCITY_CURVES,
+  type Action,
+  type Condition,
+  type EngineConfig as EngineConfigType,
+} from '../engine/config-types.js';
+
+export { ENCODER_ENCODINGS, ROUTE_MESSAGE_TYPES, VELOCITY_CURVES } from '../engine/config-types.js';
+export type {
+  Action,
+  Condition,
+  EncoderEncoding,
+  Mapping,
+  Mode,
+  ModeSwitching,
+  Route,
+  RouteMessageType,
+  SendMidiAction,
+  Timing,
+  Trigger,
+  TriggerType,
+  VelocityCurve,
+} from '../engine/config-types.js';
 
 const int = (min: number, max: number, what: string) =>
   z
@@ -29,18 +54,8 @@ const channelFilter = z.union([channelNum, z.array(channelNum).min(1)]).optional
 /** Device name pattern: `*`/`?` glob, or a plain case-insensitive substring. */
 const devicePattern = z.string().min(1, { error: 'a device name pattern must not be empty' });
 
-export const VELOCITY_CURVES = ['linear', 'exponential', 'logarithmic', 's-curve'] as const;
-export type VelocityCurve = (typeof VELOCITY_CURVES)[number];
 const curve = z.enum(VELOCITY_CURVES);
 
-/**
- * Relative encoder encodings (value -> delta):
- * - `twos-complement`: 1..63 = +1..+63, 127..65 = -1..-63 (value - 128). Most common ("Relative 1").
- * - `signed-bit`: bit 6 is the sign: 1..63 = +1..+63, 65..127 = -1..-63 ("sign magnitude").
- * - `offset-64`: 64 is zero: 65..127 = +1..+63, 63..0 = -1..-64 ("binary offset", "Relative 2").
- */
-export const ENCODER_ENCODINGS = ['twos-complement', 'signed-bit', 'offset-64'] as const;
-export type EncoderEncoding = (typeof ENCODER_ENCODINGS)[number];
 
 // ---------------------------------------------------------------- triggers
 
@@ -152,8 +167,6 @@ export const triggerSchema = z.discriminatedUnion(
   ],
   { error: `unknown trigger type; expected one of ${TRIGGER_TYPES.join(', ')}` },
 );
-export type Trigger = z.output<typeof triggerSchema>;
-export type TriggerType = Trigger['type'];
 
 // ----------------------------------------------------------------- actions
 
@@ -238,16 +251,8 @@ const sendMidiAction = z.discriminatedUnion(
   [sendNoteOn, sendNoteOff, sendNote, sendCc, sendProgram, sendPitchBend, sendAftertouch, sendPolyAftertouch, sendRaw],
   { error: `unknown SendMidi message; expected one of ${SEND_MIDI_MESSAGES.join(', ')}` },
 );
-export type SendMidiAction = z.output<typeof sendMidiAction>;
 
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, { error: 'expected a time of day "HH:MM" (00:00-23:59)' });
-
-export type Condition =
-  | { type: 'ModeIs'; mode: string }
-  | { type: 'TimeRange'; start: string; end: string }
-  | { type: 'And'; conditions: Condition[] }
-  | { type: 'Or'; conditions: Condition[] }
-  | { type: 'Not'; condition: Condition };
 
 export const CONDITION_TYPES = ['ModeIs', 'TimeRange', 'And', 'Or', 'Not'] as const;
 
@@ -265,17 +270,6 @@ export const conditionSchema: z.ZodType<Condition> = z.lazy(() =>
     { error: `unknown condition type; expected one of ${CONDITION_TYPES.join(', ')}` },
   ),
 );
-
-export type Action =
-  | SendMidiAction
-  /** mode: a mode name, or "next" / "prev" (wrapping). */
-  | { type: 'ModeChange'; mode: string }
-  | { type: 'Plugin'; plugin: string; action: string; params?: Record<string, unknown> | undefined }
-  | { type: 'Sequence'; actions: Action[] }
-  /** Inside a Sequence: wait before the following actions (a timer, never blocking). */
-  | { type: 'Delay'; ms: number }
-  | { type: 'Repeat'; action: Action; count: number; interval_ms: number }
-  | { type: 'Conditional'; condition: Condition; then: Action; else?: Action | undefined };
 
 export const ACTION_TYPES = ['SendMidi', 'ModeChange', 'Plugin', 'Sequence', 'Delay', 'Repeat', 'Conditional'] as const;
 
@@ -318,28 +312,12 @@ export const mappingSchema = z.strictObject({
   trigger: triggerSchema,
   action: actionSchema,
 });
-export type Mapping = z.output<typeof mappingSchema>;
 
 export const modeSchema = z.strictObject({
   name: z.string().min(1, { error: 'mode name must not be empty' }).max(32),
   description: z.string().optional(),
   mappings: z.array(mappingSchema).default([]),
 });
-export type Mode = z.output<typeof modeSchema>;
-
-export const ROUTE_MESSAGE_TYPES = [
-  'note',
-  'poly_aftertouch',
-  'cc',
-  'program_change',
-  'channel_aftertouch',
-  'pitch_bend',
-  'sysex',
-  'clock',
-  'active_sensing',
-  'system',
-] as const;
-export type RouteMessageType = (typeof ROUTE_MESSAGE_TYPES)[number];
 
 export const routeSchema = z.strictObject({
   name: z.string().min(1, { error: 'route name must not be empty' }),
@@ -360,7 +338,6 @@ export const routeSchema = z.strictObject({
   transpose: int(-127, 127, 'transpose').default(0),
   velocity_curve: curve.optional(),
 });
-export type Route = z.output<typeof routeSchema>;
 
 export const timingSchema = z
   .strictObject({
@@ -373,7 +350,6 @@ export const timingSchema = z
     velocity_medium_max: int(1, 126, 'velocity_medium_max').default(90),
   })
   .prefault({});
-export type Timing = z.output<typeof timingSchema>;
 
 export const modeSwitchingSchema = z
   .strictObject({
@@ -385,7 +361,6 @@ export const modeSwitchingSchema = z
     program_change_device: devicePattern.optional(),
   })
   .prefault({});
-export type ModeSwitching = z.output<typeof modeSwitchingSchema>;
 
 /** Spread into the top-level config object by the config loader. */
 export const engineConfigShape = {
@@ -397,7 +372,13 @@ export const engineConfigShape = {
 };
 
 export const engineConfigSchema = z.strictObject(engineConfigShape);
-export type EngineConfig = z.output<typeof engineConfigSchema>;
+export type EngineConfig = EngineConfigType;
 export type EngineConfigInput = z.input<typeof engineConfigSchema>;
 
+// Compile-time proof that the schema produces exactly the engine's types.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const schemaMatchesEngineTypes: Same<z.output<typeof engineConfigSchema>, EngineConfigType> = true;
+void schemaMatchesEngineTypes;
+
 export { checkEngineReferences, type ReferenceIssue } from '../engine/config-references.js';
+

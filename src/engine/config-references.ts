@@ -4,7 +4,7 @@
  * key paths into the config (`['modes', 2, 'mappings', 0, 'action', 'mode']`)
  * so the loader can print `modes[2].mappings[0].action.mode`.
  */
-import type { Action, Condition, EngineConfig, Mapping, Trigger } from '../config/mappings-schema.js';
+import type { Action, Condition, EngineConfig, Mapping, Trigger } from './config-types.js';
 
 export interface ReferenceIssue {
   readonly path: (string | number)[];

@@ -5,7 +5,7 @@
  * as events. Every event carries `at`: unix milliseconds from the injected
  * clock (a fake clock in tests), which is also the plugins' `timestamp`.
  */
-import type { EngineConfig } from '../config/mappings-schema.js';
+import type { EngineConfig } from './config-types.js';
 import type { FootswitchEvent, MidiInEvent } from './inputs.js';
 
 export type { FootswitchEvent, MidiInEvent } from './inputs.js';
