@@ -46,6 +46,13 @@ export interface InstrumentOptions {
   readonly maxMemoryPages: number;
   /** Fuel charged per page requested by memory.grow (in addition to the operator's own 1). */
   readonly growCostPerPage: number;
+  /**
+   * Initial value of the fuel global: the budget of everything that runs during
+   * instantiation, i.e. the start function (which runs before the host can set
+   * the global). Default 10_000_000. After `new WebAssembly.Instance`, fuel
+   * consumed by the start function is `initialFuel - remaining`.
+   */
+  readonly initialFuel?: number | bigint;
 }
 
 export interface InstrumentedModule {

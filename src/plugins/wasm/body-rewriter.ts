@@ -1,0 +1,352 @@
+import { MidimonError } from '../../errors.js';
+import type { ByteReader } from './byte-reader.js';
+import type { ByteWriter } from './byte-writer.js';
+
+/**
+ * Meters one function body (see docs/fuel.md for the scheme).
+ *
+ * Pass 1 walks the instructions once, splitting them into straight-line
+ * segments and recording edits (insertion points) in parallel number arrays.
+ * Pass 2 copies the original bytes between edits and splices the snippets in.
+ * Every snippet is stack-neutral (or re-pushes the operand it peeked), so the
+ * original code's typing is untouched.
+ */
+
+export interface MeterGlobals {
+  readonly fuel: number;
+  readonly growFailed: number;
+  readonly growCostPerPage: number;
+}
+
+const E_ENTRY = 0;
+const E_CHARGE = 1;
+const E_LOOP = 2;
+const E_FLUSH = 3;
+const E_RELOAD = 4;
+const E_BULK = 5;
+const E_GROW_PRE = 6;
+const E_GROW_POST = 7;
+
+const C_BLOCK = 0;
+const C_LOOP = 1;
+const C_IF = 2;
+const C_ELSE = 3;
+const C_FUNC = 4;
+
+/** V8's per-function local limit. */
+const MAX_LOCALS = 50000;
+
+// Reused across calls: instrumenting is synchronous and single-threaded.
+let editAt = new Int32Array(1024);
+let editKind = new Uint8Array(1024);
+let editVal = new Float64Array(1024);
+let ctlKind = new Uint8Array(256);
+let ctlTargeted = new Uint8Array(256);
+
+function growEdits(): void {
+  const n = editAt.length * 2;
+  const a = new Int32Array(n); a.set(editAt); editAt = a;
+  const k = new Uint8Array(n); k.set(editKind); editKind = k;
+  const v = new Float64Array(n); v.set(editVal); editVal = v;
+}
+
+function growCtl(): void {
+  const n = ctlKind.length * 2;
+  const a = new Uint8Array(n); a.set(ctlKind); ctlKind = a;
+  const b = new Uint8Array(n); b.set(ctlTargeted); ctlTargeted = b;
+}
+
+function unsupported(r: ByteReader, feature: string, at: number): never {
+  throw new MidimonError('invalid_module', `${r.where}: ${feature} is not supported at byte offset ${at}`, {
+    details: { section: r.where, offset: at, feature },
+  });
+}
+
+function blockType(r: ByteReader, typeCount: number): void {
+  const at = r.pos;
+  const b = r.u8();
+  if (b === 0x40 || b === 0x7f || b === 0x7e || b === 0x7d || b === 0x7c || b === 0x70 || b === 0x6f) return;
+  if (b === 0x7b) unsupported(r, 'SIMD (v128 block type)', at);
+  r.pos = at;
+  const idx = r.sleb(33);
+  if (idx < 0) unsupported(r, `block type 0x${b.toString(16)} (GC / typed references)`, at);
+  if (idx >= typeCount) r.fail(`block type index ${idx} out of range`, at);
+}
+
+function memIndexZero(r: ByteReader): void {
+  const at = r.pos;
+  if (r.u32() !== 0) unsupported(r, 'multiple memories', at);
+}
+
+/**
+ * Rewrites the body in r.pos..r.end (locals + expression) into `out`, without
+ * the size prefix. `params` is the function's parameter count.
+ */
+export function rewriteBody(r: ByteReader, out: ByteWriter, params: number, typeCount: number, g: MeterGlobals): void {
+  const buf = r.buf;
+  const bodyEnd = r.end;
+  // Locals: keep the original declarations, append the fuel cache (i64) and a scratch i32.
+  const declCount = r.u32();
+  const declStart = r.pos;
+  let total = params;
+  for (let i = 0; i < declCount; i++) {
+    const at = r.pos;
+    total += r.u32();
+    const t = r.u8();
+    if (t === 0x7b) unsupported(r, 'SIMD (v128 local)', at);
+    if (t !== 0x7f && t !== 0x7e && t !== 0x7d && t !== 0x7c && t !== 0x70 && t !== 0x6f) {
+      r.fail(`unsupported local type 0x${t.toString(16)}`, at);
+    }
+    if (total + 2 > MAX_LOCALS) r.fail(`more than ${MAX_LOCALS} locals`, at);
+  }
+  const declEnd = r.pos;
+  const fL = total;
+  const tL = total + 1;
+
+  let n = 0; // edits
+  let cur = -1; // index of the edit charging the current segment, -1 when unreachable
+  let cost = 0;
+  let depth = 0;
+
+  const push = (at: number, kind: number): number => {
+    if (n === editAt.length) growEdits();
+    editAt[n] = at;
+    editKind[n] = kind;
+    editVal[n] = 0;
+    return n++;
+  };
+  const close = (): void => {
+    if (cur >= 0) editVal[cur] = cost;
+    cost = 0;
+  };
+  const startSeg = (at: number, kind: number): void => {
+    close();
+    cur = push(at, kind);
+  };
+  const dead = (): void => {
+    close();
+    cur = -1;
+  };
+  const target = (l: number, at: number): boolean => {
+    if (l >= depth) r.fail(`branch depth ${l} exceeds nesting ${depth}`, at);
+    ctlTargeted[depth - 1 - l] = 1;
+    return l === depth - 1;
+  };
+
+  ctlKind[0] = C_FUNC;
+  ctlTargeted[0] = 0;
+  depth = 1;
+  cur = push(declEnd, E_ENTRY);
+
+  let pos = declEnd;
+  while (depth > 0) {
+    if (pos >= bodyEnd) r.fail('function body ends before its final end', pos);
+    const at = pos;
+    const op = buf[pos++] as number;
+    // Fast path: numeric operators without immediates, the bulk of real code.
+    if (op >= 0x45 && op <= 0xc4) {
+      cost++;
+      continue;
+    }
+    r.pos = pos;
+    switch (op) {
+      case 0x00: dead(); break; // unreachable
+      case 0x01: break; // nop
+      case 0x02: // block
+        blockType(r, typeCount);
+        if (depth === ctlKind.length) growCtl();
+        ctlKind[depth] = C_BLOCK; ctlTargeted[depth] = 0; depth++;
+        break;
+      case 0x03: // loop
+        blockType(r, typeCount);
+        if (depth === ctlKind.length) growCtl();
+        ctlKind[depth] = C_LOOP; ctlTargeted[depth] = 0; depth++;
+        startSeg(r.pos, E_LOOP);
+        break;
+      case 0x04: // if
+        blockType(r, typeCount);
+        cost++;
+        if (depth === ctlKind.length) growCtl();
+        ctlKind[depth] = C_IF; ctlTargeted[depth] = 0; depth++;
+        startSeg(r.pos, E_CHARGE);
+        break;
+      case 0x05: // else
+        if (ctlKind[depth - 1] !== C_IF) r.fail('else without if', at);
+        ctlKind[depth - 1] = C_ELSE;
+        startSeg(r.pos, E_CHARGE);
+        break;
+      case 0x0b: { // end
+        depth--;
+        const k = ctlKind[depth];
+        if (k === C_FUNC) {
+          push(at, E_FLUSH);
+          close();
+          if (r.pos !== bodyEnd) r.fail('bytes after the function body\'s final end', r.pos);
+        } else if (k === C_IF || k === C_ELSE || (k === C_BLOCK && ctlTargeted[depth] === 1)) {
+          startSeg(r.pos, E_CHARGE);
+        }
+        break;
+      }
+      case 0x0c: // br
+        cost++;
+        if (target(r.u32(), at)) push(at, E_FLUSH);
+        dead();
+        break;
+      case 0x0d: // br_if
+        cost++;
+        if (target(r.u32(), at)) push(at, E_FLUSH);
+        startSeg(r.pos, E_CHARGE);
+        break;
+      case 0x0e: { // br_table
+        cost++;
+        const cnt = r.u32();
+        let toFunc = false;
+        for (let i = 0; i <= cnt; i++) if (target(r.u32(), at)) toFunc = true;
+        if (toFunc) push(at, E_FLUSH);
+        dead();
+        break;
+      }
+      case 0x0f: push(at, E_FLUSH); dead(); break; // return
+      case 0x10: r.u32(); cost++; push(at, E_FLUSH); push(r.pos, E_RELOAD); break; // call
+      case 0x11: r.u32(); r.u32(); cost++; push(at, E_FLUSH); push(r.pos, E_RELOAD); break; // call_indirect
+      case 0x12: r.u32(); cost++; push(at, E_FLUSH); dead(); break; // return_call
+      case 0x13: r.u32(); r.u32(); cost++; push(at, E_FLUSH); dead(); break; // return_call_indirect
+      case 0x1a: break; // drop
+      case 0x1b: cost++; break; // select
+      case 0x1c: { // select t*
+        const cnt = r.u32();
+        for (let i = 0; i < cnt; i++) {
+          const tat = r.pos;
+          const t = r.u8();
+          if (t === 0x7b) unsupported(r, 'SIMD (v128 select)', tat);
+          if (t !== 0x7f && t !== 0x7e && t !== 0x7d && t !== 0x7c && t !== 0x70 && t !== 0x6f) r.fail('bad select type', tat);
+        }
+        cost++;
+        break;
+      }
+      case 0x20: case 0x21: case 0x22: case 0x23: case 0x24: case 0x25: case 0x26:
+        r.u32(); cost++; break;
+      case 0x3f: memIndexZero(r); cost++; break; // memory.size
+      case 0x40: // memory.grow
+        memIndexZero(r); cost++;
+        push(at, E_GROW_PRE); push(r.pos, E_GROW_POST);
+        break;
+      case 0x41: r.sleb(32); cost++; break;
+      case 0x42: r.sleb(64); cost++; break;
+      case 0x43: r.skip(4); cost++; break;
+      case 0x44: r.skip(8); cost++; break;
+      case 0xd0: { // ref.null
+        const tat = r.pos;
+        const t = r.u8();
+        if (t !== 0x70 && t !== 0x6f) unsupported(r, `ref.null of type 0x${t.toString(16)} (GC)`, tat);
+        cost++;
+        break;
+      }
+      case 0xd1: cost++; break; // ref.is_null
+      case 0xd2: r.u32(); cost++; break; // ref.func
+      case 0xfc: {
+        const sub = r.u32();
+        cost++;
+        if (sub <= 7) break; // non-trapping float-to-int
+        switch (sub) {
+          case 8: r.u32(); memIndexZero(r); push(at, E_BULK); break; // memory.init
+          case 9: r.u32(); break; // data.drop
+          case 10: memIndexZero(r); memIndexZero(r); push(at, E_BULK); break; // memory.copy
+          case 11: memIndexZero(r); push(at, E_BULK); break; // memory.fill
+          case 12: r.u32(); r.u32(); push(at, E_BULK); break; // table.init
+          case 13: r.u32(); break; // elem.drop
+          case 14: r.u32(); r.u32(); push(at, E_BULK); break; // table.copy
+          case 15: case 16: r.u32(); break; // table.grow, table.size
+          case 17: r.u32(); push(at, E_BULK); break; // table.fill
+          default: unsupported(r, `0xFC ${sub} operator`, at);
+        }
+        break;
+      }
+      default:
+        if (op >= 0x28 && op <= 0x3e) { // loads and stores: memarg
+          const aat = r.pos;
+          const align = r.u32();
+          if (align & 0x40) unsupported(r, 'multiple memories', aat);
+          r.u32();
+          cost++;
+          break;
+        }
+        unsupported(r, opcodeFeature(op), at);
+    }
+    pos = r.pos;
+  }
+
+  emit(buf, out, declCount, declStart, declEnd, bodyEnd, n, fL, tL, g);
+}
+
+function opcodeFeature(op: number): string {
+  if (op === 0xfd) return 'SIMD (0xFD prefix)';
+  if (op === 0xfe) return 'threads / atomics (0xFE prefix)';
+  if (op === 0xfb) return 'GC (0xFB prefix)';
+  if ((op >= 0x06 && op <= 0x0a) || op === 0x18 || op === 0x19 || op === 0x1f) return `exception handling (opcode 0x${op.toString(16)})`;
+  if (op === 0x14 || op === 0x15 || (op >= 0xd3 && op <= 0xd6)) return `typed function references (opcode 0x${op.toString(16)})`;
+  return `unknown opcode 0x${op.toString(16)}`;
+}
+
+function emit(
+  buf: Uint8Array, out: ByteWriter, declCount: number, declStart: number, declEnd: number, bodyEnd: number,
+  n: number, fL: number, tL: number, g: MeterGlobals,
+): void {
+  out.u32(declCount + 2);
+  out.bytes(buf, declStart, declEnd);
+  out.u8(1); out.u8(0x7e); // fuel cache
+  out.u8(1); out.u8(0x7f); // scratch
+  const trap = (): void => { // if (cond) { flush; unreachable }
+    out.u8(0x04); out.u8(0x40); out.u8(0x20); out.u32(fL); out.u8(0x24); out.u32(g.fuel); out.u8(0x00); out.u8(0x0b);
+  };
+  const checkNeg = (): void => { // [i64] -> []
+    out.u8(0x42); out.u8(0x00); out.u8(0x53); trap();
+  };
+  let prev = declEnd;
+  for (let i = 0; i < n; i++) {
+    const at = editAt[i] as number;
+    out.bytes(buf, prev, at);
+    prev = at;
+    const v = editVal[i] as number;
+    switch (editKind[i]) {
+      case E_ENTRY:
+        out.u8(0x23); out.u32(g.fuel);
+        if (v !== 0) { out.u8(0x42); out.sleb(v); out.u8(0x7d); }
+        out.u8(0x22); out.u32(fL);
+        checkNeg();
+        break;
+      case E_CHARGE:
+        if (v === 0) break;
+        out.u8(0x20); out.u32(fL); out.u8(0x42); out.sleb(v); out.u8(0x7d); out.u8(0x21); out.u32(fL);
+        break;
+      case E_LOOP:
+        out.u8(0x20); out.u32(fL);
+        if (v !== 0) { out.u8(0x42); out.sleb(v); out.u8(0x7d); out.u8(0x22); out.u32(fL); }
+        checkNeg();
+        break;
+      case E_FLUSH:
+        out.u8(0x20); out.u32(fL); out.u8(0x24); out.u32(g.fuel);
+        break;
+      case E_RELOAD:
+        out.u8(0x23); out.u32(g.fuel); out.u8(0x21); out.u32(fL);
+        break;
+      case E_BULK: // [n] -> [n], fuel -= n, trap when negative
+        out.u8(0x22); out.u32(tL); out.u8(0x20); out.u32(fL); out.u8(0x20); out.u32(tL); out.u8(0xad);
+        out.u8(0x7d); out.u8(0x22); out.u32(fL);
+        checkNeg();
+        break;
+      case E_GROW_PRE: // [delta] -> [delta], fuel -= delta * costPerPage
+        if (g.growCostPerPage === 0) break;
+        out.u8(0x22); out.u32(tL); out.u8(0x20); out.u32(fL); out.u8(0x20); out.u32(tL); out.u8(0xad);
+        out.u8(0x42); out.sleb(g.growCostPerPage); out.u8(0x7e); out.u8(0x7d); out.u8(0x22); out.u32(fL);
+        checkNeg();
+        break;
+      case E_GROW_POST: // [result] -> [result], growFailed |= (result == -1)
+        out.u8(0x22); out.u32(tL); out.u8(0x41); out.u8(0x7f); out.u8(0x46);
+        out.u8(0x23); out.u32(g.growFailed); out.u8(0x72); out.u8(0x24); out.u32(g.growFailed);
+        out.u8(0x20); out.u32(tL);
+        break;
+    }
+  }
+  out.bytes(buf, prev, bodyEnd);
+}
