@@ -12,6 +12,7 @@ import type { InstrumentedModule, InstrumentOptions, MemoryInfo, ModuleInfo } fr
 
 const FUEL_EXPORT = '__midimon_fuel';
 const GROW_FAILED_EXPORT = '__midimon_grow_failed';
+const START_EXPORT = '__midimon_start';
 /** Highest page count a 32-bit memory may declare. */
 const MAX_PAGES = 65536;
 /** Start-function budget when InstrumentOptions.initialFuel is not given. */
@@ -40,11 +41,14 @@ export function instrument(bytes: Uint8Array, options: InstrumentOptions): Instr
     refuse(mod, options);
     const fuelName = uniqueName(FUEL_EXPORT, mod.exportNames);
     const growName = uniqueName(GROW_FAILED_EXPORT, mod.exportNames);
-    const out = rewrite(bytes, mod, options, fuelName, growName);
+    const startName = options.deferStart === true && mod.startFunc >= 0 ? uniqueName(START_EXPORT, mod.exportNames) : undefined;
+    const names: ExportNames = { fuel: fuelName, grow: growName, start: startName };
+    const out = rewrite(bytes, mod, options, names);
     if (!WebAssembly.validate(out)) {
       throw new MidimonError('invalid_module', `module does not validate: ${compileError(bytes, out)}`);
     }
-    return { bytes: out, info: mod.info, fuelGlobal: fuelName, growFailedGlobal: growName };
+    const result: InstrumentedModule = { bytes: out, info: mod.info, fuelGlobal: fuelName, growFailedGlobal: growName };
+    return startName === undefined ? result : { ...result, startExport: startName };
   });
 }
 
@@ -117,9 +121,16 @@ function uniqueName(base: string, taken: ReadonlySet<string>): string {
 /** Known sections' position in the required order, to place sections we add. */
 const ORDER: Record<number, number> = { 1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 13: 6, 6: 7, 7: 8, 8: 9, 9: 10, 12: 11, 10: 12, 11: 13 };
 
-function rewrite(bytes: Uint8Array, mod: DecodedModule, o: InstrumentOptions, fuelName: string, growName: string): Uint8Array {
+interface ExportNames {
+  readonly fuel: string;
+  readonly grow: string;
+  readonly start: string | undefined;
+}
+
+function rewrite(bytes: Uint8Array, mod: DecodedModule, o: InstrumentOptions, names: ExportNames): Uint8Array {
   const fuelIdx = mod.importedGlobals + mod.definedGlobals;
   const initialFuel = BigInt(o.initialFuel ?? DEFAULT_INITIAL_FUEL);
+  const extraExports = names.start === undefined ? 2 : 3;
   const g: MeterGlobals = { fuel: fuelIdx, growFailed: fuelIdx + 1, growCostPerPage: o.growCostPerPage };
   const out = new ByteWriter(bytes.length + (bytes.length >> 2) + 256);
   out.bytes(bytes, 0, 8);
@@ -133,7 +144,7 @@ function rewrite(bytes: Uint8Array, mod: DecodedModule, o: InstrumentOptions, fu
       addedGlobal = true;
     }
     if (!addedExport && beforeOrder > ORDER[SECTION.export]!) {
-      section(out, SECTION.export, (w) => { w.u32(2); newExports(w, fuelName, growName, fuelIdx); });
+      section(out, SECTION.export, (w) => { w.u32(extraExports); newExports(w, names, fuelIdx, mod.startFunc); });
       addedExport = true;
     }
   };
@@ -147,10 +158,13 @@ function rewrite(bytes: Uint8Array, mod: DecodedModule, o: InstrumentOptions, fu
         section(out, s.id, (w) => { prefixedVec(w, bytes, s, 2); newGlobals(w, initialFuel); });
         break;
       case SECTION.export:
-        section(out, s.id, (w) => { prefixedVec(w, bytes, s, 2); newExports(w, fuelName, growName, fuelIdx); });
+        section(out, s.id, (w) => { prefixedVec(w, bytes, s, extraExports); newExports(w, names, fuelIdx, mod.startFunc); });
         break;
       case SECTION.code:
         codeSection(out, bytes, s, mod, g);
+        break;
+      case SECTION.start:
+        if (names.start === undefined) out.bytes(bytes, s.start, s.end);
         break;
       default:
         out.bytes(bytes, s.start, s.end);
@@ -182,14 +196,17 @@ function newGlobals(w: ByteWriter, initialFuel: bigint): void {
   w.u8(0x7f); w.u8(0x01); w.u8(0x41); w.u8(0x00); w.u8(0x0b); // grow failed: mut i32 = 0
 }
 
-function newExports(w: ByteWriter, fuelName: string, growName: string, fuelIdx: number): void {
-  for (const [name, idx] of [[fuelName, fuelIdx], [growName, fuelIdx + 1]] as const) {
+function newExports(w: ByteWriter, names: ExportNames, fuelIdx: number, startFunc: number): void {
+  const entry = (name: string, kind: number, idx: number): void => {
     const b = new TextEncoder().encode(name);
     w.u32(b.length);
     w.bytes(b);
-    w.u8(0x03);
+    w.u8(kind);
     w.u32(idx);
-  }
+  };
+  entry(names.fuel, 0x03, fuelIdx);
+  entry(names.grow, 0x03, fuelIdx + 1);
+  if (names.start !== undefined) entry(names.start, 0x00, startFunc);
 }
 
 function memorySection(w: ByteWriter, m: MemoryInfo | undefined, cap: number): void {

@@ -34,6 +34,8 @@ export interface DecodedModule {
   /** Features seen outside code bodies that instrument() refuses (e.g. 'SIMD (v128 type)'). */
   readonly refusedFeatures: readonly string[];
   readonly exportNames: ReadonlySet<string>;
+  /** Index of the start function, -1 without a start section. */
+  readonly startFunc: number;
 }
 
 const VALTYPES: Record<number, ValType> = {
@@ -53,6 +55,7 @@ class Decoder {
   importedGlobals = 0;
   definedGlobals = 0;
   hasStart = false;
+  startFunc = -1;
   codeCount: number | null = null;
 
   constructor(bytes: Uint8Array) {
@@ -287,7 +290,7 @@ class Decoder {
         });
         break;
       case SECTION.export: this.exportSection(); break;
-      case SECTION.start: r.u32(); this.hasStart = true; break;
+      case SECTION.start: this.startFunc = r.u32(); this.hasStart = true; break;
       case SECTION.element: case SECTION.data: r.pos = r.end; break; // copied verbatim, checked by validation
       case SECTION.dataCount: r.u32(); break;
       case SECTION.code: {
@@ -334,5 +337,6 @@ export function decodeModule(bytes: Uint8Array): DecodedModule {
     definedGlobals: d.definedGlobals,
     refusedFeatures: d.refused,
     exportNames: new Set(d.exports.map((e) => e.name)),
+    startFunc: d.startFunc,
   };
 }

@@ -53,6 +53,15 @@ export interface InstrumentOptions {
    * consumed by the start function is `initialFuel - remaining`.
    */
   readonly initialFuel?: number | bigint;
+  /**
+   * When true, the start section is removed and the start function is exported
+   * instead (name in InstrumentedModule.startExport): the host calls it right
+   * after instantiation, with fuel set like any call, so an out-of-fuel start
+   * can be told apart (a trap inside `new Instance` leaves no instance whose
+   * fuel global could be read). Semantics are unchanged: the start function
+   * runs after the module's data and element segments are applied either way.
+   */
+  readonly deferStart?: boolean;
 }
 
 export interface InstrumentedModule {
@@ -68,4 +77,6 @@ export interface InstrumentedModule {
   readonly fuelGlobal: string;
   /** Export name of a mutable i32 global set to 1 when a memory.grow returned -1 (memory limit hit). */
   readonly growFailedGlobal: string;
+  /** With InstrumentOptions.deferStart and a start section: export name of the start function to call once after instantiation. */
+  readonly startExport?: string;
 }
