@@ -49,6 +49,10 @@ export class NoteTracker {
     return out;
   }
 
+  holds(owner: string, output: string, channel: number, note: number): boolean {
+    return this.#byOwner.get(owner)?.has(`${output}|${channel}|${note}`) ?? false;
+  }
+
   owners(): string[] {
     return [...this.#byOwner.keys()];
   }

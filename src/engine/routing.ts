@@ -24,7 +24,9 @@ export class PreparedRoute {
     return this.route.enabled && (this.route.modes === undefined || this.route.modes.includes(modeName));
   }
 
+  /** Plugin sources (`plugin:NAME`) only reach routes whose `from` starts with `plugin:`, so `from = "*"` never loops plugin output. */
   accepts(source: string): boolean {
+    if (source.startsWith('plugin:') !== this.route.from.startsWith('plugin:')) return false;
     return nameMatches(this.route.from, source);
   }
 

@@ -1,0 +1,187 @@
+/**
+ * Runs an action tree to effects. Sequence, Repeat and Conditional are
+ * unrolled into a work list; a Delay parks the rest of the list in a timer
+ * job and returns, so nothing ever waits. "pass" values come from the fired
+ * trigger.
+ */
+import type { Action, Condition, SendMidiAction } from './config-types.js';
+import {
+  applyCurve,
+  channelAftertouch,
+  controlChange,
+  noteOff,
+  noteOn,
+  pitchBend,
+  polyAftertouch,
+  programChange,
+} from './midi-message.js';
+import type { FireData } from './trigger-matcher.js';
+import type { ModeChangeSource, NoticeLevel, TriggerContext } from './types.js';
+
+/** Mapping origin: global mappings own their notes as "global", mode mappings as the current mode. */
+export type Origin = 'global' | 'mode';
+
+export type Job =
+  | { readonly kind: 'sequence'; readonly origin: Origin; readonly work: Action[]; readonly data: FireData }
+  | { readonly kind: 'note-off'; readonly origin: Origin; readonly owner: string; readonly output: string; readonly channel: number; readonly note: number }
+  | { readonly kind: 'long-press'; readonly origin: Origin; readonly heldKey: string; readonly fire: () => void };
+
+/** What the runner needs from the engine. */
+export interface ActionHost {
+  readonly noteDurationMs: number;
+  modeIndex(): number;
+  modeName(): string;
+  ownerFor(origin: Origin): string;
+  send(owner: string, output: string, bytes: number[]): void;
+  /** Registers a note to be released with the held input note; false if that note is no longer held. */
+  follow(heldKey: string, owner: string, output: string, channel: number, note: number): boolean;
+  setMode(target: string, source: ModeChangeSource, at: number): void;
+  pluginCall(plugin: string, action: string, context: TriggerContext, params: Readonly<Record<string, unknown>> | undefined): void;
+  schedule(job: Job, at: number): void;
+  notice(level: NoticeLevel, code: string, message: string): void;
+  /** Minutes since local midnight at `at`. */
+  localMinutes(at: number): number;
+}
+
+/** One trigger can expand to at most this many actions (nested Repeats multiply). */
+const MAX_ACTIONS_PER_RUN = 10_000;
+
+export function runActions(host: ActionHost, work: Action[], origin: Origin, data: FireData, at: number): void {
+  let budget = MAX_ACTIONS_PER_RUN;
+  while (work.length > 0) {
+    if (--budget < 0) {
+      host.notice('warn', 'action_budget', `an action expanded to more than ${MAX_ACTIONS_PER_RUN} steps; the rest was dropped`);
+      return;
+    }
+    const a = work.shift() as Action;
+    switch (a.type) {
+      case 'Sequence':
+        work.unshift(...a.actions);
+        break;
+      case 'Repeat': {
+        const expanded: Action[] = [];
+        for (let i = 0; i < a.count; i++) {
+          expanded.push(a.action);
+          if (a.interval_ms > 0 && i < a.count - 1) expanded.push({ type: 'Delay', ms: a.interval_ms });
+        }
+        work.unshift(...expanded);
+        break;
+      }
+      case 'Conditional': {
+        const branch = evaluate(host, a.condition, at) ? a.then : a.else;
+        if (branch !== undefined) work.unshift(branch);
+        break;
+      }
+      case 'Delay':
+        if (a.ms > 0 && work.length > 0) {
+          host.schedule({ kind: 'sequence', origin, work, data }, at + a.ms);
+          return;
+        }
+        break;
+      case 'ModeChange':
+        host.setMode(a.mode, 'mapping', at);
+        break;
+      case 'Plugin':
+        host.pluginCall(a.plugin, a.action, context(host, data, at), a.params);
+        break;
+      case 'SendMidi':
+        sendMidi(host, a, origin, data, at);
+        break;
+    }
+  }
+}
+
+export function context(host: ActionHost, d: FireData, at: number): TriggerContext {
+  return {
+    velocity: d.velocity,
+    current_mode: host.modeIndex(),
+    timestamp: at,
+    mode_name: host.modeName(),
+    channel: d.channel,
+    note: d.note,
+    cc: d.cc,
+    value: d.value,
+    trigger: d.trigger,
+    device: d.device,
+  };
+}
+
+function evaluate(host: ActionHost, c: Condition, at: number): boolean {
+  switch (c.type) {
+    case 'ModeIs':
+      return host.modeName() === c.mode;
+    case 'TimeRange': {
+      const now = host.localMinutes(at);
+      const start = minutes(c.start);
+      const end = minutes(c.end);
+      if (start === end) return true;
+      return start < end ? now >= start && now < end : now >= start || now < end;
+    }
+    case 'And':
+      return c.conditions.every((x) => evaluate(host, x, at));
+    case 'Or':
+      return c.conditions.some((x) => evaluate(host, x, at));
+    case 'Not':
+      return !evaluate(host, c.condition, at);
+  }
+}
+
+function minutes(hhmm: string): number {
+  const [h, m] = hhmm.split(':');
+  return Number(h) * 60 + Number(m);
+}
+
+function pass(v: number | 'pass', fallback: number | null, dflt: number): number {
+  return v === 'pass' ? (fallback ?? dflt) : v;
+}
+
+function sendMidi(host: ActionHost, a: SendMidiAction, origin: Origin, d: FireData, at: number): void {
+  const output = a.output ?? '*';
+  const owner = host.ownerFor(origin);
+  if (a.message === 'raw') {
+    host.send(owner, output, a.bytes.slice());
+    return;
+  }
+  const ch = a.channel;
+  const vel7 = d.velocity ?? d.raw7;
+  switch (a.message) {
+    case 'note_on': {
+      const v = a.velocity === 'pass' ? applyCurve(vel7 ?? 100, a.curve) : a.velocity;
+      host.send(owner, output, noteOn(ch, pass(a.note, d.note, 60), Math.max(1, v)));
+      break;
+    }
+    case 'note_off':
+      host.send(owner, output, noteOff(ch, pass(a.note, d.note, 60), a.velocity));
+      break;
+    case 'note': {
+      const note = pass(a.note, d.note, 60);
+      const v = a.velocity === 'pass' ? applyCurve(vel7 ?? 100, a.curve) : a.velocity;
+      host.send(owner, output, noteOn(ch, note, Math.max(1, v)));
+      // Without a duration the note lasts as long as the triggering key; otherwise a timer ends it.
+      if (a.duration_ms === undefined && d.heldKey !== null && host.follow(d.heldKey, owner, output, ch, note)) break;
+      host.schedule({ kind: 'note-off', origin, owner, output, channel: ch, note }, at + (a.duration_ms ?? host.noteDurationMs));
+      break;
+    }
+    case 'cc':
+      host.send(owner, output, controlChange(ch, a.cc, a.value === 'pass' ? applyCurve(d.raw7 ?? 0, a.curve) : a.value));
+      break;
+    case 'program_change':
+      host.send(owner, output, programChange(ch, pass(a.program, d.raw7, 0)));
+      break;
+    case 'pitch_bend': {
+      const v = a.value === 'pass' ? (d.trigger === 'PitchBend' ? (d.value ?? 0) : ((d.raw7 ?? 64) << 7) - 8192) : a.value;
+      host.send(owner, output, pitchBend(ch, v));
+      break;
+    }
+    case 'aftertouch':
+      host.send(owner, output, channelAftertouch(ch, a.value === 'pass' ? applyCurve(d.raw7 ?? 0, a.curve) : a.value));
+      break;
+    case 'poly_aftertouch':
+      host.send(
+        owner,
+        output,
+        polyAftertouch(ch, pass(a.note, d.note, 60), a.value === 'pass' ? applyCurve(d.raw7 ?? 0, a.curve) : a.value),
+      );
+      break;
+  }
+}

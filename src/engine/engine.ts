@@ -1,0 +1,413 @@
+/**
+ * The pure MIDI engine: `handle(event)` updates state and returns effects.
+ * No I/O, no clock, no timers of its own: the runtime executes the effects
+ * and feeds timers, plugin host calls and device changes back as events. The
+ * engine never throws on input; bad input becomes a notice effect.
+ */
+import { runActions, type ActionHost, type Job, type Origin } from './action-runner.js';
+import type { EngineConfig, Mapping } from './config-types.js';
+import { RESERVED_MODE_NAMES } from './config-references.js';
+import type { FootswitchEvent, MidiInEvent } from './inputs.js';
+import { parseMidi, splitMessages, type ParsedMidi } from './midi-message.js';
+import { nameMatches } from './name-pattern.js';
+import { NoteTracker } from './note-tracker.js';
+import { PreparedRoute, inputNeeds, type InputNeeds } from './routing.js';
+import { TriggerMatcher, describeTrigger, type LongPressRequest, type MappingRef, type Match } from './trigger-matcher.js';
+import type {
+  EngineEffect,
+  EngineEvent,
+  EngineSnapshot,
+  ModeChangeSource,
+  ModeTarget,
+  NoticeLevel,
+  TriggerContext,
+} from './types.js';
+
+export interface EngineOptions {
+  /** Mode restored from the state store; unknown or absent: mode_switching.initial_mode, else the first mode. */
+  readonly restoredMode?: string | null;
+  /** Local time offset (minutes east of UTC) at `at`, for TimeRange conditions. Default: UTC. */
+  readonly utcOffsetMinutes?: (at: number) => number;
+}
+
+interface FollowNote {
+  readonly owner: string;
+  readonly output: string;
+  readonly channel: number;
+  readonly note: number;
+}
+
+export class MidiEngine {
+  #config: EngineConfig;
+  #routes: PreparedRoute[] = [];
+  #modeRefs: MappingRef[][] = [];
+  #globalRefs: MappingRef[] = [];
+  #modeIndex = 0;
+  readonly #notes = new NoteTracker();
+  readonly #matcher = new TriggerMatcher();
+  readonly #jobs = new Map<string, Job>();
+  /** Input notes held right now ("device|channel|note"), with the notes that follow their release. */
+  readonly #heldInput = new Map<string, FollowNote[]>();
+  readonly #longPressByKey = new Map<string, Set<string>>();
+  #nextTimer = 1;
+  #out: EngineEffect[] = [];
+  readonly #offset: (at: number) => number;
+  readonly #startupNotices: EngineEffect[] = [];
+  readonly #host: ActionHost;
+
+  constructor(config: EngineConfig, options: EngineOptions = {}) {
+    this.#config = config;
+    this.#offset = options.utcOffsetMinutes ?? (() => 0);
+    this.#prepare(config);
+    const restored = options.restoredMode == null ? -1 : this.#findMode(options.restoredMode);
+    if (options.restoredMode != null && restored < 0) {
+      this.#startupNotices.push(notice('warn', 'mode_not_restored', `saved mode "${options.restoredMode}" no longer exists`));
+    }
+    this.#modeIndex = restored >= 0 ? restored : this.#initialIndex(config);
+    this.#host = this.#makeHost();
+  }
+
+  get config(): EngineConfig {
+    return this.#config;
+  }
+
+  get modeIndex(): number {
+    return this.#modeIndex;
+  }
+
+  get modeName(): string {
+    return (this.#config.modes[this.#modeIndex] as { name: string }).name;
+  }
+
+  /** Effects to run once at start: announce the mode (display) and any restore problem. */
+  startEffects(): EngineEffect[] {
+    const out = this.#startupNotices.splice(0);
+    out.push({ type: 'mode-changed', index: this.#modeIndex, name: this.modeName, previous: null, source: 'startup' });
+    return out;
+  }
+
+  /** What RtMidi must deliver from input `device` (clock, sysex) for the current routes. */
+  inputNeeds(device: string): InputNeeds {
+    return inputNeeds(this.#config.routes, device);
+  }
+
+  handle(event: EngineEvent): EngineEffect[] {
+    this.#out = [];
+    switch (event.type) {
+      case 'midi':
+        this.#onMidi(event);
+        break;
+      case 'footswitch':
+        this.#onFootswitch(event);
+        break;
+      case 'timer':
+        this.#onTimer(event.id, event.at);
+        break;
+      case 'plugin-midi-send':
+        this.#onPluginMidi(event.plugin, event.bytes);
+        break;
+      case 'plugin-set-mode':
+        this.#setMode(event.mode, 'plugin', event.at);
+        break;
+      case 'mode-command':
+        this.#setMode(event.mode, event.source, event.at);
+        break;
+      case 'config-replaced':
+        this.#replaceConfig(event.config, event.at);
+        break;
+      case 'device':
+        this.#onDevice(event.change, event.direction, event.device, event.at);
+        break;
+    }
+    return this.#out;
+  }
+
+  snapshot(): EngineSnapshot {
+    return {
+      modeIndex: this.#modeIndex,
+      modeName: this.modeName,
+      modeNames: this.#config.modes.map((m) => m.name),
+      heldNotes: this.#notes.snapshot(),
+      activeRoutes: this.#routes.filter((r) => r.activeIn(this.modeName)).map((r) => r.route.name),
+      pendingTimers: this.#jobs.size,
+    };
+  }
+
+  // ------------------------------------------------------------------ input
+
+  #onMidi(e: MidiInEvent): void {
+    const m = parseMidi(e.bytes);
+    if (m.kind === 'invalid') return;
+    this.#route(e.device, m, e.bytes);
+    const ms = this.#config.mode_switching;
+    if (
+      m.kind === 'program_change' &&
+      ms.program_change_channel === m.channel &&
+      (ms.program_change_device === undefined || nameMatches(ms.program_change_device, e.device))
+    ) {
+      if (m.program < this.#config.modes.length) this.#setMode(m.program, 'program-change', e.at);
+      else this.#notice('warn', 'unknown_mode', `Program Change ${m.program} has no mode (${this.#config.modes.length} modes)`);
+      return;
+    }
+    if (m.kind === 'note_on') {
+      const key = `${e.device}|${m.channel}|${m.note}`;
+      this.#releaseInput(key);
+      this.#heldInput.set(key, []);
+    }
+    const longPresses: LongPressRequest[] = [];
+    const matches = this.#matcher.matchMidi(this.#activeRefs(), m, e.device, e.at, this.#config.timing, longPresses);
+    for (const match of matches) this.#fire(match, e.at);
+    for (const lp of longPresses) this.#armLongPress(lp);
+    if (m.kind === 'note_off') this.#releaseInput(`${e.device}|${m.channel}|${m.note}`);
+  }
+
+  #onFootswitch(e: FootswitchEvent): void {
+    for (const match of this.#matcher.matchFootswitch(this.#activeRefs(), e)) this.#fire(match, e.at);
+  }
+
+  #route(source: string, m: ParsedMidi, bytes: readonly number[]): boolean {
+    let accepted = false;
+    const mode = this.modeName;
+    for (const r of this.#routes) {
+      if (!r.accepts(source)) continue;
+      accepted = true;
+      if (!r.activeIn(mode)) continue;
+      const out = r.apply(m, bytes);
+      if (out === null) continue;
+      this.#notes.observe(r.owner, r.route.to, out);
+      this.#out.push({ type: 'midi-out', output: r.route.to, bytes: out });
+    }
+    return accepted;
+  }
+
+  /** A plugin's midi_send goes through routes from `plugin:NAME`; without one, to every output. */
+  #onPluginMidi(plugin: string, bytes: readonly number[]): void {
+    const messages = splitMessages(bytes);
+    if (messages === null || messages.length === 0) {
+      this.#notice('warn', 'plugin_bad_midi', `plugin "${plugin}" sent malformed MIDI (${bytes.length} bytes); dropped`);
+      return;
+    }
+    const source = `plugin:${plugin}`;
+    for (const msg of messages) {
+      if (this.#route(source, parseMidi(msg), msg)) continue;
+      this.#host.send(this.#host.ownerFor('mode'), '*', msg);
+    }
+  }
+
+  #onDevice(change: 'connected' | 'disconnected', direction: 'input' | 'output', device: string, at: number): void {
+    const level: NoticeLevel = change === 'connected' ? 'info' : 'warn';
+    this.#notice(level, `device_${change}`, `MIDI ${direction} "${device}" ${change}`);
+    if (change !== 'disconnected' || direction !== 'input') return;
+    // A controller unplugged mid-note will never send its note-offs: synthesize them.
+    for (const key of [...this.#heldInput.keys()]) {
+      const [dev, ch, note] = key.split('|');
+      if (dev !== device) continue;
+      this.#onMidi({ type: 'midi', device, bytes: [0x80 | (Number(ch) - 1), Number(note), 0], at });
+    }
+  }
+
+  // ---------------------------------------------------------------- firing
+
+  #activeRefs(): MappingRef[] {
+    return (this.#modeRefs[this.#modeIndex] ?? []).concat(this.#globalRefs);
+  }
+
+  #fire(match: Match, at: number): void {
+    const { ref, data } = match;
+    this.#out.push({
+      type: 'trigger-fired',
+      mode: ref.global ? null : this.modeName,
+      mapping: ref.index,
+      trigger: ref.mapping.trigger.type,
+      description: ref.mapping.description ?? describeTrigger(ref.mapping.trigger),
+      at,
+    });
+    runActions(this.#host, [ref.mapping.action], ref.global ? 'global' : 'mode', data, at);
+  }
+
+  #armLongPress(lp: LongPressRequest): void {
+    const id = this.#schedule(
+      {
+        kind: 'long-press',
+        origin: lp.ref.global ? 'global' : 'mode',
+        heldKey: lp.heldKey,
+        fire: () => this.#fire({ ref: lp.ref, data: lp.data }, lp.due),
+      },
+      lp.due,
+    );
+    let set = this.#longPressByKey.get(lp.heldKey);
+    if (set === undefined) this.#longPressByKey.set(lp.heldKey, (set = new Set()));
+    set.add(id);
+  }
+
+  /** The input note `key` was released (or re-struck): end notes that follow it and disarm long presses. */
+  #releaseInput(key: string): void {
+    const follow = this.#heldInput.get(key);
+    this.#heldInput.delete(key);
+    for (const f of follow ?? []) this.#noteOffIfHeld(f.owner, f.output, f.channel, f.note);
+    const ids = this.#longPressByKey.get(key);
+    this.#longPressByKey.delete(key);
+    for (const id of ids ?? []) this.#cancel(id);
+  }
+
+  #noteOffIfHeld(owner: string, output: string, channel: number, note: number): void {
+    if (!this.#notes.holds(owner, output, channel, note)) return;
+    this.#host.send(owner, output, [0x80 | (channel - 1), note, 0]);
+  }
+
+  #onTimer(id: string, at: number): void {
+    const job = this.#jobs.get(id);
+    if (job === undefined) return; // cancelled meanwhile: a stale timer is harmless
+    this.#jobs.delete(id);
+    switch (job.kind) {
+      case 'sequence':
+        runActions(this.#host, job.work, job.origin, job.data, at);
+        break;
+      case 'note-off':
+        this.#noteOffIfHeld(job.owner, job.output, job.channel, job.note);
+        break;
+      case 'long-press':
+        this.#longPressByKey.get(job.heldKey)?.delete(id);
+        if (this.#heldInput.has(job.heldKey)) job.fire();
+        break;
+    }
+  }
+
+  #schedule(job: Job, at: number): string {
+    const id = `t${this.#nextTimer++}`;
+    this.#jobs.set(id, job);
+    this.#out.push({ type: 'schedule-timer', id, at });
+    return id;
+  }
+
+  #cancel(id: string): void {
+    if (this.#jobs.delete(id)) this.#out.push({ type: 'cancel-timer', id });
+  }
+
+  // ----------------------------------------------------------------- modes
+
+  #setMode(target: ModeTarget, source: ModeChangeSource, _at: number): void {
+    const idx = this.#resolveMode(target);
+    if (idx < 0) {
+      this.#notice('warn', 'unknown_mode', `no mode "${String(target)}" (modes: ${this.#config.modes.map((m) => m.name).join(', ')})`);
+      return;
+    }
+    if (idx === this.#modeIndex) return;
+    const previous = this.modeName;
+    const routesBefore = this.#routes.filter((r) => r.activeIn(previous));
+    this.#leaveMode(previous);
+    this.#modeIndex = idx;
+    for (const r of routesBefore) if (!r.activeIn(this.modeName)) this.#out.push(...this.#notes.release(r.owner));
+    this.#out.push({ type: 'mode-changed', index: idx, name: this.modeName, previous, source });
+  }
+
+  /** No stuck notes: everything the mode holds is released and its pending work cancelled. */
+  #leaveMode(name: string): void {
+    this.#out.push(...this.#notes.release(`mode:${name}`));
+    for (const [id, job] of this.#jobs) if (job.origin === 'mode') this.#cancel(id);
+    this.#matcher.reset('m');
+  }
+
+  #resolveMode(target: ModeTarget): number {
+    const n = this.#config.modes.length;
+    if (typeof target === 'number') return Number.isInteger(target) && target >= 0 && target < n ? target : -1;
+    if (target === 'next') return (this.#modeIndex + 1) % n;
+    if (target === 'prev') return (this.#modeIndex - 1 + n) % n;
+    return this.#findMode(target);
+  }
+
+  #findMode(name: string): number {
+    const exact = this.#config.modes.findIndex((m) => m.name === name);
+    if (exact >= 0 || (RESERVED_MODE_NAMES as readonly string[]).includes(name)) return exact;
+    const lower = name.toLowerCase();
+    return this.#config.modes.findIndex((m) => m.name.toLowerCase() === lower);
+  }
+
+  #initialIndex(config: EngineConfig): number {
+    const name = config.mode_switching.initial_mode;
+    const idx = name === undefined ? -1 : config.modes.findIndex((m) => m.name === name);
+    return idx >= 0 ? idx : 0;
+  }
+
+  // ---------------------------------------------------------------- config
+
+  #prepare(config: EngineConfig): void {
+    this.#routes = config.routes.map((r) => new PreparedRoute(r));
+    this.#modeRefs = config.modes.map((mode, i) => mode.mappings.map((mapping, j) => ref(`m${i}.${j}`, mapping, j, false)));
+    this.#globalRefs = config.global_mappings.map((mapping, j) => ref(`g${j}`, mapping, j, true));
+  }
+
+  /** Hot reload in place: held notes are released only where their mode or route vanished or changed. */
+  #replaceConfig(next: EngineConfig, _at: number): void {
+    const previous = this.modeName;
+    const nextRoutes = new Map(next.routes.map((r) => [r.name, r]));
+    let newIndex = next.modes.findIndex((m) => m.name === previous);
+    const modeVanished = newIndex < 0;
+    if (modeVanished) newIndex = this.#initialIndex(next);
+    const newModeName = (next.modes[newIndex] as { name: string }).name;
+    for (const r of this.#routes) {
+      const after = nextRoutes.get(r.route.name);
+      const same = after !== undefined && JSON.stringify(after) === JSON.stringify(r.route);
+      if (!same || !new PreparedRoute(after).activeIn(newModeName)) this.#out.push(...this.#notes.release(r.owner));
+    }
+    if (modeVanished) this.#leaveMode(previous);
+    for (const owner of this.#notes.owners()) {
+      if (owner.startsWith('mode:') && !next.modes.some((m) => `mode:${m.name}` === owner)) this.#out.push(...this.#notes.release(owner));
+    }
+    // Mapping indices may have shifted: drop gesture state and armed long presses.
+    for (const [id, job] of this.#jobs) if (job.kind === 'long-press') this.#cancel(id);
+    this.#longPressByKey.clear();
+    this.#matcher.reset();
+    this.#config = next;
+    this.#prepare(next);
+    this.#modeIndex = newIndex;
+    if (modeVanished) this.#out.push({ type: 'mode-changed', index: newIndex, name: newModeName, previous, source: 'config' });
+    this.#notice('info', 'config_applied', `config applied (${next.modes.length} modes, ${next.routes.length} routes)`);
+  }
+
+  // ------------------------------------------------------------- the host
+
+  #notice(level: NoticeLevel, code: string, message: string): void {
+    this.#out.push(notice(level, code, message));
+  }
+
+  #makeHost(): ActionHost {
+    const self = this;
+    return {
+      get noteDurationMs() {
+        return self.#config.timing.note_duration_ms;
+      },
+      modeIndex: () => this.#modeIndex,
+      modeName: () => this.modeName,
+      ownerFor: (origin: Origin) => (origin === 'global' ? 'global' : `mode:${this.modeName}`),
+      send: (owner, output, bytes) => {
+        this.#notes.observe(owner, output, bytes);
+        this.#out.push({ type: 'midi-out', output, bytes });
+      },
+      follow: (heldKey, owner, output, channel, note) => {
+        const list = this.#heldInput.get(heldKey);
+        if (list === undefined) return false;
+        list.push({ owner, output, channel, note });
+        return true;
+      },
+      setMode: (target, source, at) => this.#setMode(target, source, at),
+      pluginCall: (plugin, action, context: TriggerContext, params) => {
+        this.#out.push(params === undefined ? { type: 'plugin-call', plugin, action, context } : { type: 'plugin-call', plugin, action, context, params });
+      },
+      schedule: (job, at) => void this.#schedule(job, at),
+      notice: (level, code, message) => this.#notice(level, code, message),
+      localMinutes: (at) => {
+        const m = Math.floor(at / 60_000 + this.#offset(at)) % 1440;
+        return m < 0 ? m + 1440 : m;
+      },
+    };
+  }
+}
+
+function ref(id: string, mapping: Mapping, index: number, global: boolean): MappingRef {
+  return { ref: id, mapping, index, global };
+}
+
+function notice(level: NoticeLevel, code: string, message: string): EngineEffect {
+  return { type: 'notice', level, code, message };
+}
