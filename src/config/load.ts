@@ -1,0 +1,117 @@
+import { readFile, stat } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { parse, TomlError } from 'smol-toml';
+import { MidimonError } from '../errors.js';
+import { boxConfigSchema, type BoxConfig } from './schema.js';
+import { checkEngineReferences } from './mappings-schema.js';
+import { TomlLocator } from './toml-locate.js';
+import { customIssue, fromZodIssue, type ConfigIssue } from './issues.js';
+
+/** A validated config and where it came from. */
+export interface LoadedConfig {
+  readonly config: BoxConfig;
+  readonly path: string;
+  /** sha256 (first 16 hex digits) of the file bytes: "which version is applied". */
+  readonly hash: string;
+  /** 'builtin' when the box fell back to its default because the file was unusable. */
+  readonly origin: 'file' | 'builtin';
+}
+
+export interface ValidateOptions {
+  /** Plugin names known besides the config's own [plugins.*] (e.g. installed from USB). */
+  readonly extraPluginNames?: readonly string[];
+  /** Check that enabled plugins' .wasm files exist (default true). */
+  readonly checkPluginFiles?: boolean;
+}
+
+export type ValidationResult = { readonly ok: true; readonly config: BoxConfig } | { readonly ok: false; readonly issues: readonly ConfigIssue[]; readonly kind: 'config_parse' | 'config_invalid' };
+
+export function hashText(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 16);
+}
+
+/** Resolves a plugin's path the way the loader does: relative to the config file's directory. */
+export function resolvePluginPath(configPath: string, pluginPath: string): string {
+  return isAbsolute(pluginPath) ? pluginPath : resolve(dirname(configPath), pluginPath);
+}
+
+/** Parses and validates config text; never throws for user mistakes. */
+export async function validateConfigText(text: string, file: string, options: ValidateOptions = {}): Promise<ValidationResult> {
+  let raw: unknown;
+  try {
+    raw = parse(text, { unsafeKeyBehaviour: 'throw' });
+  } catch (err) {
+    if (err instanceof TomlError) {
+      const first = err.message.replace(/^Invalid TOML document: /, '').split('\n')[0] ?? err.message;
+      return { ok: false, kind: 'config_parse', issues: [{ file, line: err.line, column: err.column, path: '', message: `TOML syntax error: ${first}` }] };
+    }
+    throw err;
+  }
+  const locator = new TomlLocator(text);
+  const parsed = boxConfigSchema.safeParse(raw, { reportInput: true });
+  if (!parsed.success) {
+    return { ok: false, kind: 'config_invalid', issues: sortIssues(parsed.error.issues.flatMap((i) => fromZodIssue(i, file, locator))) };
+  }
+  const config = parsed.data;
+  const issues: ConfigIssue[] = [];
+  const pluginNames = [...Object.keys(config.plugins), ...(options.extraPluginNames ?? [])];
+  for (const ref of checkEngineReferences(config, pluginNames)) issues.push(customIssue(file, locator, ref.path, ref.message));
+  for (const ref of checkFootswitchReferences(config)) issues.push(customIssue(file, locator, ref.path, ref.message));
+  if (options.checkPluginFiles !== false) {
+    for (const [name, plugin] of Object.entries(config.plugins)) {
+      if (!plugin.enabled) continue;
+      const full = resolvePluginPath(file, plugin.path);
+      const st = await stat(full).catch(() => undefined);
+      if (st === undefined || !st.isFile()) {
+        issues.push(customIssue(file, locator, ['plugins', name, 'path'], `plugin file not found: ${full} (set enabled = false to keep the entry without the file)`));
+      }
+    }
+  }
+  if (issues.length > 0) return { ok: false, kind: 'config_invalid', issues: sortIssues(issues) };
+  return { ok: true, config };
+}
+
+/** Footswitch triggers must name a switch under [[devices.footswitches]]: the engine cannot know the devices. */
+function checkFootswitchReferences(config: BoxConfig): Array<{ path: (string | number)[]; message: string }> {
+  const names = config.devices.footswitches.map((f) => f.name);
+  const known = names.length === 0 ? 'no footswitches are configured under [[devices.footswitches]]' : `footswitches: ${names.map((n) => `"${n}"`).join(', ')}`;
+  const out: Array<{ path: (string | number)[]; message: string }> = [];
+  const check = (mappings: BoxConfig['global_mappings'], base: (string | number)[]) =>
+    mappings.forEach((m, j) => {
+      if (m.trigger.type === 'Footswitch' && !names.includes(m.trigger.switch))
+        out.push({ path: [...base, j, 'trigger', 'switch'], message: `unknown footswitch "${m.trigger.switch}" (${known})` });
+    });
+  config.modes.forEach((mode, i) => check(mode.mappings, ['modes', i, 'mappings']));
+  check(config.global_mappings, ['global_mappings']);
+  return out;
+}
+
+function sortIssues(issues: ConfigIssue[]): ConfigIssue[] {
+  return issues.sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity) || (a.column ?? 0) - (b.column ?? 0) || a.path.localeCompare(b.path));
+}
+
+/** Builds the one error a rejected config raises: kind, a readable summary, and every issue in details. */
+export function configError(file: string, kind: 'config_parse' | 'config_invalid', issues: readonly ConfigIssue[]): MidimonError {
+  const first = issues[0];
+  const summary = first === undefined ? 'invalid config' : `${first.path === '' ? '' : `${first.path}: `}${first.message}`;
+  const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : '';
+  const where = first?.line === undefined ? file : `${file}:${first.line}`;
+  return new MidimonError(kind, `${kind === 'config_parse' ? 'cannot parse' : 'invalid config'} ${where}: ${summary}${more}`, { details: { file, issues } });
+}
+
+/** Reads, parses, validates and cross-checks a config file; throws MidimonError(config_parse|config_invalid|not_found). */
+export async function loadConfigFile(path: string, options: ValidateOptions = {}): Promise<LoadedConfig> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new MidimonError('not_found', `config file not found: ${path}`, { details: { file: path }, cause: err });
+    if (code === 'EACCES') throw new MidimonError('permission_denied', `cannot read config file ${path}: permission denied`, { details: { file: path }, cause: err });
+    throw new MidimonError('config_parse', `cannot read config file ${path}: ${(err as Error).message}`, { details: { file: path, issues: [] }, cause: err });
+  }
+  const result = await validateConfigText(text, path, options);
+  if (!result.ok) throw configError(path, result.kind, result.issues);
+  return { config: result.config, path, hash: hashText(text), origin: 'file' };
+}

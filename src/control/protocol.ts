@@ -1,0 +1,187 @@
+import { z } from 'zod';
+import type { ErrorKind } from '../errors.js';
+import { CAPABILITIES, type BoxConfig, type Capability } from '../config/schema.js';
+import type { ConfigIssue } from '../config/issues.js';
+
+/**
+ * The control socket protocol: one JSON object per line each way. Requests
+ * are a discriminated union on `cmd`, validated at the socket; an optional
+ * `id` is echoed back so a client may pipeline.
+ */
+
+export const MAX_REQUEST_BYTES = 64 * 1024;
+
+const id = z.union([z.string().max(64), z.number().int()]).optional();
+const pluginName = z.string().min(1).max(64);
+
+export const controlRequestSchema = z.discriminatedUnion('cmd', [
+  z.strictObject({ cmd: z.literal('status'), id }),
+  z.strictObject({ cmd: z.literal('reload'), id }),
+  z.strictObject({ cmd: z.literal('mode'), id, target: z.union([z.literal('next'), z.literal('prev'), z.strictObject({ name: z.string().min(1) })]) }),
+  z.strictObject({ cmd: z.literal('config.show'), id }),
+  z.strictObject({ cmd: z.literal('config.path'), id }),
+  z.strictObject({ cmd: z.literal('screenshot'), id }),
+  z.strictObject({ cmd: z.literal('plugin.list'), id }),
+  z.strictObject({ cmd: z.literal('plugin.enable'), id, name: pluginName }),
+  z.strictObject({ cmd: z.literal('plugin.disable'), id, name: pluginName }),
+  z.strictObject({ cmd: z.literal('plugin.grant'), id, name: pluginName, capability: z.enum(CAPABILITIES) }),
+  z.strictObject({ cmd: z.literal('plugin.revoke'), id, name: pluginName, capability: z.enum(CAPABILITIES) }),
+]);
+
+export type ControlRequest = z.output<typeof controlRequestSchema>;
+export type ControlCommand = ControlRequest['cmd'];
+export const CONTROL_COMMANDS: readonly ControlCommand[] = controlRequestSchema.options.map((o) => o.shape.cmd.value);
+export type ModeTarget = Extract<ControlRequest, { cmd: 'mode' }>['target'];
+
+// ---- results ----
+
+export interface ConfigStatus {
+  readonly path: string;
+  /** Hash of the config the box is running (null before the first apply). */
+  readonly applied_hash: string | null;
+  /** Hash of the file on disk now (null if unreadable/missing). */
+  readonly disk_hash: string | null;
+  /** true when the running config is the file on disk. */
+  readonly up_to_date: boolean;
+  readonly applied_origin: 'file' | 'builtin' | null;
+  readonly applied_at: string | null;
+  /** The last rejected edit, kept until a good one is applied. */
+  readonly last_error: { readonly kind: ErrorKind; readonly message: string; readonly at: string; readonly issues: readonly ConfigIssue[] } | null;
+}
+
+export interface DeviceStatus {
+  readonly name: string;
+  readonly kind: 'midi-in' | 'midi-out' | 'footswitch' | 'display';
+  readonly connected: boolean;
+  readonly detail?: string;
+}
+
+export interface PluginStatus {
+  readonly name: string;
+  readonly version?: string;
+  readonly enabled: boolean;
+  readonly loaded: boolean;
+  readonly capabilities_granted: readonly Capability[];
+  readonly capabilities_requested?: readonly Capability[];
+  readonly error?: string;
+}
+
+export interface RecentError {
+  readonly at: string;
+  readonly kind: ErrorKind;
+  readonly message: string;
+  readonly source?: string;
+}
+
+export interface StatusResult {
+  readonly version: string;
+  readonly pid: number;
+  readonly uptime_s: number;
+  readonly simulated: boolean;
+  readonly mode: { readonly name: string; readonly index: number; readonly count: number } | null;
+  readonly devices: readonly DeviceStatus[];
+  readonly plugins: readonly PluginStatus[];
+  readonly recent_errors: readonly RecentError[];
+  readonly config: ConfigStatus;
+}
+
+export type ReloadResult =
+  | { readonly applied: true; readonly changed: readonly string[]; readonly hash: string }
+  | { readonly applied: false; readonly reason: 'unchanged'; readonly hash: string }
+  | { readonly applied: false; readonly reason: 'invalid'; readonly error: { readonly kind: ErrorKind; readonly message: string; readonly issues: readonly ConfigIssue[] } };
+
+export interface ModeResult {
+  readonly name: string;
+  readonly index: number;
+  readonly count: number;
+}
+
+export interface ConfigShowResult {
+  readonly path: string;
+  readonly hash: string | null;
+  readonly config: BoxConfig;
+}
+
+export interface ScreenshotResult {
+  readonly width: number;
+  readonly height: number;
+  readonly png_base64: string;
+}
+
+export interface PluginChangeResult {
+  readonly name: string;
+  readonly enabled: boolean;
+  readonly capabilities_granted: readonly Capability[];
+}
+
+/** What each command returns. */
+export interface ControlResults {
+  status: StatusResult;
+  reload: ReloadResult;
+  mode: ModeResult;
+  'config.show': ConfigShowResult;
+  'config.path': { readonly path: string };
+  screenshot: ScreenshotResult;
+  'plugin.list': { readonly plugins: readonly PluginStatus[] };
+  'plugin.enable': PluginChangeResult;
+  'plugin.disable': PluginChangeResult;
+  'plugin.grant': PluginChangeResult;
+  'plugin.revoke': PluginChangeResult;
+}
+
+/**
+ * Implemented by the composition root: one method per request. Throw a
+ * MidimonError to answer `{ok:false}` with its kind (e.g. not_found for an
+ * unknown mode or plugin); anything else becomes `internal`.
+ */
+export interface ControlHandlers {
+  status(): Promise<StatusResult>;
+  reload(): Promise<ReloadResult>;
+  mode(target: ModeTarget): Promise<ModeResult>;
+  configShow(): Promise<ConfigShowResult>;
+  configPath(): Promise<{ readonly path: string }>;
+  screenshot(): Promise<ScreenshotResult>;
+  pluginList(): Promise<{ readonly plugins: readonly PluginStatus[] }>;
+  pluginEnable(name: string): Promise<PluginChangeResult>;
+  pluginDisable(name: string): Promise<PluginChangeResult>;
+  pluginGrant(name: string, capability: Capability): Promise<PluginChangeResult>;
+  pluginRevoke(name: string, capability: Capability): Promise<PluginChangeResult>;
+}
+
+export interface ControlErrorBody {
+  readonly kind: ErrorKind;
+  readonly message: string;
+  readonly details?: Readonly<Record<string, unknown>>;
+}
+
+export type ControlResponse<C extends ControlCommand = ControlCommand> =
+  | { readonly id?: string | number; readonly ok: true; readonly result: ControlResults[C] }
+  | { readonly id?: string | number; readonly ok: false; readonly error: ControlErrorBody };
+
+/** Routes a validated request to its handler (exhaustive over the union). */
+export function dispatch(handlers: ControlHandlers, req: ControlRequest): Promise<ControlResults[ControlCommand]> {
+  switch (req.cmd) {
+    case 'status':
+      return handlers.status();
+    case 'reload':
+      return handlers.reload();
+    case 'mode':
+      return handlers.mode(req.target);
+    case 'config.show':
+      return handlers.configShow();
+    case 'config.path':
+      return handlers.configPath();
+    case 'screenshot':
+      return handlers.screenshot();
+    case 'plugin.list':
+      return handlers.pluginList();
+    case 'plugin.enable':
+      return handlers.pluginEnable(req.name);
+    case 'plugin.disable':
+      return handlers.pluginDisable(req.name);
+    case 'plugin.grant':
+      return handlers.pluginGrant(req.name, req.capability);
+    case 'plugin.revoke':
+      return handlers.pluginRevoke(req.name, req.capability);
+  }
+}
