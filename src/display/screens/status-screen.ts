@@ -1,0 +1,69 @@
+import { Framebuffer } from '../framebuffer.js';
+import { charsThatFit, drawText, ellipsize, textRow, textWidth, wrapText } from '../layout.js';
+import type { StatusView } from '../view-models.js';
+
+const PLUGIN_STATE: Readonly<Record<string, string>> = { running: 'ok', disabled: 'off', error: 'ERR', loading: '..' };
+const SEVERITY_LABEL = { error: 'ERR', warning: 'WARN', info: 'INFO' } as const;
+
+/**
+ * The screen a player glances at: the mode (large, always visible), then MIDI
+ * devices, the last trigger and plugin health; a problem is a banner at the
+ * bottom (solid for errors, framed for warnings) that goes away when resolved.
+ */
+export function renderStatus(view: StatusView, width = 128, height = 64): Framebuffer {
+  const fb = new Framebuffer(width, height);
+  drawModeHeader(fb, view);
+  const ins = view.devices.filter((d) => d.connected && d.direction !== 'out').map((d) => d.name);
+  const outs = view.devices.filter((d) => d.connected && d.direction !== 'in').map((d) => d.name);
+  const inLine = `In: ${ins.length === 0 ? '-' : ins.join(', ')}`;
+  const outLine = `Out: ${outs.length === 0 ? '-' : outs.join(', ')}`;
+  const lastLine = `Last: ${view.lastTrigger ?? '-'}`;
+  const plugLine = `Plug: ${view.plugins.length === 0 ? '-' : view.plugins.map((p) => `${p.name} ${PLUGIN_STATE[p.state] ?? p.state}`).join(' ')}`;
+  const tall = height >= 64;
+  const rows = tall ? [inLine, outLine, lastLine, plugLine] : [inLine, lastLine];
+  // On 128x64 the banner covers the plugin row; on 128x32 both rows (the mode stays visible).
+  const visibleRows = view.banner === undefined ? rows.length : tall ? 3 : 0;
+  rows.slice(0, visibleRows).forEach((text, i) => textRow(fb, tall ? 18 + i * 9 : 16 + i * 8, text, '', false, 0));
+  if (view.banner !== undefined) drawBanner(fb, tall ? height - 18 : 16, tall ? 2 : 1, view.banner.severity, view.banner.text);
+  return fb;
+}
+
+function drawModeHeader(fb: Framebuffer, view: StatusView): void {
+  const num = String(view.mode.index);
+  const count = `/${view.mode.count}`;
+  const boxW = textWidth(num, 2) + textWidth(count) + 6;
+  fb.fillRect(0, 0, boxW, 16, true);
+  drawText(fb, 2, 0, num, { scale: 2, inverse: true });
+  drawText(fb, 2 + textWidth(num, 2) + 2, 8, count, { inverse: true });
+  const x = boxW + 4;
+  const room = fb.width - x;
+  const name = view.mode.name;
+  if (textWidth(name, 2) <= room) {
+    drawText(fb, x, 0, name, { scale: 2 });
+    return;
+  }
+  // Too long for the large font: two lines of the small one beat a cut-off name.
+  const lines = wrapText(name, charsThatFit(room));
+  drawText(fb, x, 0, lines[0] ?? '', { maxWidth: room });
+  if (lines.length > 1) drawText(fb, x, 8, ellipsize(lines.slice(1).join(' '), charsThatFit(room)));
+}
+
+function drawBanner(fb: Framebuffer, y: number, maxLines: number, severity: keyof typeof SEVERITY_LABEL, text: string): void {
+  const h = fb.height - y;
+  const solid = severity === 'error';
+  fb.fillRect(0, y, fb.width, h, false);
+  if (solid) fb.fillRect(0, y, fb.width, h, true);
+  else if (severity === 'warning') fb.rect(0, y, fb.width, h, true);
+  else fb.hline(0, y, fb.width, true);
+  const label = SEVERITY_LABEL[severity];
+  const labelW = textWidth(label);
+  // The severity tag is a box of its own (inverted relative to the banner) so it reads at a glance.
+  fb.fillRect(1, y + 1, labelW + 4, h - 2, !solid);
+  drawText(fb, 3, y + Math.floor((h - 8) / 2), label, { inverse: !solid });
+  const x = labelW + 8;
+  const chars = charsThatFit(fb.width - x - 2);
+  const lines = wrapText(text, chars);
+  const shown = lines.length > maxLines ? [...lines.slice(0, maxLines - 1), ellipsize(lines.slice(maxLines - 1).join(' '), chars)] : lines;
+  const top = y + Math.floor((h - (shown.length * 9 - 1)) / 2);
+  shown.forEach((line, i) => drawText(fb, x, top + i * 9, line, { inverse: solid }));
+}

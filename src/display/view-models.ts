@@ -1,0 +1,27 @@
+/**
+ * What the screens draw. The composition root maps its state into these plain
+ * objects; the renderer never sees the engine, the plugin host or the MIDI layer.
+ */
+export type Severity = 'error' | 'warning' | 'info';
+
+export interface StatusDevice {
+  readonly name: string;
+  readonly direction: 'in' | 'out' | 'both';
+  readonly connected: boolean;
+}
+
+export interface StatusPlugin {
+  readonly name: string;
+  /** 'running' | 'disabled' | 'error' | 'loading'; other strings are shown as given. */
+  readonly state: string;
+}
+
+export interface StatusView {
+  readonly mode: { readonly index: number; readonly name: string; readonly count: number };
+  readonly devices: readonly StatusDevice[];
+  /** Short text of the last trigger, e.g. 'CC64 127 ch1' or 'left long'. */
+  readonly lastTrigger?: string;
+  readonly plugins: readonly StatusPlugin[];
+  /** The most severe unresolved problem; absent (cleared) once resolved. */
+  readonly banner?: { readonly severity: Severity; readonly text: string };
+}
