@@ -1,0 +1,64 @@
+import type { GuestMemory } from './guest-memory.js';
+import type { OutputLimiter } from './output-limiter.js';
+import type { LogLevel } from './protocol.js';
+import type { Capability, HostCall } from './types.js';
+import { HostTrap } from './wasi-errors.js';
+
+/** Largest MIDI message (a SysEx dump) a plugin may send in one call. */
+export const MIDI_SEND_MAX = 4096;
+export const MODE_NAME_MAX = 256;
+const LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
+
+export interface HostFunctionContext {
+  readonly memory: GuestMemory;
+  readonly output: OutputLimiter;
+  readonly isGranted: (cap: Capability) => boolean;
+  readonly denied: (cap: Capability, fn: string) => void;
+  /** Queues the call for the main thread (posted in order, delivered asynchronously). */
+  readonly send: (call: HostCall) => void;
+}
+
+/**
+ * The `midimon` import module. Calls are fire-and-forget: the plugin gets 0
+ * when the call was accepted and forwarded, -1 when refused; the engine acts
+ * on it after the plugin returns. A pointer outside memory traps (bad_pointer).
+ */
+export function createHostFunctions(ctx: HostFunctionContext): Record<string, (...args: number[]) => number | undefined> {
+  const bytes = (fn: string, ptr: number, len: number): Uint8Array => {
+    const b = ctx.memory.bytes(ptr, len);
+    if (b === undefined) throw new HostTrap('bad_pointer', `${fn}: range ${ptr >>> 0}+${len >>> 0} is outside the plugin's memory (${ctx.memory.size} bytes)`);
+    return b;
+  };
+  return {
+    midi_send: (ptr, len) => {
+      const b = bytes('midi_send', ptr, len);
+      if (!ctx.isGranted('Midi')) {
+        ctx.denied('Midi', 'midi_send');
+        return -1;
+      }
+      if (b.length === 0 || b.length > MIDI_SEND_MAX) return -1;
+      ctx.send({ fn: 'midi_send', bytes: Array.from(b) });
+      return 0;
+    },
+    set_mode: (ptr, len) => {
+      const b = bytes('set_mode', ptr, len);
+      if (b.length === 0 || b.length > MODE_NAME_MAX) return -1;
+      let mode: string;
+      try {
+        mode = new TextDecoder('utf-8', { fatal: true }).decode(b);
+      } catch {
+        return -1;
+      }
+      ctx.send({ fn: 'set_mode', mode });
+      return 0;
+    },
+    log: (level, ptr, len) => {
+      const b = bytes('log', ptr, Math.min(len >>> 0, 4096));
+      const lvl = level >= 0 && level <= 3 ? (level as 0 | 1 | 2 | 3) : 1;
+      const message = new TextDecoder().decode(b);
+      // Rate-limited like stdout; the admitted ones reach the engine too.
+      if (ctx.output.message(LEVELS[lvl] ?? 'info', message)) ctx.send({ fn: 'log', level: lvl, message });
+      return undefined;
+    },
+  };
+}

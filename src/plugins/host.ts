@@ -1,0 +1,286 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { MidimonError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { GrantStore } from './grants.js';
+import { defaultProfile, resolveLimits } from './limits.js';
+import { PLUGIN_NAME, validateMetadata } from './metadata.js';
+import type { CompiledPlugin } from './protocol.js';
+import { buildRequest } from './request.js';
+import {
+  DEFAULT_GRANTS, codeMeaning, type Capability, type ExecuteContext, type ExecuteResult, type HostCallHandler,
+  type JsonValue, type LoadedPlugin, type PluginLimits, type PluginState, type PluginStatus, type ProfileName,
+} from './types.js';
+import { COMPILE_TIMEOUT_MS, PluginWorker, type WorkerOutcome } from './worker-client.js';
+
+export type { Capability, ExecuteContext, ExecuteResult, HostCall, HostCallHandler, LoadedPlugin, PluginLimits, PluginStatus } from './types.js';
+
+/** Largest plugin file accepted (the guide's plugins are 300 B - 1 MB). */
+export const MAX_PLUGIN_BYTES = 32 * 1024 * 1024;
+
+export interface PluginHostOptions {
+  readonly log: Logger;
+  /** Holds grants.json and plugin-data/<name>/. */
+  readonly stateDir: string;
+  /** Default: by architecture (arm/arm64 -> pi). */
+  readonly profile?: ProfileName;
+  /** Overrides for every plugin (per-plugin ones go to load()). */
+  readonly limits?: Partial<PluginLimits>;
+  /** Grants from the config file, by plugin name (in addition to grants.json). */
+  readonly grants?: Readonly<Record<string, readonly Capability[]>>;
+  /** midimon.* host calls, in the order the plugin made them, after the fact. */
+  readonly onHostCall?: HostCallHandler;
+}
+
+export type PluginSource = { readonly path: string } | { readonly bytes: Uint8Array };
+
+export interface LoadOptions {
+  readonly limits?: Partial<PluginLimits>;
+  /** Extra grants for this plugin (from its config entry). */
+  readonly grants?: readonly Capability[];
+}
+
+interface Entry {
+  info: LoadedPlugin;
+  readonly worker: PluginWorker;
+  readonly compiled: CompiledPlugin;
+  readonly configGrants: readonly Capability[];
+  queue: Promise<unknown>;
+  needsReload: boolean;
+  state: PluginState;
+  calls: number;
+  errors: number;
+  lastError?: { kind: string; message: string };
+}
+
+/**
+ * Runs MIDIMon WASM plugins, each in its own warm worker thread, under fuel,
+ * memory, stack and wall-clock limits. Nothing a plugin does rejects a
+ * promise or blocks the caller's event loop: execute() always resolves with
+ * a result; after any failure the plugin's next call gets a fresh instance.
+ */
+export class PluginHost {
+  readonly #opts: PluginHostOptions;
+  readonly #log: Logger;
+  readonly #profile: ProfileName;
+  readonly #grants: GrantStore;
+  readonly #plugins = new Map<string, Entry>();
+  #started: Promise<void> | undefined;
+
+  constructor(options: PluginHostOptions) {
+    this.#opts = options;
+    this.#log = options.log.child({ component: 'plugins' });
+    this.#profile = options.profile ?? defaultProfile();
+    this.#grants = new GrantStore(options.stateDir, this.#log);
+  }
+
+  get profile(): ProfileName {
+    return this.#profile;
+  }
+
+  /** Reads the grants store. load() calls it if you did not. */
+  start(): Promise<void> {
+    this.#started ??= this.#grants.load();
+    return this.#started;
+  }
+
+  /**
+   * Reads, checksums, checks, instruments, compiles and initialises a plugin
+   * in a new worker. Rejects with a MidimonError of a load kind
+   * (invalid_module, missing_export, bad_signature, forbidden_import,
+   * memory_too_large, bad_metadata, bad_pointer, out_of_fuel, timeout, ...).
+   * A plugin already loaded under `name` is replaced only if the new one loads.
+   */
+  async load(name: string, source: PluginSource, options: LoadOptions = {}): Promise<LoadedPlugin> {
+    const t0 = performance.now();
+    if (!PLUGIN_NAME.test(name)) throw new MidimonError('bad_request', `plugin name '${name}' must match [A-Za-z0-9][A-Za-z0-9_.-]*`);
+    await this.start();
+    const bytes = 'bytes' in source ? source.bytes : await readPlugin(source.path);
+    if (bytes.length > MAX_PLUGIN_BYTES) throw new MidimonError('invalid_module', `plugin is ${bytes.length} bytes, the limit is ${MAX_PLUGIN_BYTES}`);
+    // WebCrypto hashes off the main thread.
+    const sha256 = Buffer.from(await crypto.subtle.digest('SHA-256', bytes)).toString('hex');
+    const limits = resolveLimits(this.#profile, this.#opts.limits, options.limits);
+    const configGrants = [...(this.#opts.grants?.[name] ?? []), ...(options.grants ?? [])];
+    const granted = this.#effectiveGrants(name, sha256, configGrants);
+    const log = this.#log.child({ plugin: name });
+    let entry: Entry | undefined;
+    const worker = new PluginWorker(limits, {
+      onHostCall: (call) => this.#opts.onHostCall?.(name, call),
+      onLog: (m) => log[m.level](m.fields, m.msg),
+      onRespawn: () => {
+        if (entry !== undefined && this.#plugins.get(name) === entry) this.#scheduleReload(entry);
+      },
+    }, log);
+    const outcome = await worker.call(
+      { t: 'load', name, source: { kind: 'bytes', bytes }, limits, granted, dataDir: this.#dataDir(name, granted) },
+      limits.timeoutMs,
+      COMPILE_TIMEOUT_MS,
+    );
+    if (outcome.t !== 'response' || outcome.response.t !== 'loaded') {
+      await worker.stop();
+      throw outcomeError(outcome, limits.timeoutMs, 'load');
+    }
+    const res = outcome.response;
+    const metadata = validateMetadata(res.metadata);
+    const requested = metadata.capabilities;
+    const denied = requested.filter((c) => !granted.includes(c));
+    for (const cap of denied) log.warn({ capability: cap }, `plugin requests ${cap}, which is not granted: calls needing it will fail with a permission error`);
+    if (metadata.name !== name) log.info({ metadataName: metadata.name }, 'plugin metadata name differs from its configured name');
+    const info: LoadedPlugin = {
+      name, metadata, sha256, size: bytes.length, requested, granted, denied, limits,
+      initFuel: res.fuel, initMicros: res.micros, loadMicros: Math.round((performance.now() - t0) * 1000),
+    };
+    entry = { info, worker, compiled: res.compiled, configGrants, queue: Promise.resolve(), needsReload: false, state: 'ready', calls: 0, errors: 0 };
+    const old = this.#plugins.get(name);
+    this.#plugins.set(name, entry);
+    if (old !== undefined) await old.worker.stop();
+    log.info({ version: metadata.version, sha256, granted, fuel: res.fuel, micros: res.micros }, 'plugin loaded');
+    return info;
+  }
+
+  /** Runs one action. Never rejects for plugin faults: see ExecuteResult. */
+  execute(name: string, action: string, context: ExecuteContext = {}, params?: Readonly<Record<string, JsonValue>>): Promise<ExecuteResult> {
+    const entry = this.#plugins.get(name);
+    if (entry === undefined) {
+      return Promise.resolve({ status: 'error', error: new MidimonError('not_found', `no plugin named '${name}' is loaded`), fuel: 0, fuelTotal: 0, micros: 0 });
+    }
+    const request = buildRequest(action, context, params);
+    return this.#enqueue(entry, async () => {
+      entry.calls += 1;
+      if (entry.needsReload) {
+        const err = await this.#reload(entry);
+        if (err !== undefined) return this.#failed(entry, err, { fuel: 0, fuelTotal: 0, micros: 0 });
+      }
+      const outcome = await entry.worker.call({ t: 'execute', request }, entry.info.limits.timeoutMs);
+      if (outcome.t === 'response' && outcome.response.t === 'executed') {
+        const r = outcome.response;
+        return { status: 'returned', code: r.code, meaning: codeMeaning(r.code), fuel: r.fuel, fuelTotal: r.fuelTotal, micros: r.micros };
+      }
+      const cost = outcome.t === 'response' && outcome.response.t === 'failed' ? outcome.response : { fuel: 0, fuelTotal: 0, micros: entry.info.limits.timeoutMs * 1000 };
+      return this.#failed(entry, outcomeError(outcome, entry.info.limits.timeoutMs, 'execute'), cost);
+    });
+  }
+
+  /** Grants a capability to this build (name + SHA-256) of a loaded plugin; persisted; effective from its next instance. */
+  grant(name: string, cap: Capability): Promise<readonly Capability[]> {
+    return this.#changeGrant(name, cap, true);
+  }
+
+  /** Revokes a stored grant (grants from the config file stay until the config changes). */
+  revoke(name: string, cap: Capability): Promise<readonly Capability[]> {
+    return this.#changeGrant(name, cap, false);
+  }
+
+  get(name: string): LoadedPlugin | undefined {
+    return this.#plugins.get(name)?.info;
+  }
+
+  status(): PluginStatus[] {
+    return [...this.#plugins.values()].map((e) => ({
+      name: e.info.name,
+      state: e.state,
+      version: e.info.metadata.version,
+      sha256: e.info.sha256,
+      requested: e.info.requested,
+      granted: e.info.granted,
+      calls: e.calls,
+      errors: e.errors,
+      ...(e.lastError === undefined ? {} : { lastError: e.lastError }),
+    }));
+  }
+
+  async unload(name: string): Promise<void> {
+    const entry = this.#plugins.get(name);
+    if (entry === undefined) return;
+    this.#plugins.delete(name);
+    await entry.worker.stop();
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.#plugins.keys()].map((n) => this.unload(n)));
+  }
+
+  #effectiveGrants(name: string, sha256: string, configGrants: readonly Capability[]): Capability[] {
+    return [...new Set([...DEFAULT_GRANTS, ...this.#grants.get(name, sha256), ...configGrants])].sort();
+  }
+
+  /** Per-plugin directory: unrelated plugins never share one. */
+  #dataDir(name: string, granted: readonly Capability[]): string | null {
+    return granted.includes('Filesystem') ? join(this.#opts.stateDir, 'plugin-data', name) : null;
+  }
+
+  async #changeGrant(name: string, cap: Capability, add: boolean): Promise<readonly Capability[]> {
+    const entry = this.#plugins.get(name);
+    if (entry === undefined) throw new MidimonError('not_found', `no plugin named '${name}' is loaded`);
+    await this.start();
+    const { sha256 } = entry.info;
+    const stored = this.#grants.get(name, sha256).filter((c) => c !== cap);
+    await this.#grants.set(name, sha256, add ? [...stored, cap] : stored);
+    const granted = this.#effectiveGrants(name, sha256, entry.configGrants);
+    entry.info = { ...entry.info, granted, denied: entry.info.requested.filter((c) => !granted.includes(c)) };
+    this.#log.info({ plugin: name, capability: cap, granted }, add ? 'capability granted' : 'capability revoked');
+    await this.#enqueue(entry, async () => {
+      if (!entry.needsReload) await entry.worker.call({ t: 'grants', granted, dataDir: this.#dataDir(name, granted) }, entry.info.limits.timeoutMs);
+    });
+    return granted;
+  }
+
+  #enqueue<T>(entry: Entry, job: () => Promise<T>): Promise<T> {
+    const run = entry.queue.then(job, job);
+    entry.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** After a timeout or crash: load the compiled module into the fresh worker now, so the next call finds it warm. */
+  #scheduleReload(entry: Entry): void {
+    entry.needsReload = true;
+    entry.state = 'respawning';
+    void this.#enqueue(entry, async () => {
+      if (entry.needsReload) await this.#reload(entry);
+    });
+  }
+
+  async #reload(entry: Entry): Promise<MidimonError | undefined> {
+    const { name, limits, granted } = entry.info;
+    const outcome = await entry.worker.call(
+      { t: 'load', name, source: { kind: 'compiled', ...entry.compiled }, limits, granted, dataDir: this.#dataDir(name, granted) },
+      limits.timeoutMs,
+      COMPILE_TIMEOUT_MS,
+    );
+    if (outcome.t === 'response' && outcome.response.t === 'loaded') {
+      entry.needsReload = false;
+      entry.state = 'ready';
+      return undefined;
+    }
+    entry.needsReload = true;
+    entry.state = 'broken';
+    return outcomeError(outcome, limits.timeoutMs, 'load');
+  }
+
+  #failed(entry: Entry, error: MidimonError, cost: { fuel: number; fuelTotal: number; micros: number }): ExecuteResult {
+    entry.errors += 1;
+    entry.lastError = { kind: error.kind, message: error.message };
+    this.#log.warn({ plugin: entry.info.name, kind: error.kind, err: error.message }, 'plugin call failed; instance discarded');
+    return { status: 'error', error, fuel: cost.fuel, fuelTotal: cost.fuelTotal, micros: cost.micros };
+  }
+}
+
+async function readPlugin(path: string): Promise<Uint8Array> {
+  try {
+    return await readFile(path);
+  } catch (err) {
+    throw new MidimonError('not_found', `cannot read plugin ${path}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+function outcomeError(outcome: WorkerOutcome, timeoutMs: number, stage: 'load' | 'execute'): MidimonError {
+  switch (outcome.t) {
+    case 'timeout':
+      return new MidimonError('timeout', `plugin ${stage} did not finish within ${outcome.timeoutMs} ms; its worker was terminated and restarted`, { details: { timeoutMs } });
+    case 'crashed':
+      return new MidimonError('trap', `plugin worker died during ${stage}: ${outcome.message}`);
+    case 'response':
+      if (outcome.response.t === 'failed') return MidimonError.fromJSON(outcome.response.error);
+      return new MidimonError('internal', `unexpected worker response '${outcome.response.t}' to ${stage}`);
+  }
+}

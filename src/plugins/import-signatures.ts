@@ -1,0 +1,81 @@
+import type { FuncSig } from './wasm/types.js';
+
+const sig = (params: string, results = 'i'): FuncSig => ({
+  params: [...params].map((c) => (c === 'I' ? 'i64' : 'i32')),
+  results: [...results].map((c) => (c === 'I' ? 'i64' : 'i32')),
+});
+
+/**
+ * Every wasi_snapshot_preview1 function (i = i32, I = i64). A plugin may
+ * import any of them (toolchains import more than they call); the shim
+ * implements the subset in wasi-shim.ts and answers ENOSYS for the rest.
+ */
+export const WASI_SIGNATURES: Readonly<Record<string, FuncSig>> = {
+  args_get: sig('ii'),
+  args_sizes_get: sig('ii'),
+  environ_get: sig('ii'),
+  environ_sizes_get: sig('ii'),
+  clock_res_get: sig('ii'),
+  clock_time_get: sig('iIi'),
+  fd_advise: sig('iIIi'),
+  fd_allocate: sig('iII'),
+  fd_close: sig('i'),
+  fd_datasync: sig('i'),
+  fd_fdstat_get: sig('ii'),
+  fd_fdstat_set_flags: sig('ii'),
+  fd_fdstat_set_rights: sig('iII'),
+  fd_filestat_get: sig('ii'),
+  fd_filestat_set_size: sig('iI'),
+  fd_filestat_set_times: sig('iIIi'),
+  fd_pread: sig('iiiIi'),
+  fd_prestat_get: sig('ii'),
+  fd_prestat_dir_name: sig('iii'),
+  fd_pwrite: sig('iiiIi'),
+  fd_read: sig('iiii'),
+  fd_readdir: sig('iiiIi'),
+  fd_renumber: sig('ii'),
+  fd_seek: sig('iIii'),
+  fd_sync: sig('i'),
+  fd_tell: sig('ii'),
+  fd_write: sig('iiii'),
+  path_create_directory: sig('iii'),
+  path_filestat_get: sig('iiiii'),
+  path_filestat_set_times: sig('iiiiIIi'),
+  path_link: sig('iiiiiii'),
+  path_open: sig('iiiiiIIii'),
+  path_readlink: sig('iiiiii'),
+  path_remove_directory: sig('iii'),
+  path_rename: sig('iiiiii'),
+  path_symlink: sig('iiiii'),
+  path_unlink_file: sig('iii'),
+  poll_oneoff: sig('iiii'),
+  proc_exit: sig('i', ''),
+  proc_raise: sig('i'),
+  sched_yield: sig(''),
+  random_get: sig('ii'),
+  sock_accept: sig('iii'),
+  sock_recv: sig('iiiiii'),
+  sock_send: sig('iiiii'),
+  sock_shutdown: sig('ii'),
+};
+
+/** The host's own import module: see host-functions.ts and docs/plugins.md. */
+export const MIDIMON_SIGNATURES: Readonly<Record<string, FuncSig>> = {
+  midi_send: sig('ii'),
+  set_mode: sig('ii'),
+  log: sig('iii', ''),
+};
+
+export const IMPORT_MODULES: Readonly<Record<string, Readonly<Record<string, FuncSig>>>> = {
+  wasi_snapshot_preview1: WASI_SIGNATURES,
+  midimon: MIDIMON_SIGNATURES,
+};
+
+export function sameSig(a: FuncSig, b: FuncSig): boolean {
+  return a.params.length === b.params.length && a.results.length === b.results.length &&
+    a.params.every((p, i) => p === b.params[i]) && a.results.every((r, i) => r === b.results[i]);
+}
+
+export function formatSig(s: FuncSig): string {
+  return `(${s.params.join(', ')}) -> (${s.results.join(', ')})`;
+}

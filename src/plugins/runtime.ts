@@ -1,0 +1,266 @@
+import { mkdirSync } from 'node:fs';
+import { MidimonError } from '../errors.js';
+import { checkModule } from './abi.js';
+import { GuestMemory } from './guest-memory.js';
+import { createHostFunctions } from './host-functions.js';
+import { memoryPages } from './limits.js';
+import { METADATA_MAX_BYTES, parseMetadata } from './metadata.js';
+import { OutputLimiter } from './output-limiter.js';
+import type { CompiledPlugin, LoadSource, LogLevel } from './protocol.js';
+import { hoistStart } from './start-hoist.js';
+import type { Capability, HostCall, PluginLimits, PluginMetadata } from './types.js';
+import { ConfinedFs } from './wasi-fs.js';
+import { HostTrap, ProcExit } from './wasi-errors.js';
+import { createWasiImports } from './wasi-shim.js';
+import { inspectModule, instrument } from './wasm/instrument.js';
+
+/** Host calls one execute may make; past it they return -1 (a loop of midi_send must not flood the main thread). */
+export const MAX_HOST_CALLS_PER_CALL = 1024;
+
+export interface RuntimeHooks {
+  readonly hostCall: (call: HostCall) => void;
+  readonly log: (level: LogLevel, msg: string, fields: Readonly<Record<string, string | number>>) => void;
+}
+
+export interface Cost {
+  readonly fuel: number;
+  readonly fuelTotal: number;
+  readonly micros: number;
+}
+
+/** A call that failed: the error plus what it cost until then. */
+export class CallFailure {
+  constructor(
+    readonly error: MidimonError,
+    readonly cost: Cost,
+  ) {}
+}
+
+type Fn = (...args: Array<number | bigint>) => unknown;
+
+interface Live {
+  readonly fuel: WebAssembly.Global;
+  readonly growFailed: WebAssembly.Global;
+  readonly init: Fn;
+  readonly execute: Fn;
+  readonly alloc: Fn;
+  readonly dealloc: Fn;
+  readonly memory: GuestMemory;
+  readonly fs: ConfinedFs | null;
+}
+
+/**
+ * One plugin inside its worker: compiles (ABI checks, start hoisting, fuel
+ * instrumentation), instantiates with our WASI shim and host functions, runs
+ * init/execute under fuel and memory limits, and turns every trap into a
+ * typed error. After any failure the instance is dropped; the next call
+ * instantiates afresh from the compiled module (start + init rerun).
+ */
+export class PluginRuntime {
+  readonly #name: string;
+  readonly #limits: PluginLimits;
+  readonly #hooks: RuntimeHooks;
+  readonly #output: OutputLimiter;
+  readonly #deniedLogged = new Set<Capability>();
+  #granted: Set<Capability>;
+  #dataDir: string | null;
+  #compiled: CompiledPlugin | undefined;
+  #live: Live | undefined;
+  #hostCalls = 0;
+
+  constructor(name: string, limits: PluginLimits, granted: readonly Capability[], dataDir: string | null, hooks: RuntimeHooks) {
+    this.#name = name;
+    this.#limits = limits;
+    this.#granted = new Set(granted);
+    this.#dataDir = dataDir;
+    this.#hooks = hooks;
+    this.#output = new OutputLimiter(limits, hooks.log);
+  }
+
+  /** Bytes -> checked, instrumented, compiled module. Throws MidimonError (load kinds). */
+  compile(bytes: Uint8Array): CompiledPlugin {
+    if (!WebAssembly.validate(bytes)) {
+      try {
+        new WebAssembly.Module(bytes);
+      } catch (err) {
+        throw new MidimonError('invalid_module', `not a valid WebAssembly module: ${(err as Error).message}`);
+      }
+    }
+    const pages = memoryPages(this.#limits);
+    const info = inspectModule(bytes);
+    checkModule(info, pages);
+    const hoisted = hoistStart(bytes, new Set(info.exports.map((e) => e.name)));
+    const out = instrument(hoisted.bytes, { maxMemoryPages: pages, growCostPerPage: this.#limits.growCostPerPage });
+    let module: WebAssembly.Module;
+    try {
+      module = new WebAssembly.Module(out.bytes);
+    } catch (err) {
+      throw new MidimonError('invalid_module', `instrumented module does not compile: ${(err as Error).message}`, { cause: err });
+    }
+    return { module, fuelGlobal: out.fuelGlobal, growFailedGlobal: out.growFailedGlobal, startExport: hoisted.startExport };
+  }
+
+  /** Compile (if given bytes), instantiate, run start + init; `running` fires when plugin code is about to run. */
+  load(source: LoadSource, running: () => void): { metadata: PluginMetadata; compiled: CompiledPlugin } & Cost {
+    const t0 = performance.now();
+    try {
+      this.#compiled = source.kind === 'bytes' ? this.compile(source.bytes) : source;
+    } catch (err) {
+      throw new CallFailure(err instanceof MidimonError ? err : new MidimonError('invalid_module', String(err)), { fuel: 0, fuelTotal: 0, micros: micros(t0) });
+    }
+    running();
+    const r = this.#instantiate();
+    return { ...r, compiled: this.#compiled };
+  }
+
+  execute(request: string): { code: number } & Cost {
+    const live = this.#live ?? this.#instantiate().live;
+    const budget = this.#limits.fuelPerExecute;
+    const bytes = new TextEncoder().encode(request);
+    live.fuel.value = BigInt(budget);
+    live.growFailed.value = 0;
+    this.#hostCalls = 0;
+    const t0 = performance.now();
+    let fuel = 0;
+    try {
+      const ptr = Number(live.alloc(bytes.length)) >>> 0;
+      const view = ptr === 0 ? undefined : live.memory.bytes(ptr, bytes.length);
+      if (view === undefined) {
+        throw new MidimonError('bad_pointer', `alloc(${bytes.length}) returned ${ptr}, outside the plugin's memory (${live.memory.size} bytes)`, { details: { ptr, len: bytes.length } });
+      }
+      view.set(bytes);
+      const before = remaining(live);
+      const code = Number(live.execute(ptr, bytes.length)) | 0;
+      fuel = before - remaining(live);
+      live.dealloc(ptr, bytes.length);
+      return { code, fuel, fuelTotal: budget - remaining(live), micros: micros(t0) };
+    } catch (err) {
+      this.#discard();
+      throw new CallFailure(this.#classify(err, live), { fuel, fuelTotal: budget - remaining(live), micros: micros(t0) });
+    } finally {
+      this.#output.flush();
+    }
+  }
+
+  /** New grants take effect on the next instance (imports are linked at instantiation). */
+  setGrants(granted: readonly Capability[], dataDir: string | null): void {
+    this.#granted = new Set(granted);
+    this.#dataDir = dataDir;
+    this.#deniedLogged.clear();
+    this.#discard();
+  }
+
+  #instantiate(): { live: Live; metadata: PluginMetadata } & Cost {
+    const compiled = this.#compiled;
+    if (compiled === undefined) throw new CallFailure(new MidimonError('internal', 'plugin not loaded'), { fuel: 0, fuelTotal: 0, micros: 0 });
+    const t0 = performance.now();
+    const budget = this.#limits.fuelPerInit;
+    const memory = new GuestMemory();
+    let live: Live | undefined;
+    this.#hostCalls = 0;
+    try {
+      let fs: ConfinedFs | null = null;
+      if (this.#granted.has('Filesystem') && this.#dataDir !== null) {
+        mkdirSync(this.#dataDir, { recursive: true, mode: 0o700 });
+        fs = new ConfinedFs(this.#dataDir);
+      }
+      const isGranted = (c: Capability): boolean => this.#granted.has(c);
+      const denied = (c: Capability, fn: string): void => this.#denied(c, fn);
+      const imports = {
+        wasi_snapshot_preview1: createWasiImports({ memory, output: this.#output, fs, isGranted, denied }),
+        midimon: createHostFunctions({ memory, output: this.#output, isGranted, denied, send: (call) => this.#send(call) }),
+      };
+      let instance: WebAssembly.Instance;
+      try {
+        instance = new WebAssembly.Instance(compiled.module, imports);
+      } catch (err) {
+        if (err instanceof WebAssembly.LinkError) throw new MidimonError('invalid_module', `cannot link plugin: ${err.message}`);
+        throw err;
+      }
+      const ex = instance.exports;
+      const mem = ex['memory'];
+      if (!(mem instanceof WebAssembly.Memory)) throw new MidimonError('missing_export', "plugin does not export 'memory'");
+      memory.bind(mem);
+      const fuelG = ex[compiled.fuelGlobal];
+      const growG = ex[compiled.growFailedGlobal];
+      if (!(fuelG instanceof WebAssembly.Global) || !(growG instanceof WebAssembly.Global)) throw new MidimonError('internal', 'instrumented module lacks its meter globals');
+      live = { fuel: fuelG, growFailed: growG, init: fn(ex, 'init'), execute: fn(ex, 'execute'), alloc: fn(ex, 'alloc'), dealloc: fn(ex, 'dealloc'), memory, fs };
+      live.fuel.value = BigInt(budget);
+      if (compiled.startExport !== null) fn(ex, compiled.startExport)();
+      // wasm32-wasip1 reactors (Rust cdylib) run their constructors from _initialize, once, first.
+      if (typeof ex['_initialize'] === 'function') fn(ex, '_initialize')();
+      const packed = BigInt.asUintN(64, BigInt(live.init() as bigint));
+      const ptr = Number(packed >> 32n);
+      const len = Number(packed & 0xffffffffn);
+      if (len > METADATA_MAX_BYTES) {
+        throw new MidimonError('bad_metadata', `metadata length ${len} exceeds the ${METADATA_MAX_BYTES}-byte cap`, { details: { field: '(length)', ptr, len } });
+      }
+      const raw = memory.bytes(ptr, len);
+      if (raw === undefined) {
+        throw new MidimonError('bad_pointer', `init() returned metadata at ${ptr}+${len}, outside the plugin's memory (${memory.size} bytes)`, { details: { field: '(pointer)', ptr, len } });
+      }
+      const metadata = parseMetadata(raw.slice());
+      this.#live = live;
+      const used = budget - remaining(live);
+      return { live, metadata, fuel: used, fuelTotal: used, micros: micros(t0) };
+    } catch (err) {
+      this.#discard();
+      const used = live === undefined ? 0 : budget - remaining(live);
+      throw new CallFailure(this.#classify(err, live), { fuel: used, fuelTotal: used, micros: micros(t0) });
+    } finally {
+      this.#output.flush();
+    }
+  }
+
+  #send(call: HostCall): void {
+    this.#hostCalls += 1;
+    if (this.#hostCalls > MAX_HOST_CALLS_PER_CALL) {
+      if (this.#hostCalls === MAX_HOST_CALLS_PER_CALL + 1) this.#hooks.log('warn', 'plugin exceeded host calls per call; further calls dropped', { limit: MAX_HOST_CALLS_PER_CALL });
+      return;
+    }
+    this.#hooks.hostCall(call);
+  }
+
+  #denied(cap: Capability, fn: string): void {
+    if (this.#deniedLogged.has(cap)) return;
+    this.#deniedLogged.add(cap);
+    this.#hooks.log('warn', `plugin used capability ${cap}, which is not granted: ${fn} refused`, { capability: cap, function: fn });
+  }
+
+  #discard(): void {
+    this.#live?.fs?.closeAll();
+    this.#live = undefined;
+  }
+
+  #classify(err: unknown, live: Live | undefined): MidimonError {
+    if (err instanceof CallFailure) return err.error;
+    if (err instanceof ProcExit) return new MidimonError('plugin_exit', `plugin called proc_exit(${err.code})`, { details: { code: err.code } });
+    if (err instanceof HostTrap) return new MidimonError(err.kind, err.message);
+    if (err instanceof MidimonError) return err;
+    const message = err instanceof Error ? err.message : String(err);
+    if (live !== undefined && remaining(live) < 0) {
+      return new MidimonError('out_of_fuel', `plugin ran out of fuel (limit ${this.#limits.fuelPerExecute} per execute, ${this.#limits.fuelPerInit} for init)`);
+    }
+    if (live !== undefined && live.growFailed.value === 1) {
+      return new MidimonError('memory_limit', `plugin trapped after memory.grow failed at the ${this.#limits.memoryBytes}-byte limit: ${message}`);
+    }
+    if (err instanceof RangeError && /call stack/i.test(message)) {
+      return new MidimonError('stack_overflow', `plugin exhausted the ${this.#limits.stackSizeMb} MiB stack (runaway recursion)`);
+    }
+    return new MidimonError('trap', `plugin trapped: ${message}`, { details: { plugin: this.#name } });
+  }
+}
+
+function fn(ex: WebAssembly.Exports, name: string): Fn {
+  const f = ex[name];
+  if (typeof f !== 'function') throw new MidimonError('missing_export', `plugin does not export function '${name}'`);
+  return f as Fn;
+}
+
+function remaining(live: Live): number {
+  return Number(live.fuel.value as bigint);
+}
+
+function micros(t0: number): number {
+  return Math.round((performance.now() - t0) * 1000);
+}

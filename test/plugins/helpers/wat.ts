@@ -1,0 +1,50 @@
+import { readFileSync } from 'node:fs';
+import wabtInit from 'wabt';
+
+const wabt = await wabtInit();
+const FIXTURES = new URL('../../fixtures/hostile/', import.meta.url);
+
+export interface MetaOverrides {
+  readonly [k: string]: unknown;
+}
+
+/** The metadata a fixture embeds unless the test overrides fields (null removes a field). */
+export function metadataJson(name: string, overrides: MetaOverrides = {}): string {
+  const meta: Record<string, unknown> = {
+    name, version: '1.0.0', description: `test plugin ${name}`, author: 'tests', license: 'MIT', type: 'action', capabilities: [],
+    ...overrides,
+  };
+  for (const [k, v] of Object.entries(meta)) if (v === null) delete meta[k];
+  return JSON.stringify(meta);
+}
+
+/** WAT text -> wasm bytes (bulk memory etc. enabled as Rust emits them). */
+export function wat(text: string, name = 'inline.wat'): Uint8Array {
+  const mod = wabt.parseWat(name, text, { bulk_memory: true, sign_extension: true, mutable_globals: true, sat_float_to_int: true });
+  try {
+    mod.resolveNames();
+    mod.validate();
+    return new Uint8Array(mod.toBinary({}).buffer);
+  } finally {
+    mod.destroy();
+  }
+}
+
+/** Escapes a string for a WAT data segment. */
+function watString(s: string): string {
+  return [...Buffer.from(s)].map((b) => (b >= 0x20 && b < 0x7f && b !== 0x22 && b !== 0x5c ? String.fromCharCode(b) : `\\${b.toString(16).padStart(2, '0')}`)).join('');
+}
+
+/**
+ * Compiles test/fixtures/hostile/<file>.wat, filling {{META}} / {{META_LEN}}
+ * with metadata JSON (so fixtures stay readable and lengths stay right).
+ */
+export function fixture(file: string, opts: { name?: string; meta?: MetaOverrides; metaText?: string; vars?: Record<string, string | number> } = {}): Uint8Array {
+  const base = file.replace(/\.wat$/, '');
+  const meta = opts.metaText ?? metadataJson(opts.name ?? base, opts.meta);
+  let text = readFileSync(new URL(`${base}.wat`, FIXTURES), 'utf8')
+    .replaceAll('{{META}}', watString(meta))
+    .replaceAll('{{META_LEN}}', String(Buffer.byteLength(meta)));
+  for (const [k, v] of Object.entries(opts.vars ?? {})) text = text.replaceAll(`{{${k}}}`, String(v));
+  return wat(text, `${base}.wat`);
+}
