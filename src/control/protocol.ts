@@ -88,7 +88,7 @@ export interface StatusResult {
 export type ReloadResult =
   | { readonly applied: true; readonly changed: readonly string[]; readonly hash: string }
   | { readonly applied: false; readonly reason: 'unchanged'; readonly hash: string }
-  | { readonly applied: false; readonly reason: 'invalid'; readonly error: { readonly kind: ErrorKind; readonly message: string; readonly issues: readonly ConfigIssue[] } };
+  | { readonly applied: false; readonly reason: 'invalid' | 'apply_failed'; readonly error: { readonly kind: ErrorKind; readonly message: string; readonly issues: readonly ConfigIssue[] } };
 
 export interface ModeResult {
   readonly name: string;
