@@ -9,7 +9,7 @@ import type { EngineConfig, Mapping } from './config-types.js';
 import { RESERVED_MODE_NAMES } from './config-references.js';
 import type { FootswitchEvent, MidiInEvent } from './inputs.js';
 import { parseMidi, splitMessages, type ParsedMidi } from './midi-message.js';
-import { nameMatches } from './name-pattern.js';
+import { deviceMatches } from './name-pattern.js';
 import { NoteTracker } from './note-tracker.js';
 import { PreparedRoute, inputNeeds, type InputNeeds } from './routing.js';
 import { TriggerMatcher, describeTrigger, type LongPressRequest, type MappingRef, type Match } from './trigger-matcher.js';
@@ -87,8 +87,8 @@ export class MidiEngine {
   }
 
   /** What RtMidi must deliver from input `device` (clock, sysex) for the current routes. */
-  inputNeeds(device: string): InputNeeds {
-    return inputNeeds(this.#config.routes, device);
+  inputNeeds(device: string, alias?: string): InputNeeds {
+    return inputNeeds(this.#config.routes, device, alias);
   }
 
   handle(event: EngineEvent): EngineEffect[] {
@@ -138,12 +138,12 @@ export class MidiEngine {
   #onMidi(e: MidiInEvent): void {
     const m = parseMidi(e.bytes);
     if (m.kind === 'invalid') return;
-    this.#route(e.device, m, e.bytes);
+    this.#route(e.device, e.alias, m, e.bytes);
     const ms = this.#config.mode_switching;
     if (
       m.kind === 'program_change' &&
       ms.program_change_channel === m.channel &&
-      (ms.program_change_device === undefined || nameMatches(ms.program_change_device, e.device))
+      (ms.program_change_device === undefined || deviceMatches(ms.program_change_device, e.device, e.alias))
     ) {
       if (m.program < this.#config.modes.length) this.#setMode(m.program, 'program-change', e.at);
       else this.#notice('warn', 'unknown_mode', `Program Change ${m.program} has no mode (${this.#config.modes.length} modes)`);
@@ -155,7 +155,7 @@ export class MidiEngine {
       this.#heldInput.set(key, []);
     }
     const longPresses: LongPressRequest[] = [];
-    const matches = this.#matcher.matchMidi(this.#activeRefs(), m, e.device, e.at, this.#config.timing, longPresses);
+    const matches = this.#matcher.matchMidi(this.#activeRefs(), m, e.device, e.alias, e.at, this.#config.timing, longPresses);
     for (const match of matches) this.#fire(match, e.at);
     for (const lp of longPresses) this.#armLongPress(lp);
     if (m.kind === 'note_off') this.#releaseInput(`${e.device}|${m.channel}|${m.note}`);
@@ -165,11 +165,11 @@ export class MidiEngine {
     for (const match of this.#matcher.matchFootswitch(this.#activeRefs(), e)) this.#fire(match, e.at);
   }
 
-  #route(source: string, m: ParsedMidi, bytes: readonly number[]): boolean {
+  #route(source: string, alias: string | undefined, m: ParsedMidi, bytes: readonly number[]): boolean {
     let accepted = false;
     const mode = this.modeName;
     for (const r of this.#routes) {
-      if (!r.accepts(source)) continue;
+      if (!r.accepts(source, alias)) continue;
       accepted = true;
       if (!r.activeIn(mode)) continue;
       const out = r.apply(m, bytes);
@@ -189,7 +189,7 @@ export class MidiEngine {
     }
     const source = `plugin:${plugin}`;
     for (const msg of messages) {
-      if (this.#route(source, parseMidi(msg), msg)) continue;
+      if (this.#route(source, undefined, parseMidi(msg), msg)) continue;
       this.#host.send(this.#host.ownerFor('mode'), '*', msg);
     }
   }

@@ -8,6 +8,8 @@ export interface MidiInEvent {
   /** Device name without the ALSA ` client:port` suffix. */
   readonly device: string;
   readonly bytes: readonly number[];
+  /** The port's alias from [devices.midi] inputs, when configured: patterns equal to it match too. */
+  readonly alias?: string | undefined;
   /** Milliseconds, from the injected clock. */
   readonly at: number;
 }

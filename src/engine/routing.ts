@@ -5,7 +5,7 @@
  */
 import type { Route, RouteMessageType } from './config-types.js';
 import { applyCurve, routeType, type ParsedMidi } from './midi-message.js';
-import { nameMatches } from './name-pattern.js';
+import { deviceMatches } from './name-pattern.js';
 
 export class PreparedRoute {
   readonly route: Route;
@@ -25,9 +25,9 @@ export class PreparedRoute {
   }
 
   /** Plugin sources (`plugin:NAME`) only reach routes whose `from` starts with `plugin:`, so `from = "*"` never loops plugin output. */
-  accepts(source: string): boolean {
+  accepts(source: string, alias?: string): boolean {
     if (source.startsWith('plugin:') !== this.route.from.startsWith('plugin:')) return false;
-    return nameMatches(this.route.from, source);
+    return deviceMatches(this.route.from, source, alias);
   }
 
   /** The bytes to send to `route.to`, or null when the filters drop the message. */
@@ -73,13 +73,13 @@ export interface InputNeeds {
 }
 
 /** What RtMidi must not ignore on input `device` (for `ignoreTypes`). */
-export function inputNeeds(routes: readonly Route[], device: string): InputNeeds {
+export function inputNeeds(routes: readonly Route[], device: string, alias?: string): InputNeeds {
   let sysex = false;
   let clock = false;
   let activeSensing = false;
   for (const r of routes) {
     const p = new PreparedRoute(r);
-    if (!p.accepts(device)) continue;
+    if (!p.accepts(device, alias)) continue;
     sysex ||= p.wantsSysex;
     clock ||= p.wantsClock;
     activeSensing ||= p.wantsActiveSensing;

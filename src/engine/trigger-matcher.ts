@@ -6,7 +6,7 @@
  */
 import type { Mapping, Timing, Trigger } from './config-types.js';
 import { decodeEncoder, type ParsedMidi } from './midi-message.js';
-import { nameMatches } from './name-pattern.js';
+import { deviceMatches } from './name-pattern.js';
 import type { FootswitchEvent } from './inputs.js';
 
 /** What a fired trigger hands to its action ("pass" values and the plugin context extras). */
@@ -57,13 +57,21 @@ export class TriggerMatcher {
     for (const k of this.#chords.keys()) if (k.startsWith(prefix)) this.#chords.delete(k);
   }
 
-  matchMidi(refs: readonly MappingRef[], m: ParsedMidi, device: string, at: number, timing: Timing, longPresses: LongPressRequest[]): Match[] {
+  matchMidi(
+    refs: readonly MappingRef[],
+    m: ParsedMidi,
+    device: string,
+    alias: string | undefined,
+    at: number,
+    timing: Timing,
+    longPresses: LongPressRequest[],
+  ): Match[] {
     const out: Match[] = [];
     if (!('channel' in m)) return out;
     for (const ref of refs) {
       const t = ref.mapping.trigger;
       if (t.type === 'Footswitch' || !ref.mapping.enabled) continue;
-      if (!channelOk(t.channel, m.channel) || (t.device !== undefined && !nameMatches(t.device, device))) continue;
+      if (!channelOk(t.channel, m.channel) || (t.device !== undefined && !deviceMatches(t.device, device, alias))) continue;
       const base = { ...NO_DATA, trigger: t.type, device, channel: m.channel };
       switch (t.type) {
         case 'Note':
