@@ -7,6 +7,11 @@ import { EXIT_USAGE, UsageError, type CliIo, type CommandRunner } from './io.js'
  */
 const COMMANDS: Readonly<Record<string, { summary: string; load: () => Promise<CommandRunner> }>> = {
   plugin: { summary: 'inspect, run, new, pack plugins', load: async () => (await import('./commands/plugin.js')).run },
+  status: { summary: 'mode, devices, plugins, errors, config state of the running box', load: async () => (await import('./commands/status.js')).run },
+  config: { summary: 'check, show, schema, path of the config file', load: async () => (await import('./commands/config.js')).run },
+  reload: { summary: 're-read the config file now', load: async () => (await import('./commands/reload.js')).run },
+  mode: { summary: 'show or switch the mode: NAME, next, prev', load: async () => (await import('./commands/mode.js')).run },
+  logs: { summary: 'follow the service log (journalctl -u midimon -f)', load: async () => (await import('./commands/logs.js')).run },
 };
 
 const USAGE = () =>
