@@ -63,7 +63,7 @@ export class OutputLimiter {
   /** A message from the `log` host function (already decoded, level 0-3). */
   message(level: LogLevel, text: string): boolean {
     const line = text.length > MAX_LINE_BYTES ? `${text.slice(0, MAX_LINE_BYTES)}...` : text;
-    return this.#admit(level, line, { source: 'log' });
+    return this.#admit(level, Buffer.byteLength(line), () => line, { source: 'log' });
   }
 
   /** End of a call: emit partial lines and say what was dropped. */
@@ -76,13 +76,19 @@ export class OutputLimiter {
   #flushBuffer(source: OutputSource): void {
     const buf = this.#buffers[source];
     if (buf.len === 0 && !buf.discarding) return;
-    const bytes = Buffer.concat(buf.chunks, buf.len);
-    const text = new TextDecoder().decode(bytes) + (buf.discarding ? '...' : '');
-    this.#buffers[source] = newBuffer();
-    this.#admit(source === 'stderr' ? 'warn' : 'info', text, { source });
+    const chunks = buf.chunks;
+    const size = buf.len;
+    const truncated = buf.discarding;
+    // Reset in place: write() holds a reference to this buffer across lines.
+    buf.chunks = [];
+    buf.len = 0;
+    buf.discarding = false;
+    // Decoded only if admitted: a flood is counted, never decoded.
+    const text = (): string => new TextDecoder().decode(Buffer.concat(chunks, size)) + (truncated ? '...' : '');
+    this.#admit(source === 'stderr' ? 'warn' : 'info', size, text, { source });
   }
 
-  #admit(level: LogLevel, line: string, fields: Record<string, string>): boolean {
+  #admit(level: LogLevel, size: number, line: () => string, fields: Record<string, string>): boolean {
     const now = this.#now();
     if (now - this.#windowStart >= this.#limits.logWindowMs) {
       this.#reportDropped();
@@ -90,7 +96,6 @@ export class OutputLimiter {
       this.#lines = 0;
       this.#bytes = 0;
     }
-    const size = Buffer.byteLength(line);
     if (this.#lines + 1 > this.#limits.logLinesPerWindow || this.#bytes + size > this.#limits.logBytesPerWindow) {
       this.#droppedLines += 1;
       this.#droppedBytes += size;
@@ -98,7 +103,7 @@ export class OutputLimiter {
     }
     this.#lines += 1;
     this.#bytes += size;
-    this.#emit(level, line, fields);
+    this.#emit(level, line(), fields);
     return true;
   }
 

@@ -36,13 +36,33 @@ function watString(s: string): string {
 }
 
 /**
- * Compiles test/fixtures/hostile/<file>.wat, filling {{META}} / {{META_LEN}}
- * with metadata JSON (so fixtures stay readable and lengths stay right).
+ * The usual plugin ABI for fixtures that are hostile elsewhere: metadata at
+ * address 16, init() pointing at it, a bump allocator from 64 KiB that
+ * dealloc resets. Fixtures write {{STD}} to include it (memory >= 2 pages).
+ */
+const STD = `
+  (global $heap (mut i32) (i32.const 65536))
+  (data (i32.const 16) "{{META}}")
+  (func (export "init") (result i64)
+    (i64.or (i64.shl (i64.const 16) (i64.const 32)) (i64.const {{META_LEN}})))
+  (func (export "alloc") (param $n i32) (result i32)
+    (local $p i32)
+    (local.set $p (global.get $heap))
+    (global.set $heap (i32.add (global.get $heap) (local.get $n)))
+    (local.get $p))
+  (func (export "dealloc") (param i32 i32)
+    (global.set $heap (i32.const 65536)))`;
+
+/**
+ * Compiles test/fixtures/hostile/<file>.wat, filling {{STD}}, {{META}} and
+ * {{META_LEN}} (metadata JSON, so fixtures stay readable and lengths right).
+ * In requests, byte 11 is the action's first character ({"action":"X...).
  */
 export function fixture(file: string, opts: { name?: string; meta?: MetaOverrides; metaText?: string; vars?: Record<string, string | number> } = {}): Uint8Array {
   const base = file.replace(/\.wat$/, '');
   const meta = opts.metaText ?? metadataJson(opts.name ?? base, opts.meta);
   let text = readFileSync(new URL(`${base}.wat`, FIXTURES), 'utf8')
+    .replaceAll('{{STD}}', STD)
     .replaceAll('{{META}}', watString(meta))
     .replaceAll('{{META_LEN}}', String(Buffer.byteLength(meta)));
   for (const [k, v] of Object.entries(opts.vars ?? {})) text = text.replaceAll(`{{${k}}}`, String(v));
