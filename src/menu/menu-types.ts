@@ -1,0 +1,67 @@
+/** The menu's state, inputs and effects: plain data, so the root can log, persist or replay them. */
+
+export type MenuInputType = 'enter' | 'next' | 'prev' | 'select' | 'back' | 'tick';
+
+export interface MenuInput {
+  readonly type: MenuInputType;
+  /** Milliseconds from the injected clock; 'tick' only carries time (for the timeout). */
+  readonly at: number;
+}
+
+export type MenuEffect =
+  | { readonly type: 'switch-mode'; readonly name: string }
+  | { readonly type: 'plugin-enable'; readonly name: string; readonly enabled: boolean }
+  | { readonly type: 'plugin-grant'; readonly name: string; readonly capability: string; readonly granted: boolean }
+  | { readonly type: 'usb-install'; readonly path: string; readonly name: string }
+  | { readonly type: 'restart' }
+  | { readonly type: 'shutdown' };
+
+export type PageId =
+  | 'root'
+  | 'modes'
+  | 'plugins'
+  | 'plugin'
+  | 'plugin-caps'
+  | 'usb'
+  | 'devices'
+  | 'device'
+  | 'errors'
+  | 'error'
+  | 'system'
+  | 'confirm';
+
+export interface ConfirmSpec {
+  readonly title: string;
+  readonly message: string;
+  readonly confirmLabel: string;
+  readonly effect: MenuEffect;
+}
+
+export interface MenuFrame {
+  readonly page: PageId;
+  /** Selected row (lists), first visible line (text pages), 0 = cancel / 1 = confirm (dialogs). */
+  readonly selected: number;
+  /** The plugin, device name or error index the page is about. */
+  readonly param?: string;
+  readonly confirm?: ConfirmSpec;
+}
+
+export type MenuState =
+  | { readonly open: false }
+  | { readonly open: true; readonly stack: readonly MenuFrame[]; readonly lastInputAt: number };
+
+export const CLOSED_MENU: MenuState = { open: false };
+
+export interface MenuOptions {
+  /** Back to the status screen after this long without input. Default 30 000 ms. */
+  readonly timeoutMs?: number;
+  /** Characters per line for wrapped text pages (21 fits 128 px with the 6 px font). */
+  readonly textColumns?: number;
+}
+
+export interface MenuResult {
+  readonly state: MenuState;
+  readonly effects: readonly MenuEffect[];
+  /** False when the menu was closed and ignored the input (the root gives it to the engine instead). */
+  readonly handled: boolean;
+}
