@@ -3,12 +3,16 @@
 //! the trigger's note/channel when the host puts them in the context).
 //!
 //! Actions:
-//! - `chord`: note-on for root + each interval (velocity 0 = note-offs).
+//! - `chord` (alias `play`): note-on for root + each interval (velocity 0 =
+//!   note-offs, so the same mapping can follow a key's release).
 //! - `release`: note-off for root + each interval.
 //! - `arp`: one arpeggio step: note-off for the previous step's note, note-on
 //!   for the next interval (order `up`, `down` or `updown`).
 //! Params: `root` (0-127; default the context's `note`, else 60),
-//! `intervals` (semitones, default [0, 4, 7]), `channel` (1-16; default the
+//! `intervals` (semitones, default [0, 4, 7]) or `shape` (a chord name:
+//! maj, min, dim, aug, sus2, sus4, 5, 6, m6, 7, maj7, min7, m7b5, dim7, 9,
+//! add9), `inversion` (0 = root position; n raises the lowest n notes an
+//! octave), `channel` (1-16; default the
 //! context's `channel`, else 1), `velocity` (1-127; default the trigger's),
 //! `order` (arp only). Notes outside 0-127 are skipped.
 //! Return codes: 0 ok, 1 invalid memory read, 2 invalid request JSON,
@@ -82,7 +86,7 @@ pub extern "C" fn execute(ptr: u32, len: u32) -> i32 {
         Ok(r) => r,
         Err(_) => return ERR_JSON,
     };
-    if !matches!(request.action.as_str(), "chord" | "release" | "arp") {
+    if !matches!(request.action.as_str(), "chord" | "play" | "release" | "arp") {
         return ERR_ACTION;
     }
     let params = request.params.unwrap_or_default();
@@ -91,8 +95,8 @@ pub extern "C" fn execute(ptr: u32, len: u32) -> i32 {
         None => return ERR_PARAMS,
     };
     let sent = match request.action.as_str() {
-        "chord" if chord.velocity > 0 => send_all(&chord, 0x90, chord.velocity),
-        "chord" | "release" => send_all(&chord, 0x80, 0),
+        "chord" | "play" if chord.velocity > 0 => send_all(&chord, 0x90, chord.velocity),
+        "chord" | "play" | "release" => send_all(&chord, 0x80, 0),
         _ => arp_step(&chord),
     };
     if sent {
@@ -124,7 +128,10 @@ fn parse(ctx: &Map<String, Value>, params: &Map<String, Value>) -> Option<Chord>
         None => int_in(ctx.get("velocity"), 0, 127).unwrap_or(None).unwrap_or(100),
     };
     let intervals: Vec<i64> = match params.get("intervals") {
-        None => vec![0, 4, 7],
+        None => match params.get("shape") {
+            None => vec![0, 4, 7],
+            Some(v) => shape(v.as_str()?)?.to_vec(),
+        },
         Some(Value::Array(a)) if !a.is_empty() && a.len() <= MAX_INTERVALS => {
             let mut out = Vec::with_capacity(a.len());
             for v in a {
@@ -140,13 +147,46 @@ fn parse(ctx: &Map<String, Value>, params: &Map<String, Value>) -> Option<Chord>
         Some(Some("updown")) => Order::UpDown,
         Some(_) => return None,
     };
-    let notes = intervals
+    let inversion = int_in(params.get("inversion"), 0, MAX_INTERVALS as i64)?.unwrap_or(0) as usize;
+    if inversion >= intervals.len().max(1) {
+        return None;
+    }
+    let mut sorted = intervals;
+    sorted.sort_unstable();
+    for i in sorted.iter_mut().take(inversion) {
+        *i += 12;
+    }
+    sorted.sort_unstable();
+    let notes = sorted
         .iter()
         .map(|i| root + i)
         .filter(|n| (0..=127).contains(n))
         .map(|n| n as u8)
         .collect();
     Some(Chord { channel: (channel - 1) as u8, velocity: velocity as u8, notes, order })
+}
+
+/// Intervals of the named chords (semitones above the root).
+fn shape(name: &str) -> Option<&'static [i64]> {
+    Some(match name {
+        "maj" | "major" => &[0, 4, 7],
+        "min" | "minor" | "m" => &[0, 3, 7],
+        "dim" => &[0, 3, 6],
+        "aug" => &[0, 4, 8],
+        "sus2" => &[0, 2, 7],
+        "sus4" => &[0, 5, 7],
+        "5" | "power" => &[0, 7, 12],
+        "6" => &[0, 4, 7, 9],
+        "m6" => &[0, 3, 7, 9],
+        "7" => &[0, 4, 7, 10],
+        "maj7" => &[0, 4, 7, 11],
+        "min7" | "m7" => &[0, 3, 7, 10],
+        "m7b5" => &[0, 3, 6, 10],
+        "dim7" => &[0, 3, 6, 9],
+        "9" => &[0, 4, 7, 10, 14],
+        "add9" => &[0, 4, 7, 14],
+        _ => return None,
+    })
 }
 
 fn send_all(chord: &Chord, status: u8, velocity: u8) -> bool {
