@@ -2,7 +2,8 @@ import { Framebuffer } from '../framebuffer.js';
 import { charsThatFit, drawText, ellipsize, textRow, textWidth, wrapText } from '../layout.js';
 import type { StatusView } from '../view-models.js';
 
-const PLUGIN_STATE: Readonly<Record<string, string>> = { running: 'ok', disabled: 'off', error: 'ERR', loading: '..' };
+/** Running plugins show just their name; anything else gets a tag. */
+const PLUGIN_TAG: Readonly<Record<string, string>> = { running: '', disabled: ':off', error: ':ERR', loading: ':..' };
 const SEVERITY_LABEL = { error: 'ERR', warning: 'WARN', info: 'INFO' } as const;
 
 /**
@@ -18,12 +19,14 @@ export function renderStatus(view: StatusView, width = 128, height = 64): Frameb
   const inLine = `In: ${ins.length === 0 ? '-' : ins.join(', ')}`;
   const outLine = `Out: ${outs.length === 0 ? '-' : outs.join(', ')}`;
   const lastLine = `Last: ${view.lastTrigger ?? '-'}`;
-  const plugLine = `Plug: ${view.plugins.length === 0 ? '-' : view.plugins.map((p) => `${p.name} ${PLUGIN_STATE[p.state] ?? p.state}`).join(' ')}`;
+  const plugLine = `Plug: ${view.plugins.length === 0 ? '-' : view.plugins.map((p) => `${p.name}${PLUGIN_TAG[p.state] ?? `:${p.state}`}`).join(' ')}`;
   const tall = height >= 64;
   const rows = tall ? [inLine, outLine, lastLine, plugLine] : [inLine, lastLine];
   // On 128x64 the banner covers the plugin row; on 128x32 both rows (the mode stays visible).
   const visibleRows = view.banner === undefined ? rows.length : tall ? 3 : 0;
-  rows.slice(0, visibleRows).forEach((text, i) => textRow(fb, tall ? 18 + i * 9 : 16 + i * 8, text, '', false, 0));
+  // Without a banner the four rows get air (pitch 11); with one they close up above it.
+  const pitch = !tall ? 8 : view.banner === undefined ? 11 : 9;
+  rows.slice(0, visibleRows).forEach((text, i) => textRow(fb, (tall ? 18 : 16) + i * pitch, text, '', false, 0));
   if (view.banner !== undefined) drawBanner(fb, tall ? height - 18 : 16, tall ? 2 : 1, view.banner.severity, view.banner.text);
   return fb;
 }
