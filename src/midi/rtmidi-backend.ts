@@ -1,0 +1,107 @@
+/**
+ * USB/ALSA MIDI through `@julusian/midi` (RtMidi). Loaded lazily: on a
+ * machine without /dev/snd/seq constructing a port throws "Failed to
+ * initialise RtMidi", which `create()` turns into a typed error so the caller
+ * can fall back to the fake backend with one log line.
+ */
+import { MidimonError } from '../errors.js';
+import type { IgnoreTypes, MidiBackend, MidiInputPort, MidiOutputPort } from './midi-backend.js';
+
+type MidiModule = typeof import('@julusian/midi/lazy');
+type RtInput = InstanceType<MidiModule['Input']>;
+type RtOutput = InstanceType<MidiModule['Output']>;
+
+export class RtMidiBackend implements MidiBackend {
+  readonly kind = 'rtmidi';
+  readonly #midi: MidiModule;
+  /** Long-lived handles used only to enumerate (ALSA re-enumerates on getPortCount). */
+  readonly #enumIn: RtInput;
+  readonly #enumOut: RtOutput;
+
+  private constructor(midi: MidiModule, enumIn: RtInput, enumOut: RtOutput) {
+    this.#midi = midi;
+    this.#enumIn = enumIn;
+    this.#enumOut = enumOut;
+  }
+
+  /** Loads the native binding and opens the ALSA sequencer; throws MidimonError('device_unavailable'). */
+  static async create(): Promise<RtMidiBackend> {
+    let midi: MidiModule;
+    try {
+      midi = await import('@julusian/midi/lazy');
+      midi.verifyLibraryLoaded();
+    } catch (cause) {
+      throw new MidimonError('device_unavailable', `RtMidi native library unavailable: ${firstLine(cause)}`, { cause });
+    }
+    let enumIn: RtInput | undefined;
+    try {
+      enumIn = new midi.Input();
+      const enumOut = new midi.Output();
+      return new RtMidiBackend(midi, enumIn, enumOut);
+    } catch (cause) {
+      enumIn?.destroy();
+      throw new MidimonError('device_unavailable', `no ALSA MIDI sequencer: ${firstLine(cause)}`, { cause });
+    }
+  }
+
+  listInputs(): string[] {
+    return names(this.#enumIn);
+  }
+
+  listOutputs(): string[] {
+    return names(this.#enumOut);
+  }
+
+  openInput(portName: string, onMessage: (bytes: number[]) => void, ignore: IgnoreTypes): MidiInputPort {
+    const input = new this.#midi.Input();
+    try {
+      input.ignoreTypes(ignore.sysex, ignore.timing, ignore.activeSensing);
+      input.on('message', (_delta, message) => onMessage(message));
+      input.openPortByName(portName);
+    } catch (err) {
+      input.destroy();
+      throw err;
+    }
+    return {
+      setIgnoreTypes: (next) => input.ignoreTypes(next.sysex, next.timing, next.activeSensing),
+      close: () => {
+        input.removeAllListeners('message');
+        input.closePort();
+        input.destroy();
+      },
+    };
+  }
+
+  openOutput(portName: string): MidiOutputPort {
+    const output = new this.#midi.Output();
+    try {
+      output.openPortByName(portName);
+    } catch (err) {
+      output.destroy();
+      throw err;
+    }
+    return {
+      send: (bytes) => output.sendMessage(bytes as number[]),
+      close: () => {
+        output.closePort();
+        output.destroy();
+      },
+    };
+  }
+
+  close(): void {
+    this.#enumIn.destroy();
+    this.#enumOut.destroy();
+  }
+}
+
+function names(port: RtInput | RtOutput): string[] {
+  const n = port.getPortCount();
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) out.push(port.getPortName(i));
+  return out;
+}
+
+function firstLine(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '';
+}
