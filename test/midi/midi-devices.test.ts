@@ -8,9 +8,9 @@ import { createMidiBackend } from '../../src/midi/create-midi-backend.js';
 import { ManualScheduler } from '../../src/gpio/manual-scheduler.js';
 import type { MidiInEvent } from '../../src/engine/inputs.js';
 import type { DeviceEvent } from '../../src/engine/types.js';
-import { silentLogger } from '../../src/log.js';
+import { silentLogger, type Logger } from '../../src/log.js';
 
-function capturingLogger(): { log: ReturnType<typeof pino>; lines: Record<string, unknown>[] } {
+function capturingLogger(): { log: Logger; lines: Record<string, unknown>[] } {
   const lines: Record<string, unknown>[] = [];
   const stream = new Writable({
     write(chunk: Buffer, _enc, cb) {
@@ -18,7 +18,7 @@ function capturingLogger(): { log: ReturnType<typeof pino>; lines: Record<string
       cb();
     },
   });
-  return { log: pino({ level: 'debug' }, stream), lines };
+  return { log: pino({ level: 'debug' }, stream) as Logger, lines };
 }
 
 function setup(settings: Partial<MidiDevicesSettings> = {}, log = silentLogger()) {
