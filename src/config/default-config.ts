@@ -12,7 +12,7 @@ export const DEFAULT_CONFIG_TOML = `# midimon-box configuration. Edit, save: the
 version = 1
 
 [devices.midi]
-# Which ports to open, by name: a case-insensitive substring or /regex/.
+# Which ports to open, by name: a case-insensitive substring, a * / ? glob or /regex/.
 # Leave both lists empty to open every MIDI port found.
 # inputs = [{ name = "Launchpad", alias = "pad" }]
 # outputs = [{ name = "/^Synth/", alias = "synth" }]

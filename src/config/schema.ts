@@ -29,7 +29,7 @@ const portPattern = z
       ctx.addIssue({ code: 'custom', message: `invalid regular expression ${value}: ${(err as Error).message}`, input: value });
     }
   })
-  .meta({ description: 'Port name pattern: a case-insensitive substring, or /regex/flags. The ALSA " client:port" suffix is ignored.' });
+  .meta({ description: 'Port name pattern: a case-insensitive substring, a * / ? glob over the whole name, or /regex/flags. The ALSA " client:port" suffix is ignored.' });
 
 const midiPort = z.strictObject({
   name: portPattern,
@@ -114,7 +114,7 @@ const plugin = z.strictObject({
 
 export const boxConfigShape = {
   version: z.literal(1).default(1).meta({ description: 'Config format version (for future migrations).' }),
-  devices: devices.prefault({}),
+  devices: devices.prefault({}).meta({ description: 'MIDI ports, footswitches and the display.' }),
   ...engineConfigShape,
   plugins: z
     .record(z.string().regex(PLUGIN_NAME), plugin)
@@ -124,17 +124,20 @@ export const boxConfigShape = {
     .strictObject({
       profile: z.enum(LIMIT_PROFILES).default('auto').meta({ description: 'Plugin resource limits: "pi" is tight, "desktop" loose, "auto" picks by machine.' }),
     })
-    .prefault({}),
+    .prefault({})
+    .meta({ description: 'Plugin resource limits.' }),
   logging: z
     .strictObject({
       level: z.enum(LOG_LEVELS).default('info'),
     })
-    .prefault({}),
+    .prefault({})
+    .meta({ description: 'Service log (journalctl -u midimon); applied on reload.' }),
   menu: z
     .strictObject({
       timeout_s: z.number().int().min(0).max(3600).default(30).meta({ description: 'Leave the menu after this many idle seconds (0: never).' }),
     })
-    .prefault({}),
+    .prefault({})
+    .meta({ description: 'The OLED menu driven by the footswitches.' }),
 };
 
 export const boxConfigSchema = z.strictObject(boxConfigShape);
