@@ -41,7 +41,14 @@ let editAt = new Int32Array(1024);
 let editKind = new Uint8Array(1024);
 let editVal = new Float64Array(1024);
 let ctlKind = new Uint8Array(256);
-let ctlTargeted = new Uint8Array(256);
+/** Segment that was current when the frame opened (resumed after it when nothing escapes). */
+let ctlSeg = new Int32Array(256);
+/** Outermost frame index any branch inside the frame targets (== own index: nothing escapes). */
+let ctlMin = new Int32Array(256);
+/** 1 when some branch targets the frame's own label. */
+let ctlSelf = new Uint8Array(256);
+/** For `if` frames: the segment that starts the then-arm. */
+let ctlThen = new Int32Array(256);
 
 function growEdits(): void {
   const n = editAt.length * 2;
@@ -53,7 +60,10 @@ function growEdits(): void {
 function growCtl(): void {
   const n = ctlKind.length * 2;
   const a = new Uint8Array(n); a.set(ctlKind); ctlKind = a;
-  const b = new Uint8Array(n); b.set(ctlTargeted); ctlTargeted = b;
+  const b = new Int32Array(n); b.set(ctlSeg); ctlSeg = b;
+  const c = new Int32Array(n); c.set(ctlMin); ctlMin = c;
+  const d = new Uint8Array(n); d.set(ctlSelf); ctlSelf = d;
+  const e = new Int32Array(n); e.set(ctlThen); ctlThen = e;
 }
 
 function unsupported(r: ByteReader, feature: string, at: number): never {
@@ -115,9 +125,25 @@ export function rewriteBody(r: ByteReader, out: ByteWriter, params: number, type
     editVal[n] = 0;
     return n++;
   };
+  // True while the fuel local is known to equal the global (right after a reload
+  // or flush, with no charge or control merge since): a flush there is redundant.
+  let synced = false;
   const close = (): void => {
     if (cur >= 0) editVal[cur] = cost;
     cost = 0;
+    synced = false;
+  };
+  const reload = (at: number): void => {
+    push(at, E_RELOAD);
+    synced = true;
+  };
+  const bulk = (at: number): void => {
+    push(at, E_BULK);
+    synced = false;
+  };
+  const flush = (at: number): void => {
+    if (!synced) push(at, E_FLUSH);
+    synced = true;
   };
   const startSeg = (at: number, kind: number): void => {
     close();
@@ -129,12 +155,22 @@ export function rewriteBody(r: ByteReader, out: ByteWriter, params: number, type
   };
   const target = (l: number, at: number): boolean => {
     if (l >= depth) r.fail(`branch depth ${l} exceeds nesting ${depth}`, at);
-    ctlTargeted[depth - 1 - l] = 1;
-    return l === depth - 1;
+    const idx = depth - 1 - l;
+    if (idx < (ctlMin[depth - 1] as number)) ctlMin[depth - 1] = idx;
+    ctlSelf[idx] = 1;
+    return idx === 0;
+  };
+  const open = (kind: number): void => {
+    if (depth === ctlKind.length) growCtl();
+    ctlKind[depth] = kind;
+    ctlSeg[depth] = cur;
+    ctlMin[depth] = depth;
+    ctlSelf[depth] = 0;
+    depth++;
   };
 
   ctlKind[0] = C_FUNC;
-  ctlTargeted[0] = 0;
+  ctlMin[0] = 0;
   depth = 1;
   cur = push(declEnd, E_ENTRY);
 
@@ -154,47 +190,71 @@ export function rewriteBody(r: ByteReader, out: ByteWriter, params: number, type
       case 0x01: break; // nop
       case 0x02: // block
         blockType(r, typeCount);
-        if (depth === ctlKind.length) growCtl();
-        ctlKind[depth] = C_BLOCK; ctlTargeted[depth] = 0; depth++;
+        open(C_BLOCK);
         break;
       case 0x03: // loop
         blockType(r, typeCount);
-        if (depth === ctlKind.length) growCtl();
-        ctlKind[depth] = C_LOOP; ctlTargeted[depth] = 0; depth++;
+        open(C_LOOP);
         startSeg(r.pos, E_LOOP);
         break;
       case 0x04: // if
         blockType(r, typeCount);
         cost++;
-        if (depth === ctlKind.length) growCtl();
-        ctlKind[depth] = C_IF; ctlTargeted[depth] = 0; depth++;
+        open(C_IF);
         startSeg(r.pos, E_CHARGE);
+        ctlThen[depth - 1] = cur;
         break;
       case 0x05: // else
         if (ctlKind[depth - 1] !== C_IF) r.fail('else without if', at);
         ctlKind[depth - 1] = C_ELSE;
         startSeg(r.pos, E_CHARGE);
+        synced = false;
         break;
       case 0x0b: { // end
         depth--;
         const k = ctlKind[depth];
+        const min = ctlMin[depth] as number;
         if (k === C_FUNC) {
-          push(at, E_FLUSH);
+          if (cur < 0) synced = false; // reached by branches only: sync state unknown
+          flush(at);
           close();
           if (r.pos !== bodyEnd) r.fail('bytes after the function body\'s final end', r.pos);
-        } else if (k === C_IF || k === C_ELSE || (k === C_BLOCK && ctlTargeted[depth] === 1)) {
+          break;
+        }
+        if (min < (ctlMin[depth - 1] as number)) ctlMin[depth - 1] = min;
+        if (k === C_LOOP) break; // only the body's last segment falls through, once per exit
+        const pre = ctlSeg[depth] as number;
+        const then = ctlThen[depth] as number;
+        if (k === C_IF && cur < 0 && min < depth && ctlSelf[depth] === 0 && pre >= 0 && then >= 0) {
+          // `if T end` whose arm never falls through (e.g. a loop body ending in
+          // `br $loop`): the end is reached only when the condition was false.
+          // Charge T's first segment up front with the code before the if (the hot
+          // path pays one charge) and refund it on the false path.
+          const t = editVal[then] as number;
+          editVal[pre] = (editVal[pre] as number) + t;
+          editVal[then] = 0;
+          startSeg(r.pos, E_CHARGE);
+          cost = -t;
+        } else if (min >= depth) {
+          // Nothing inside branched past this frame: the code after it runs exactly
+          // once per run of the code before it, so it joins that segment.
+          close();
+          cur = ctlSeg[depth] as number;
+          cost = cur >= 0 ? (editVal[cur] as number) : 0;
+        } else {
           startSeg(r.pos, E_CHARGE);
         }
+        synced = false;
         break;
       }
       case 0x0c: // br
         cost++;
-        if (target(r.u32(), at)) push(at, E_FLUSH);
+        if (target(r.u32(), at)) flush(at);
         dead();
         break;
       case 0x0d: // br_if
         cost++;
-        if (target(r.u32(), at)) push(at, E_FLUSH);
+        if (target(r.u32(), at)) flush(at);
         startSeg(r.pos, E_CHARGE);
         break;
       case 0x0e: { // br_table
@@ -202,15 +262,15 @@ export function rewriteBody(r: ByteReader, out: ByteWriter, params: number, type
         const cnt = r.u32();
         let toFunc = false;
         for (let i = 0; i <= cnt; i++) if (target(r.u32(), at)) toFunc = true;
-        if (toFunc) push(at, E_FLUSH);
+        if (toFunc) flush(at);
         dead();
         break;
       }
-      case 0x0f: push(at, E_FLUSH); dead(); break; // return
-      case 0x10: r.u32(); cost++; push(at, E_FLUSH); push(r.pos, E_RELOAD); break; // call
-      case 0x11: r.u32(); r.u32(); cost++; push(at, E_FLUSH); push(r.pos, E_RELOAD); break; // call_indirect
-      case 0x12: r.u32(); cost++; push(at, E_FLUSH); dead(); break; // return_call
-      case 0x13: r.u32(); r.u32(); cost++; push(at, E_FLUSH); dead(); break; // return_call_indirect
+      case 0x0f: target(depth - 1, at); flush(at); dead(); break; // return
+      case 0x10: r.u32(); cost++; flush(at); reload(r.pos); break; // call
+      case 0x11: r.u32(); r.u32(); cost++; flush(at); reload(r.pos); break; // call_indirect
+      case 0x12: r.u32(); cost++; target(depth - 1, at); flush(at); dead(); break; // return_call
+      case 0x13: r.u32(); r.u32(); cost++; target(depth - 1, at); flush(at); dead(); break; // return_call_indirect
       case 0x1a: break; // drop
       case 0x1b: cost++; break; // select
       case 0x1c: { // select t*
@@ -230,6 +290,7 @@ export function rewriteBody(r: ByteReader, out: ByteWriter, params: number, type
       case 0x40: // memory.grow
         memIndexZero(r); cost++;
         push(at, E_GROW_PRE); push(r.pos, E_GROW_POST);
+        synced = false;
         break;
       case 0x41: r.sleb(32); cost++; break;
       case 0x42: r.sleb(64); cost++; break;
@@ -249,15 +310,15 @@ export function rewriteBody(r: ByteReader, out: ByteWriter, params: number, type
         cost++;
         if (sub <= 7) break; // non-trapping float-to-int
         switch (sub) {
-          case 8: r.u32(); memIndexZero(r); push(at, E_BULK); break; // memory.init
+          case 8: r.u32(); memIndexZero(r); bulk(at); break; // memory.init
           case 9: r.u32(); break; // data.drop
-          case 10: memIndexZero(r); memIndexZero(r); push(at, E_BULK); break; // memory.copy
-          case 11: memIndexZero(r); push(at, E_BULK); break; // memory.fill
-          case 12: r.u32(); r.u32(); push(at, E_BULK); break; // table.init
+          case 10: memIndexZero(r); memIndexZero(r); bulk(at); break; // memory.copy
+          case 11: memIndexZero(r); bulk(at); break; // memory.fill
+          case 12: r.u32(); r.u32(); bulk(at); break; // table.init
           case 13: r.u32(); break; // elem.drop
-          case 14: r.u32(); r.u32(); push(at, E_BULK); break; // table.copy
+          case 14: r.u32(); r.u32(); bulk(at); break; // table.copy
           case 15: case 16: r.u32(); break; // table.grow, table.size
-          case 17: r.u32(); push(at, E_BULK); break; // table.fill
+          case 17: r.u32(); bulk(at); break; // table.fill
           default: unsupported(r, `0xFC ${sub} operator`, at);
         }
         break;
