@@ -9,5 +9,6 @@ if [ -f ../../scripts/build-plugins.sh ] && [ -d ../../plugins ]; then
   exec bash ../../scripts/build-plugins.sh "$NAME"
 fi
 # --runtime stub --use abort= (in asconfig.json): no imports beyond the host's.
-npx asc assembly/index.ts --config asconfig.json --target release -o "$NAME.wasm"
+npx --no-install asc --version >/dev/null 2>&1 || { echo "asc not found: npm install --save-dev assemblyscript" >&2; exit 1; }
+npx --no-install asc assembly/index.ts --config asconfig.json --target release -o "$NAME.wasm"
 echo "Plugin built: $NAME.wasm ($(stat -c %s "$NAME.wasm") bytes, sha256:$(sha256sum "$NAME.wasm" | cut -d' ' -f1))"

@@ -1,7 +1,7 @@
 //! Files in the plugin's own data directory, through WASI preview1 directly.
 //! The host preopens that directory as fd 3 only when the user granted the
-//! Filesystem capability; without it `fd_prestat_get(3)` fails and every
-//! path call returns ENOTCAPABLE. Calling WASI ourselves (rather than
+//! Filesystem capability; without it every path call returns ENOTCAPABLE
+//! (and the host logs which capability was denied). Calling WASI ourselves (rather than
 //! `std::fs`) makes that dependency explicit and independent of how the
 //! toolchain's libc discovers preopens.
 
@@ -23,7 +23,6 @@ struct Iovec {
 
 #[link(wasm_import_module = "wasi_snapshot_preview1")]
 extern "C" {
-    fn fd_prestat_get(fd: u32, out: *mut u8) -> u16;
     fn path_open(
         dirfd: u32,
         dirflags: u32,
@@ -56,21 +55,13 @@ fn check(errno: u16) -> Result<(), FsError> {
     match errno {
         0 => Ok(()),
         ERRNO_NOENT => Err(FsError::NotFound),
-        76 => Err(FsError::NoDataDir),
+        // ENOTCAPABLE (not granted) or EBADF (no preopen at fd 3).
+        76 | 8 => Err(FsError::NoDataDir),
         e => Err(FsError::Errno(e)),
     }
 }
 
-/// True when the host preopened our data directory.
-pub fn has_data_dir() -> bool {
-    let mut prestat = [0u8; 8];
-    unsafe { fd_prestat_get(DATA_DIR_FD, prestat.as_mut_ptr()) == 0 }
-}
-
 fn open(name: &str, oflags: u32, rights: u64) -> Result<u32, FsError> {
-    if !has_data_dir() {
-        return Err(FsError::NoDataDir);
-    }
     let mut fd = 0u32;
     let errno = unsafe { path_open(DATA_DIR_FD, 0, name.as_ptr(), name.len(), oflags, rights, 0, 0, &mut fd) };
     check(errno).map(|_| fd)

@@ -18,6 +18,8 @@ import { EXIT_FAILURE, EXIT_OK, UsageError, type CliIo, type CommandRunner } fro
 const SUBCOMMANDS: Readonly<Record<string, { readonly summary: string; readonly load: () => Promise<CommandRunner> }>> = {
   inspect: { summary: 'FILE.wasm: metadata, capabilities, imports/exports, size, SHA-256', load: async () => runInspect },
   run: { summary: 'FILE.wasm [ACTION ...]: load once and run each action in the sandbox', load: async () => runRun },
+  new: { summary: 'NAME [--lang rust|assemblyscript] [--dir DIR]: scaffold a plugin from the templates', load: async () => (await import('./plugin-new.js')).run },
+  pack: { summary: 'DIR [--out STICK] [--sign KEY]: check in the sandbox, checksum, lay out for the USB stick', load: async () => (await import('./plugin-pack.js')).run },
 };
 
 const USAGE = (): string =>
