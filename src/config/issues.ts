@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { TomlLocator, KeyPath } from './toml-locate.js';
+import type { KeySuggester } from './key-suggest.js';
 
 /**
  * One problem in a config file, phrased for a person at an SSH prompt:
@@ -72,8 +73,25 @@ function listValues(values: readonly unknown[]): string {
   return values.map((v) => JSON.stringify(v)).join(', ');
 }
 
+export interface IssueContext {
+  readonly file: string;
+  readonly locator: TomlLocator;
+  /** The parsed TOML and a suggester: unknown keys then say what is allowed there. */
+  readonly raw?: unknown;
+  readonly suggester?: KeySuggester;
+}
+
+function unknownKeyMessage(ctx: IssueContext, parent: KeyPath, key: string): { message: string; expected: string } {
+  const known = ctx.suggester?.knownKeys(ctx.raw, parent);
+  if (known === undefined || known.length === 0) return { message: `unknown key '${key}'`, expected: 'one of the documented keys (see midimon config schema)' };
+  const expected = `one of ${known.join(', ')}`;
+  const guess = ctx.suggester?.suggest(key, known);
+  return { message: guess === undefined ? `unknown key '${key}' (allowed here: ${known.join(', ')})` : `unknown key '${key}' (did you mean '${guess}'?)`, expected };
+}
+
 /** Turns one zod issue into zero or more config issues (unions are unfolded). */
-export function fromZodIssue(issue: ZodIssue, file: string, locator: TomlLocator, prefix: KeyPath = []): ConfigIssue[] {
+export function fromZodIssue(issue: ZodIssue, ctx: IssueContext, prefix: KeyPath = []): ConfigIssue[] {
+  const { file, locator } = ctx;
   const path = [...prefix, ...issue.path.filter((p): p is string | number => typeof p !== 'symbol')];
   const input = (issue as { input?: unknown }).input;
   const at = (p: KeyPath, message: string, expected?: string, found?: string): ConfigIssue => {
@@ -99,7 +117,10 @@ export function fromZodIssue(issue: ZodIssue, file: string, locator: TomlLocator
 
   switch (issue.code) {
     case 'unrecognized_keys':
-      return issue.keys.map((key) => at([...path, key], `unknown key '${key}'`, 'one of the documented keys (see midimon config schema)', `'${key}'`));
+      return issue.keys.map((key) => {
+        const { message, expected } = unknownKeyMessage(ctx, path, key);
+        return at([...path, key], message, expected, `'${key}'`);
+      });
     case 'invalid_type':
       return [report(TYPE_NAMES[issue.expected] ?? issue.expected)];
     case 'invalid_value':
@@ -138,7 +159,7 @@ export function fromZodIssue(issue: ZodIssue, file: string, locator: TomlLocator
       const branches = issue.errors.filter((b) => b.length > 0);
       const depth = (b: readonly ZodIssue[]) => Math.max(...b.map((i) => i.path.length));
       const best = branches.sort((a, b) => depth(b) - depth(a))[0];
-      if (best !== undefined && depth(best) > 0) return best.flatMap((i) => fromZodIssue(i, file, locator, path));
+      if (best !== undefined && depth(best) > 0) return best.flatMap((i) => fromZodIssue(i, ctx, path));
       return [report('one of the allowed forms (see midimon config schema)')];
     }
     default:

@@ -3,7 +3,8 @@ import { createHash } from 'node:crypto';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse, TomlError } from 'smol-toml';
 import { MidimonError } from '../errors.js';
-import { boxConfigSchema, type BoxConfig } from './schema.js';
+import { boxConfigSchema, configJsonSchema, type BoxConfig } from './schema.js';
+import { KeySuggester } from './key-suggest.js';
 import { checkEngineReferences } from './mappings-schema.js';
 import { TomlLocator } from './toml-locate.js';
 import { customIssue, fromZodIssue, type ConfigIssue } from './issues.js';
@@ -26,6 +27,13 @@ export interface ValidateOptions {
 }
 
 export type ValidationResult = { readonly ok: true; readonly config: BoxConfig } | { readonly ok: false; readonly issues: readonly ConfigIssue[]; readonly kind: 'config_parse' | 'config_invalid' };
+
+let cachedSuggester: KeySuggester | undefined;
+/** Built on first need: the JSON Schema walk is only for explaining errors. */
+function suggester(): KeySuggester {
+  cachedSuggester ??= new KeySuggester(configJsonSchema());
+  return cachedSuggester;
+}
 
 export function hashText(text: string): string {
   return createHash('sha256').update(text).digest('hex').slice(0, 16);
@@ -51,7 +59,8 @@ export async function validateConfigText(text: string, file: string, options: Va
   const locator = new TomlLocator(text);
   const parsed = boxConfigSchema.safeParse(raw, { reportInput: true });
   if (!parsed.success) {
-    return { ok: false, kind: 'config_invalid', issues: sortIssues(parsed.error.issues.flatMap((i) => fromZodIssue(i, file, locator))) };
+    const ctx = { file, locator, raw, suggester: suggester() };
+    return { ok: false, kind: 'config_invalid', issues: sortIssues(parsed.error.issues.flatMap((i) => fromZodIssue(i, ctx))) };
   }
   const config = parsed.data;
   const issues: ConfigIssue[] = [];

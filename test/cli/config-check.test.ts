@@ -42,7 +42,7 @@ test('midimon config check FILE: exit 0 for a valid file, 1 with every issue as 
     const bad = await cli(['config', 'check', 'bad.toml'], dir);
     assert.equal(bad.code, 1);
     const file = join(dir, 'bad.toml');
-    assert.equal(bad.stdout, `${file}:4:1: devices.display.height: expected one of 64, 32, found integer 48\n${file}:5:1: devices.display.foo: unknown key 'foo'\n`);
+    assert.equal(bad.stdout, `${file}:4:1: devices.display.height: expected one of 64, 32, found integer 48\n${file}:5:1: devices.display.foo: unknown key 'foo' (allowed here: controller, width, height, bus, address, rotation, brightness, dim_after_s, screensaver)\n`);
     assert.match(bad.stderr, /2 problems; the running box keeps its current config/);
 
     await writeFile(join(dir, 'syntax.toml'), '[[modes]]\nname = "A\n');

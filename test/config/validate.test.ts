@@ -19,7 +19,7 @@ async function issuesOf(toml: string, file = 'box.toml'): Promise<ConfigIssue[]>
 /** Each case: a config breaking one rule, and the one line `midimon config check` prints for it. */
 const CASES: ReadonlyArray<readonly [string, string, string | string[]]> = [
   // [rule, toml (a valid [[modes]] is added after it), expected `config check` line(s)]
-  ['unknown top-level key', 'colour = "red"', "box.toml:1:1: colour: unknown key 'colour'"],
+  ['unknown top-level key', 'colour = "red"', "box.toml:1:1: colour: unknown key 'colour' (allowed here: version, devices, modes, global_mappings, routes, timing, mode_switching, plugins, limits, logging, menu)"],
   ['version is 1', 'version = 2', 'box.toml:1:1: version: expected 1, found integer 2'],
   ['midi input name non-empty', '[devices.midi]\ninputs = [{ name = "" }]', 'box.toml:2:13: devices.midi.inputs[0].name: expected a non-empty string, found string ""'],
   [
@@ -40,7 +40,7 @@ const CASES: ReadonlyArray<readonly [string, string, string | string[]]> = [
   [
     'midi port unknown key',
     '[devices.midi]\ninputs = [{ nam = "a" }]',
-    ["box.toml:2:11: devices.midi.inputs[0].name: missing required key 'name': expected a string", "box.toml:2:13: devices.midi.inputs[0].nam: unknown key 'nam'"],
+    ["box.toml:2:11: devices.midi.inputs[0].name: missing required key 'name': expected a string", "box.toml:2:13: devices.midi.inputs[0].nam: unknown key 'nam' (did you mean 'name'?)"],
   ],
   ['poll interval range', '[devices.midi]\npoll_interval_ms = 50', 'box.toml:2:1: devices.midi.poll_interval_ms: expected a value >= 200, found integer 50'],
   ['footswitch pin max', '[[devices.footswitches]]\nname = "a"\npin = 28', 'box.toml:3:1: devices.footswitches[0].pin: expected a value <= 27, found integer 28'],
@@ -75,7 +75,7 @@ const CASES: ReadonlyArray<readonly [string, string, string | string[]]> = [
   ['display brightness', '[devices.display]\nbrightness = 256', 'box.toml:2:1: devices.display.brightness: expected a value <= 255, found integer 256'],
   ['display dim_after_s', '[devices.display]\ndim_after_s = -1', 'box.toml:2:1: devices.display.dim_after_s: expected a value >= 0, found integer -1'],
   ['display screensaver', '[devices.display]\nscreensaver = 1', 'box.toml:2:1: devices.display.screensaver: expected a boolean (true or false), found integer 1'],
-  ['display unknown key', '[devices.display]\ncontrast = 1', "box.toml:2:1: devices.display.contrast: unknown key 'contrast'"],
+  ['display unknown key', '[devices.display]\ncontrast = 1', "box.toml:2:1: devices.display.contrast: unknown key 'contrast' (allowed here: controller, width, height, bus, address, rotation, brightness, dim_after_s, screensaver)"],
   ['plugin name', '[plugins.Looper]\npath = "a.wasm"', 'box.toml:1:1: plugins.Looper: invalid name: expected a name matching /^[a-z0-9][a-z0-9_-]{0,63}$/, found string "Looper"'],
   ['plugin path required', '[plugins.looper]\nenabled = true', "box.toml:1:1: plugins.looper.path: missing required key 'path': expected a string"],
   ['plugin enabled boolean', '[plugins.looper]\npath = "a.wasm"\nenabled = "no"', 'box.toml:3:1: plugins.looper.enabled: expected a boolean (true or false), found string "no"'],
@@ -95,7 +95,7 @@ const CASES: ReadonlyArray<readonly [string, string, string | string[]]> = [
     'box.toml:3:25: plugins.looper.capabilities[1]: duplicate capability "Midi" (already used by entry 0)',
   ],
   ['plugin signature', '[plugins.looper]\npath = "a.wasm"\nsignature = "maybe"', 'box.toml:3:1: plugins.looper.signature: expected one of "required", "if-present", "off", found string "maybe"'],
-  ['plugin unknown key', '[plugins.looper]\npath = "a.wasm"\nmemory = 4', "box.toml:3:1: plugins.looper.memory: unknown key 'memory'"],
+  ['plugin unknown key', '[plugins.looper]\npath = "a.wasm"\nmemory = 4', "box.toml:3:1: plugins.looper.memory: unknown key 'memory' (did you mean 'memory_mb'?)"],
   ['limits profile', '[limits]\nprofile = "fast"', 'box.toml:2:1: limits.profile: expected one of "auto", "pi", "desktop", found string "fast"'],
   [
     'logging level',
@@ -149,6 +149,14 @@ describe('engine sections keep their own messages, located in the file', () => {
     assert.equal(issues.length, 1);
     assert.equal(issues[0]?.path, 'modes[0].mappings[0].action.mode');
     assert.equal(issues[0]?.line, 5);
+  });
+
+  test('an unknown key inside a tagged union is matched against the form the user wrote', async () => {
+    const toml = `${MODE}[[modes.mappings]]\ntrigger = { type = "Note", note = 1, velocty_min = 3 }\naction = { type = "SendMidi", message = "cc", cc = 1, vaule = 3 }\n`;
+    assert.deepEqual((await issuesOf(toml)).map(formatIssue), [
+      "box.toml:4:38: modes[0].mappings[0].trigger.velocty_min: unknown key 'velocty_min' (did you mean 'velocity_min'?)",
+      "box.toml:5:55: modes[0].mappings[0].action.vaule: unknown key 'vaule' (did you mean 'value'?)",
+    ]);
   });
 
   test('missing modes', async () => {
