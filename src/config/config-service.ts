@@ -114,8 +114,12 @@ export class ConfigService {
    * recorded, so the box still comes up and can say what is wrong.
    */
   async start(): Promise<LoadedConfig> {
-    if (this.#opts.createDefault !== false && (await ensureDefaultConfig(this.#opts.path))) {
-      this.#log.info({ file: this.#opts.path }, 'no config found: wrote the default config');
+    if (this.#opts.createDefault !== false) {
+      try {
+        if (await ensureDefaultConfig(this.#opts.path)) this.#log.info({ file: this.#opts.path }, 'no config found: wrote the default config');
+      } catch (err) {
+        this.#log.warn({ err, file: this.#opts.path }, 'no config found and the default cannot be written');
+      }
     }
     const result = await this.reload('start');
     if (!result.applied && this.#current === undefined) {

@@ -14,6 +14,7 @@ export interface ControlServerOptions {
   readonly mode?: number;
   readonly maxRequestBytes?: number;
   readonly maxConnections?: number;
+  readonly idleTimeoutMs?: number;
 }
 
 /**
@@ -38,6 +39,10 @@ export class ControlServer {
 
   async start(): Promise<void> {
     const path = this.#opts.socketPath;
+    // sun_path holds 108 bytes on Linux; a longer path fails later with an obscure EINVAL.
+    if (Buffer.byteLength(path) > 107) {
+      throw new MidimonError('bad_request', `control socket path is too long (${Buffer.byteLength(path)} bytes, the limit is 107): ${path}; set MIDIMON_SOCKET to a shorter path`, { details: { socket: path } });
+    }
     await mkdir(dirname(path), { recursive: true });
     await this.#removeStale(path);
     const server = createServer((socket) => this.#accept(socket));
@@ -84,6 +89,8 @@ export class ControlServer {
   #accept(socket: Socket): void {
     this.#sockets.add(socket);
     socket.setEncoding('utf8');
+    // A client that connects and goes quiet must not hold one of the few connection slots forever.
+    socket.setTimeout(this.#opts.idleTimeoutMs ?? 60_000, () => socket.destroy());
     const cap = this.#opts.maxRequestBytes ?? MAX_REQUEST_BYTES;
     let buffer = '';
     let queue: Promise<void> = Promise.resolve();

@@ -218,3 +218,24 @@ test('client explains that the service is not running', async () => {
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('a socket path longer than the kernel allows is refused with a clear error', async () => {
+  const socketPath = `/tmp/${'x'.repeat(120)}/control.sock`;
+  const server = new ControlServer({ socketPath, handlers: fakeHandlers([]), log: silentLogger() });
+  await assert.rejects(server.start(), (e: unknown) => isMidimonError(e, 'bad_request') && /too long \(\d+ bytes, the limit is 107\)/.test(e.message));
+});
+
+test('an idle client is disconnected', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'midimon-ctl-'));
+  const socketPath = join(dir, 'control.sock');
+  const server = new ControlServer({ socketPath, handlers: fakeHandlers([]), log: silentLogger(), idleTimeoutMs: 20 });
+  await server.start();
+  try {
+    const { answers, closedByServer } = await raw(socketPath, '', 0);
+    assert.deepEqual(answers, []);
+    assert.equal(closedByServer, true);
+  } finally {
+    await server.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
