@@ -122,6 +122,17 @@ export class MidiEngine {
     return this.#out;
   }
 
+  /** Shutdown: note-offs for every note still held by anyone, pending work dropped. */
+  releaseAll(): EngineEffect[] {
+    const out: EngineEffect[] = [];
+    for (const owner of this.#notes.owners()) out.push(...this.#notes.release(owner));
+    for (const id of this.#jobs.keys()) out.push({ type: 'cancel-timer', id });
+    this.#jobs.clear();
+    this.#heldInput.clear();
+    this.#longPressByKey.clear();
+    return out;
+  }
+
   snapshot(): EngineSnapshot {
     return {
       modeIndex: this.#modeIndex,
