@@ -108,3 +108,15 @@ test('without an OLED: one log line, frames still rendered for screenshots', asy
   assert.ok(ctl.framebuffer().equals(renderStatus(status)));
   await ctl.stop();
 });
+
+test('createOledDisplay in simulation drives the real driver over the decoding fake bus', async () => {
+  const { createOledDisplay } = await import('../../src/display/create-display.js');
+  const { display, fakeBus } = await createOledDisplay({ controller: 'sh1106', height: 32, rotation: 180 }, { log: silentLogger(), simulate: true });
+  assert.ok(fakeBus !== undefined);
+  const ctl = new DisplayController({ display, log: silentLogger(), timers: new ManualScheduler() });
+  await ctl.start();
+  ctl.setStatus(status);
+  await ctl.settled();
+  assert.ok(fakeBus.panel().equals(renderStatus(status, 128, 32).rotated180()));
+  await ctl.stop();
+});
