@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { validateConfigText, loadConfigFile } from '../../src/config/load.js';
-import { DEFAULT_CONFIG_TOML } from '../../src/config/default-config.js';
+import { DEFAULT_CONFIG_TOML, DEFAULT_CONFIG_EXAMPLES_TOML } from '../../src/config/default-config.js';
 import { formatIssue, type ConfigIssue } from '../../src/config/issues.js';
 import { isMidimonError } from '../../src/errors.js';
 
@@ -191,6 +191,16 @@ test('the default config is valid and fills every default', async () => {
   assert.equal(r.config.devices.footswitch_timing.long_press_ms, 600);
   assert.equal(r.config.limits.profile, 'auto');
   assert.equal(r.config.modes.length, 1);
+});
+
+test('the commented examples in the default config are valid when uncommented', async () => {
+  const r = await validateConfigText(DEFAULT_CONFIG_EXAMPLES_TOML, 'examples.toml');
+  assert.ok(r.ok, r.ok ? '' : r.issues.map(formatIssue).join('\n'));
+  if (!r.ok) return;
+  assert.deepEqual(r.config.devices.footswitches.map((f) => f.pin), [17, 27]);
+  assert.equal(r.config.modes[0]?.mappings.length, 2);
+  assert.equal(r.config.routes.length, 1);
+  assert.ok(!DEFAULT_CONFIG_TOML.includes('#ex'));
 });
 
 test('defaults are applied to absent sections', async () => {
