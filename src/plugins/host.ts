@@ -12,6 +12,7 @@ import {
   type JsonValue, type LoadedPlugin, type PluginLimits, type PluginState, type PluginStatus, type ProfileName,
 } from './types.js';
 import { COMPILE_TIMEOUT_MS, PluginWorker, type WorkerOutcome } from './worker-client.js';
+import { WorkerPool } from './worker-pool.js';
 
 export type { Capability, ExecuteContext, ExecuteResult, HostCall, HostCallHandler, LoadedPlugin, PluginLimits, PluginStatus } from './types.js';
 
@@ -30,6 +31,8 @@ export interface PluginHostOptions {
   readonly grants?: Readonly<Record<string, readonly Capability[]>>;
   /** midimon.* host calls, in the order the plugin made them, after the fact. */
   readonly onHostCall?: HostCallHandler;
+  /** Keep one pre-booted worker so loads and respawns skip thread start-up (default true; the CLI turns it off). */
+  readonly spareWorker?: boolean;
 }
 
 export type PluginSource = { readonly path: string } | { readonly bytes: Uint8Array };
@@ -65,6 +68,7 @@ export class PluginHost {
   readonly #profile: ProfileName;
   readonly #grants: GrantStore;
   readonly #plugins = new Map<string, Entry>();
+  readonly #pool: WorkerPool;
   #started: Promise<void> | undefined;
 
   constructor(options: PluginHostOptions) {
@@ -72,15 +76,19 @@ export class PluginHost {
     this.#log = options.log.child({ component: 'plugins' });
     this.#profile = options.profile ?? defaultProfile();
     this.#grants = new GrantStore(options.stateDir, this.#log);
+    this.#pool = new WorkerPool(options.spareWorker ?? true);
   }
 
   get profile(): ProfileName {
     return this.#profile;
   }
 
-  /** Reads the grants store. load() calls it if you did not. */
+  /** Reads the grants store and boots a spare worker. load() calls it if you did not. */
   start(): Promise<void> {
-    this.#started ??= this.#grants.load();
+    if (this.#started === undefined) {
+      this.#pool.prewarm(resolveLimits(this.#profile, this.#opts.limits));
+      this.#started = this.#grants.load();
+    }
     return this.#started;
   }
 
@@ -110,7 +118,7 @@ export class PluginHost {
       onRespawn: () => {
         if (entry !== undefined && this.#plugins.get(name) === entry) this.#scheduleReload(entry);
       },
-    }, log);
+    }, log, this.#pool);
     const outcome = await worker.call(
       { t: 'load', name, source: { kind: 'bytes', bytes }, limits, granted, dataDir: this.#dataDir(name, granted) },
       limits.timeoutMs,
@@ -198,6 +206,7 @@ export class PluginHost {
 
   async stop(): Promise<void> {
     await Promise.all([...this.#plugins.keys()].map((n) => this.unload(n)));
+    await this.#pool.stop();
   }
 
   #effectiveGrants(name: string, sha256: string, configGrants: readonly Capability[]): Capability[] {

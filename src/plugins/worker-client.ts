@@ -1,23 +1,8 @@
-import { extname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Worker, type WorkerOptions } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { Logger } from '../log.js';
 import { parseWorkerMessage, type ExecuteRequest, type GrantsRequest, type LoadRequest, type LogMessage, type WorkerResponse } from './protocol.js';
 import type { HostCall, PluginLimits } from './types.js';
-
-// Same extension as this module: .js from dist/, .ts in development. Node 20's
-// workers do not inherit tsx's loader hooks (tsx registers them in the main
-// thread only), so a .ts worker is started through a tiny bootstrap that
-// registers tsx in the worker first.
-const WORKER_EXT = extname(fileURLToPath(import.meta.url));
-const WORKER_URL = new URL(`./plugin-worker${WORKER_EXT}`, import.meta.url);
-
-function spawnWorker(options: WorkerOptions): Worker {
-  if (WORKER_EXT !== '.ts') return new Worker(WORKER_URL, options);
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const boot = `import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(WORKER_URL.href)}); })`;
-  return new Worker(boot, { ...options, eval: true });
-}
+import type { WorkerPool } from './worker-pool.js';
 
 /** Instrumenting and compiling is our code, not the plugin's: it gets a generous fixed bound. */
 export const COMPILE_TIMEOUT_MS = 30_000;
@@ -52,12 +37,14 @@ export class PluginWorker {
   readonly #limits: PluginLimits;
   readonly #hooks: WorkerHooks;
   readonly #log: Logger;
+  readonly #pool: WorkerPool;
   #worker: Worker | undefined;
   #pending: Pending | undefined;
   #nextId = 1;
   #stopped = false;
 
-  constructor(limits: PluginLimits, hooks: WorkerHooks, log: Logger) {
+  constructor(limits: PluginLimits, hooks: WorkerHooks, log: Logger, pool: WorkerPool) {
+    this.#pool = pool;
     this.#limits = limits;
     this.#hooks = hooks;
     this.#log = log;
@@ -65,9 +52,7 @@ export class PluginWorker {
 
   start(): void {
     if (this.#worker !== undefined || this.#stopped) return;
-    const w = spawnWorker({
-      resourceLimits: { stackSizeMb: this.#limits.stackSizeMb, maxOldGenerationSizeMb: this.#limits.heapMb },
-    });
+    const w = this.#pool.take(this.#limits);
     w.on('message', (raw: unknown) => this.#onMessage(w, raw));
     w.on('error', (err) => this.#onDeath(w, `worker error: ${err.message}`));
     w.on('exit', (code) => this.#onDeath(w, `worker exited with code ${code}`));

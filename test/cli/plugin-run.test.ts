@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import type { CliIo } from '../../src/cli/io.js';
+import { main } from '../../src/cli/main.js';
 import { fixture } from '../plugins/helpers/wat.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -76,16 +78,25 @@ test('plugin run: --fuel and --timeout-ms bound a runaway action', async () => {
   assert.equal(time.code, 1);
 });
 
+/** In-process runs through the same dispatcher (no process spawn: fast). */
+async function inProcess(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const io: CliIo = { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), env: { MIDIMON_LOG_LEVEL: 'silent' }, cwd: ROOT };
+  return { code: await main(args, io), stdout, stderr };
+}
+
 test('plugin run: usage errors exit 2', async () => {
-  assert.equal((await midimon('plugin', 'run')).code, 2);
-  assert.equal((await midimon('plugin', 'run', healthy, '--velocity', '300')).code, 2);
-  assert.equal((await midimon('plugin', 'run', healthy, '--profile', 'mainframe')).code, 2);
-  assert.equal((await midimon('plugin', 'run', healthy, '--bogus')).code, 2);
-  assert.equal((await midimon('plugin', 'frobnicate')).code, 2);
+  assert.equal((await inProcess('plugin', 'run')).code, 2);
+  assert.equal((await inProcess('plugin', 'run', healthy, '--velocity', '300')).code, 2);
+  assert.equal((await inProcess('plugin', 'run', healthy, '--profile', 'mainframe')).code, 2);
+  assert.equal((await inProcess('plugin', 'run', healthy, '--grant', 'Root')).code, 2);
+  assert.equal((await inProcess('plugin', 'run', healthy, '--bogus')).code, 2);
+  assert.equal((await inProcess('plugin', 'frobnicate')).code, 2);
 });
 
 test('plugin inspect --json: metadata, capabilities, imports/exports, size, SHA-256', async () => {
-  const r = await midimon('plugin', 'inspect', healthy, '--json');
+  const r = await inProcess('plugin', 'inspect', healthy, '--json');
   assert.equal(r.code, 0, r.stderr);
   const out = JSON.parse(r.stdout) as Record<string, unknown>;
   assert.equal((out['metadata'] as Record<string, unknown>)['name'], 'healthy');
@@ -94,7 +105,7 @@ test('plugin inspect --json: metadata, capabilities, imports/exports, size, SHA-
   assert.ok((out['exports'] as string[]).includes('execute (func)'));
   assert.match(String(out['sha256']), /^[0-9a-f]{64}$/);
   assert.equal(typeof out['size'], 'number');
-  const bad = await midimon('plugin', 'inspect', missing, '--json');
+  const bad = await inProcess('plugin', 'inspect', missing, '--json');
   assert.equal(bad.code, 1);
   assert.equal((JSON.parse(bad.stdout) as { error: { kind: string } }).error.kind, 'missing_export');
 });

@@ -70,6 +70,7 @@ async function withHost<T>(io: CliIo, stateDir: string | undefined, profile: unk
   const host = new PluginHost({
     log: stderrLogger(io),
     stateDir: dir,
+    spareWorker: false,
     ...(isProfileName(profile) ? { profile } : {}),
     ...(onHostCall === undefined ? {} : { onHostCall: (_p: string, c: HostCall) => onHostCall(c) }),
   });
