@@ -36,7 +36,7 @@ export interface DisplayControllerOptions {
   readonly dimBrightness?: number;
   /** Default 60 000; 0 = never dim. */
   readonly dimAfterMs?: number;
-  /** Screen saver after this long idle; 0/undefined = off. */
+  /** Screen saver after this long idle (at the earliest when dimming); 0/undefined = off. */
   readonly screensaverAfterMs?: number;
   /** How often the screen saver moves the text. Default 30 000. */
   readonly screensaverStepMs?: number;
@@ -224,7 +224,7 @@ export class DisplayController {
         this.#dimmed = true;
         this.#contrast = this.#opts.dimBrightness ?? 0x10;
         this.#invalidate();
-        if (saverAfter > dimAfter) this.#idleTimer = this.#timers.setTimeout(() => this.#startSaver(), saverAfter - dimAfter);
+        if (saverAfter > 0) this.#idleTimer = this.#timers.setTimeout(() => this.#startSaver(), Math.max(0, saverAfter - dimAfter));
       }, dimAfter);
     } else if (saverAfter > 0) {
       this.#idleTimer = this.#timers.setTimeout(() => this.#startSaver(), saverAfter);

@@ -20,7 +20,8 @@ export function reduceMenu(state: MenuState, input: MenuInput, ctx: MenuContext,
     return { state, effects: [], handled: false };
   }
   if (input.type === 'tick') {
-    return input.at - state.lastInputAt >= timeout ? result({ open: false }) : { state, effects: [], handled: true };
+    // timeoutMs <= 0 means never (config `menu.timeout_s = 0`).
+    return timeout > 0 && input.at - state.lastInputAt >= timeout ? result({ open: false }) : { state, effects: [], handled: true };
   }
   const stack = state.stack;
   const top = stack[stack.length - 1] as MenuFrame;
@@ -86,10 +87,11 @@ export function isMenuOpen(state: MenuState): boolean {
   return state.open;
 }
 
-/** Milliseconds until the menu times out (for the root's timer), or undefined when closed. */
+/** Milliseconds until the menu times out (for the root's timer), or undefined when closed or never timing out. */
 export function menuTimeoutIn(state: MenuState, now: number, options: MenuOptions = {}): number | undefined {
-  if (!state.open) return undefined;
-  return Math.max(0, state.lastInputAt + (options.timeoutMs ?? DEFAULT_MENU_TIMEOUT_MS) - now);
+  const timeout = options.timeoutMs ?? DEFAULT_MENU_TIMEOUT_MS;
+  if (!state.open || timeout <= 0) return undefined;
+  return Math.max(0, state.lastInputAt + timeout - now);
 }
 
 function sizeOf(page: Page): number {

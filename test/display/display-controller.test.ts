@@ -95,6 +95,17 @@ test('dims after idle, wakes to full brightness, then the screen saver moves the
   await ctl.stop();
 });
 
+test('screen saver configured at the dim time starts when dimming', async () => {
+  const { ctl, timers } = setup({ dimAfterMs: 5_000, screensaverAfterMs: 5_000 });
+  await ctl.start();
+  ctl.setStatus(status);
+  timers.advance(5_000);
+  await ctl.settled();
+  assert.equal(ctl.dimmed, true);
+  assert.equal(ctl.screensaverActive, true);
+  await ctl.stop();
+});
+
 test('without an OLED: one log line, frames still rendered for screenshots', async () => {
   const { ctl, warnings } = setup({ address: 0x3d });
   await ctl.start();

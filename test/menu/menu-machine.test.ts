@@ -90,6 +90,8 @@ test('times out back to the status screen; each input restarts the timeout', () 
   assert.equal(reduceMenu(moved, { type: 'tick', at: 31_000 }, ctx).state.open, true);
   assert.equal(reduceMenu(moved, { type: 'tick', at: 50_000 }, ctx).state.open, false);
   assert.equal(reduceMenu(opened, { type: 'tick', at: 5_000 }, ctx, { timeoutMs: 4000 }).state.open, false);
+  assert.equal(reduceMenu(opened, { type: 'tick', at: 1e9 }, ctx, { timeoutMs: 0 }).state.open, true, '0 = never');
+  assert.equal(menuTimeoutIn(opened, 2000, { timeoutMs: 0 }), undefined);
 });
 
 test('enter inside the menu goes back one level and closes from the root', () => {
