@@ -16,6 +16,8 @@ export interface MeterGlobals {
   readonly fuel: number;
   readonly growFailed: number;
   readonly growCostPerPage: number;
+  /** Result count of each type (the arity of a block/if label using it). */
+  readonly typeResults: Int32Array;
 }
 
 const E_ENTRY = 0;
@@ -26,6 +28,7 @@ const E_RELOAD = 4;
 const E_BULK = 5;
 const E_GROW_PRE = 6;
 const E_GROW_POST = 7;
+const E_BR_IF = 8;
 
 const C_BLOCK = 0;
 const C_LOOP = 1;
@@ -40,6 +43,11 @@ const MAX_LOCALS = 50000;
 let editAt = new Int32Array(1024);
 let editKind = new Uint8Array(1024);
 let editVal = new Float64Array(1024);
+/** E_BR_IF: end of the original instruction, label, segment charged, next pending edit of the frame. */
+let editEnd = new Int32Array(1024);
+let editLabel = new Int32Array(1024);
+let editSeg = new Int32Array(1024);
+let editNext = new Int32Array(1024);
 let ctlKind = new Uint8Array(256);
 /** Segment that was current when the frame opened (resumed after it when nothing escapes). */
 let ctlSeg = new Int32Array(256);
@@ -49,12 +57,20 @@ let ctlMin = new Int32Array(256);
 let ctlSelf = new Uint8Array(256);
 /** For `if` frames: the segment that starts the then-arm. */
 let ctlThen = new Int32Array(256);
+/** Label arity of block/if frames (forward br_if is only rewritten to arity-0 labels). */
+let ctlArity = new Int32Array(256);
+/** Head of the list of E_BR_IF edits targeting the frame whose refund is still open (-1: none). */
+let ctlPend = new Int32Array(256);
 
 function growEdits(): void {
   const n = editAt.length * 2;
   const a = new Int32Array(n); a.set(editAt); editAt = a;
   const k = new Uint8Array(n); k.set(editKind); editKind = k;
   const v = new Float64Array(n); v.set(editVal); editVal = v;
+  const e = new Int32Array(n); e.set(editEnd); editEnd = e;
+  const l = new Int32Array(n); l.set(editLabel); editLabel = l;
+  const s = new Int32Array(n); s.set(editSeg); editSeg = s;
+  const x = new Int32Array(n); x.set(editNext); editNext = x;
 }
 
 function growCtl(): void {
@@ -64,6 +80,8 @@ function growCtl(): void {
   const c = new Int32Array(n); c.set(ctlMin); ctlMin = c;
   const d = new Uint8Array(n); d.set(ctlSelf); ctlSelf = d;
   const e = new Int32Array(n); e.set(ctlThen); ctlThen = e;
+  const f = new Int32Array(n); f.set(ctlArity); ctlArity = f;
+  const h = new Int32Array(n); h.set(ctlPend); ctlPend = h;
 }
 
 function unsupported(r: ByteReader, feature: string, at: number): never {
@@ -72,15 +90,18 @@ function unsupported(r: ByteReader, feature: string, at: number): never {
   });
 }
 
-function blockType(r: ByteReader, typeCount: number): void {
+/** Reads a block type; returns the result count. */
+function blockType(r: ByteReader, typeResults: Int32Array): number {
   const at = r.pos;
   const b = r.u8();
-  if (b === 0x40 || b === 0x7f || b === 0x7e || b === 0x7d || b === 0x7c || b === 0x70 || b === 0x6f) return;
+  if (b === 0x40) return 0;
+  if (b === 0x7f || b === 0x7e || b === 0x7d || b === 0x7c || b === 0x70 || b === 0x6f) return 1;
   if (b === 0x7b) unsupported(r, 'SIMD (v128 block type)', at);
   r.pos = at;
   const idx = r.sleb(33);
   if (idx < 0) unsupported(r, `block type 0x${b.toString(16)} (GC / typed references)`, at);
-  if (idx >= typeCount) r.fail(`block type index ${idx} out of range`, at);
+  if (idx >= typeResults.length) r.fail(`block type index ${idx} out of range`, at);
+  return typeResults[idx] as number;
 }
 
 function memIndexZero(r: ByteReader): void {
@@ -92,7 +113,7 @@ function memIndexZero(r: ByteReader): void {
  * Rewrites the body in r.pos..r.end (locals + expression) into `out`, without
  * the size prefix. `params` is the function's parameter count.
  */
-export function rewriteBody(r: ByteReader, out: ByteWriter, params: number, typeCount: number, g: MeterGlobals): void {
+export function rewriteBody(r: ByteReader, out: ByteWriter, params: number, g: MeterGlobals): void {
   const buf = r.buf;
   const bodyEnd = r.end;
   // Locals: keep the original declarations, append the fuel cache (i64) and a scratch i32.
@@ -160,17 +181,28 @@ export function rewriteBody(r: ByteReader, out: ByteWriter, params: number, type
     ctlSelf[idx] = 1;
     return idx === 0;
   };
-  const open = (kind: number): void => {
+  const open = (kind: number, arity: number): void => {
     if (depth === ctlKind.length) growCtl();
     ctlKind[depth] = kind;
     ctlSeg[depth] = cur;
     ctlMin[depth] = depth;
     ctlSelf[depth] = 0;
+    ctlArity[depth] = arity;
+    ctlPend[depth] = -1;
     depth++;
+  };
+  /** Cost charged so far by segment `sg` (open or closed). */
+  const segCost = (sg: number): number => (sg === cur ? cost : (editVal[sg] as number));
+  /** Frame `k` ends: every forward br_if to it skipped what its segment charged after it. */
+  const settle = (k: number): void => {
+    for (let e = ctlPend[k] as number; e >= 0; e = editNext[e] as number) {
+      editVal[e] = segCost(editSeg[e] as number) - (editVal[e] as number);
+    }
   };
 
   ctlKind[0] = C_FUNC;
   ctlMin[0] = 0;
+  ctlPend[0] = -1;
   depth = 1;
   cur = push(declEnd, E_ENTRY);
 
@@ -189,18 +221,15 @@ export function rewriteBody(r: ByteReader, out: ByteWriter, params: number, type
       case 0x00: dead(); break; // unreachable
       case 0x01: break; // nop
       case 0x02: // block
-        blockType(r, typeCount);
-        open(C_BLOCK);
+        open(C_BLOCK, blockType(r, g.typeResults));
         break;
       case 0x03: // loop
-        blockType(r, typeCount);
-        open(C_LOOP);
+        open(C_LOOP, blockType(r, g.typeResults));
         startSeg(r.pos, E_LOOP);
         break;
       case 0x04: // if
-        blockType(r, typeCount);
         cost++;
-        open(C_IF);
+        open(C_IF, blockType(r, g.typeResults));
         startSeg(r.pos, E_CHARGE);
         ctlThen[depth - 1] = cur;
         break;
@@ -213,6 +242,7 @@ export function rewriteBody(r: ByteReader, out: ByteWriter, params: number, type
       case 0x0b: { // end
         depth--;
         const k = ctlKind[depth];
+        settle(depth);
         const min = ctlMin[depth] as number;
         if (k === C_FUNC) {
           if (cur < 0) synced = false; // reached by branches only: sync state unknown
@@ -252,11 +282,31 @@ export function rewriteBody(r: ByteReader, out: ByteWriter, params: number, type
         if (target(r.u32(), at)) flush(at);
         dead();
         break;
-      case 0x0d: // br_if
+      case 0x0d: { // br_if
         cost++;
-        if (target(r.u32(), at)) flush(at);
-        startSeg(r.pos, E_CHARGE);
+        const l = r.u32();
+        if (target(l, at)) {
+          flush(at);
+          startSeg(r.pos, E_CHARGE);
+          break;
+        }
+        const k = depth - 1 - l;
+        if (ctlKind[k] === C_LOOP || ctlArity[k] !== 0 || cur < 0) {
+          startSeg(r.pos, E_CHARGE);
+          break;
+        }
+        // Forward exit, assumed rare (a switch lowered to a br_if chain, a loop's
+        // break): the fall-through code stays in this segment, and the taken edge
+        // refunds what the segment charged between here and the target's end.
+        const e = push(at, E_BR_IF);
+        editEnd[e] = r.pos;
+        editLabel[e] = l;
+        editSeg[e] = cur;
+        editVal[e] = cost; // snapshot; settle() turns it into the refund
+        editNext[e] = ctlPend[k] as number;
+        ctlPend[k] = e;
         break;
+      }
       case 0x0e: { // br_table
         cost++;
         const cnt = r.u32();
@@ -402,6 +452,14 @@ function emit(
         out.u8(0x42); out.sleb(g.growCostPerPage); out.u8(0x7e); out.u8(0x7d); out.u8(0x22); out.u32(fL);
         checkNeg();
         break;
+      case E_BR_IF: { // br_if L -> if (refund; br L+1) when there is something to refund
+        if (v === 0) break;
+        out.u8(0x04); out.u8(0x40);
+        out.u8(0x20); out.u32(fL); out.u8(0x42); out.sleb(-v); out.u8(0x7d); out.u8(0x21); out.u32(fL);
+        out.u8(0x0c); out.u32((editLabel[i] as number) + 1); out.u8(0x0b);
+        prev = editEnd[i] as number;
+        break;
+      }
       case E_GROW_POST: // [result] -> [result], growFailed |= (result == -1)
         out.u8(0x22); out.u32(tL); out.u8(0x41); out.u8(0x7f); out.u8(0x46);
         out.u8(0x23); out.u32(g.growFailed); out.u8(0x72); out.u8(0x24); out.u32(g.growFailed);

@@ -131,7 +131,8 @@ function rewrite(bytes: Uint8Array, mod: DecodedModule, o: InstrumentOptions, na
   const fuelIdx = mod.importedGlobals + mod.definedGlobals;
   const initialFuel = BigInt(o.initialFuel ?? DEFAULT_INITIAL_FUEL);
   const extraExports = names.start === undefined ? 2 : 3;
-  const g: MeterGlobals = { fuel: fuelIdx, growFailed: fuelIdx + 1, growCostPerPage: o.growCostPerPage };
+  const typeResults = Int32Array.from(mod.types, (t) => t?.results.length ?? 0);
+  const g: MeterGlobals = { fuel: fuelIdx, growFailed: fuelIdx + 1, growCostPerPage: o.growCostPerPage, typeResults };
   const out = new ByteWriter(bytes.length + (bytes.length >> 2) + 256);
   out.bytes(bytes, 0, 8);
   const hasGlobal = mod.sections.some((s) => s.id === SECTION.global);
@@ -234,7 +235,7 @@ function codeSection(out: ByteWriter, bytes: Uint8Array, s: RawSection, mod: Dec
     const br = new ByteReader(bytes, start, end);
     br.where = r.where;
     const bw = new ByteWriter(size + (size >> 1) + 64);
-    rewriteBody(br, bw, sig?.params.length ?? 0, mod.types.length, g);
+    rewriteBody(br, bw, sig?.params.length ?? 0, g);
     payload.u32(bw.length);
     payload.bytes(bw.view());
     r.pos = end;
