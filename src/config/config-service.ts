@@ -182,6 +182,11 @@ export class ConfigService {
       next = await loadConfigFile(this.#opts.path, this.#opts.validateOptions?.() ?? {});
     } catch (err) {
       const error = toMidimonError(err, 'config_invalid');
+      if (reason === 'file changed' && error.kind === 'not_found') {
+        // Mid-save by an editor that moves the old file away first: its next event brings the new file.
+        this.#log.debug({ file: this.#opts.path }, 'config file momentarily absent');
+        return { applied: false, reason: 'invalid', error: this.#errorBody(error) };
+      }
       this.#reject(error, reason);
       return { applied: false, reason: 'invalid', error: this.#errorBody(error) };
     }

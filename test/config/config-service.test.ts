@@ -85,6 +85,22 @@ describe('ConfigService', () => {
     assert.deepEqual((await again).diff.keys, ['devices.midi', 'logging.level']);
   });
 
+  test('an editor that moves the old file away before writing the new one causes no error', async () => {
+    await writeFile(file, BASE);
+    const svc = make();
+    await svc.start();
+    const rejections: RejectedConfig[] = [];
+    svc.onRejected((r) => void rejections.push(r));
+    const change = next(svc.onApplied.bind(svc));
+    await rename(file, `${file}~`);
+    // Whether or not a reload ran while the file was absent, it must not count as a rejected edit.
+    await svc.reload('file changed');
+    await writeFile(file, `${BASE}[menu]\ntimeout_s = 7\n`);
+    assert.deepEqual((await change).diff.keys, ['menu.timeout_s']);
+    assert.deepEqual(rejections, []);
+    assert.equal((await svc.status()).last_error, null);
+  });
+
   test('an invalid edit is rejected: the last good config stays and the error is recorded', async () => {
     await writeFile(file, BASE);
     const svc = make();
