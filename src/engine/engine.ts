@@ -40,8 +40,8 @@ interface FollowNote {
 export class MidiEngine {
   #config: EngineConfig;
   #routes: PreparedRoute[] = [];
-  #modeRefs: MappingRef[][] = [];
-  #globalRefs: MappingRef[] = [];
+  /** Per mode: its mappings then the global ones, prepared once per config (hot path). */
+  #activeByMode: MappingRef[][] = [];
   #modeIndex = 0;
   readonly #notes = new NoteTracker();
   readonly #matcher = new TriggerMatcher();
@@ -220,7 +220,7 @@ export class MidiEngine {
   // ---------------------------------------------------------------- firing
 
   #activeRefs(): MappingRef[] {
-    return (this.#modeRefs[this.#modeIndex] ?? []).concat(this.#globalRefs);
+    return this.#activeByMode[this.#modeIndex] ?? [];
   }
 
   #fire(match: Match, at: number): void {
@@ -344,8 +344,8 @@ export class MidiEngine {
 
   #prepare(config: EngineConfig): void {
     this.#routes = config.routes.map((r) => new PreparedRoute(r));
-    this.#modeRefs = config.modes.map((mode, i) => mode.mappings.map((mapping, j) => ref(`m${i}.${j}`, mapping, j, false)));
-    this.#globalRefs = config.global_mappings.map((mapping, j) => ref(`g${j}`, mapping, j, true));
+    const globalRefs = config.global_mappings.map((mapping, j) => ref(`g${j}`, mapping, j, true));
+    this.#activeByMode = config.modes.map((mode, i) => mode.mappings.map((mapping, j) => ref(`m${i}.${j}`, mapping, j, false)).concat(globalRefs));
   }
 
   /** Hot reload in place: held notes are released only where their mode or route vanished or changed. */

@@ -9,7 +9,7 @@ import { silentLogger } from '../../src/log.js';
 import { FakeMidiBackend } from '../../src/midi/fake-midi-backend.js';
 import { MidiDevices } from '../../src/midi/midi-devices.js';
 import { EngineLoop, type HostCallLike } from '../../src/runtime/engine-loop.js';
-import { MemoryModeStore, type PluginCaller } from '../../src/runtime/ports.js';
+import { MemoryModeStore, type ModeStore, type PluginCaller } from '../../src/runtime/ports.js';
 import type { TriggerContext, NoticeEffect, ModeChangedEffect } from '../../src/engine/types.js';
 import { parseConfig } from '../engine/rig.js';
 
@@ -223,4 +223,29 @@ test('the documented example config runs end to end: notes, CCs, footswitches an
   b.scheduler.advance(2000);
   const clicks = b.backend.sent(SYNTH).filter((m) => m[0] === 0x99 && m[1] === 76);
   assert.equal(clicks.length, 4);
+});
+
+test('StateStore (src/state) serves as the ModeStore: the mode survives a restart on disk', async () => {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { StateStore } = await import('../../src/state/state-store.js');
+  const dir = mkdtempSync(join(tmpdir(), 'midimon-mode-'));
+  try {
+    const config = parseConfig({ modes: [{ name: 'A' }, { name: 'B' }, { name: 'C' }] });
+    const run = async (action: (loop: EngineLoop) => void): Promise<string | undefined> => {
+      const store = new StateStore({ dir, log: silentLogger() });
+      await store.start();
+      const modeStore: ModeStore = store;
+      const loop = new EngineLoop({ config, scheduler: new ManualScheduler(0), midi: { send: () => 0 }, modeStore, log: silentLogger() });
+      loop.start();
+      action(loop);
+      await store.stop();
+      return loop.snapshot()?.modeName;
+    };
+    assert.equal(await run((loop) => loop.setMode('prev', 'menu')), 'C');
+    assert.equal(await run(() => {}), 'C', 'restored after restart');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
