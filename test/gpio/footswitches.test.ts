@@ -72,3 +72,10 @@ test('a pin that does not exist is a config error, not a silent fallback', async
     (e) => isMidimonError(e, 'config_invalid'),
   );
 });
+
+test('the adapter event is structurally the engine event (compile-time check)', () => {
+  type EngineEvent = import('../../src/engine/inputs.js').FootswitchEvent;
+  const fromAdapter: EngineEvent = { type: 'footswitch', switch: 'a', gesture: 'long', at: 1 } satisfies FootswitchEvent;
+  const back: FootswitchEvent = fromAdapter;
+  assert.equal(back.gesture, 'long');
+});
