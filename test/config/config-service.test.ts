@@ -9,6 +9,12 @@ import { silentLogger } from '../../src/log.js';
 
 const BASE = '[[modes]]\nname = "A"\n[[modes]]\nname = "B"\n';
 
+/** Replaces a file in one step, so a watcher never sees it half-written (only the in-place test writes in place). */
+async function replace(file: string, text: string): Promise<void> {
+  await writeFile(`${file}.tmp`, text);
+  await rename(`${file}.tmp`, file);
+}
+
 /** Resolves with the next value an event source delivers. */
 function next<T>(subscribe: (fn: (v: T) => void) => () => void): Promise<T> {
   return new Promise((resolve) => {
@@ -95,7 +101,7 @@ describe('ConfigService', () => {
     await rename(file, `${file}~`);
     // Whether or not a reload ran while the file was absent, it must not count as a rejected edit.
     await svc.reload('file changed');
-    await writeFile(file, `${BASE}[menu]\ntimeout_s = 7\n`);
+    await replace(file, `${BASE}[menu]\ntimeout_s = 7\n`);
     assert.deepEqual((await change).diff.keys, ['menu.timeout_s']);
     assert.deepEqual(rejections, []);
     assert.equal((await svc.status()).last_error, null);
@@ -106,7 +112,7 @@ describe('ConfigService', () => {
     const svc = make();
     const good = await svc.start();
     const rejected = next<RejectedConfig>(svc.onRejected.bind(svc));
-    await writeFile(file, `${BASE}[devices.display]\nheight = 48\n`);
+    await replace(file, `${BASE}[devices.display]\nheight = 48\n`);
     const r = await rejected;
     assert.equal(r.error.kind, 'config_invalid');
     assert.equal(r.reason, 'file changed');
@@ -123,7 +129,7 @@ describe('ConfigService', () => {
     );
     // Fixing the file clears the error.
     const fixed = next(svc.onApplied.bind(svc));
-    await writeFile(file, `${BASE}[devices.display]\nheight = 32\n`);
+    await replace(file, `${BASE}[devices.display]\nheight = 32\n`);
     await fixed;
     assert.equal((await svc.status()).last_error, null);
     assert.equal((await svc.status()).up_to_date, true);
@@ -208,7 +214,7 @@ describe('ConfigService', () => {
     };
     const svc = make({ timers });
     await svc.start();
-    await writeFile(file, `${BASE}[menu]\ntimeout_s = 9\n`);
+    await replace(file, `${BASE}[menu]\ntimeout_s = 9\n`);
     await firstArm;
     assert.equal(applied.length, 1, 'nothing reloads before the debounce timer fires');
     const change = next(svc.onApplied.bind(svc));
