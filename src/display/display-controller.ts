@@ -41,6 +41,8 @@ export interface DisplayControllerOptions {
   /** How often the screen saver moves the text. Default 30 000. */
   readonly screensaverStepMs?: number;
   readonly png?: PngOptions;
+  /** After a failed write, try again this often. Default 5000. */
+  readonly retryMs?: number;
 }
 
 /**
@@ -67,6 +69,9 @@ export class DisplayController {
   #dimmed = false;
   #saverStep = -1;
   #failing = false;
+  /** After a failed write the panel may have lost power: configure it again before the next frame. */
+  #needsInit = false;
+  #retryTimer: unknown;
   #running = false;
   framesSent = 0;
   bytesSent = 0;
@@ -100,6 +105,7 @@ export class DisplayController {
     this.#running = false;
     this.#timers.clearTimeout(this.#idleTimer);
     this.#timers.clearTimeout(this.#saverTimer);
+    this.#timers.clearTimeout(this.#retryTimer);
     await this.settled();
     const display = this.#display;
     this.#display = null;
@@ -196,6 +202,21 @@ export class DisplayController {
       const display = this.#display;
       if (display === null) continue;
       try {
+        if (this.#needsInit) {
+          await display.init();
+          this.#needsInit = false;
+          await display.setContrast(this.#dimmed ? (this.#opts.dimBrightness ?? 0x10) : (this.#opts.brightness ?? 0xcf));
+          this.#shown = new Framebuffer(this.width, this.height);
+          if (!frame.equals(this.#shown)) {
+            const stats = await display.draw(frame);
+            this.framesSent++;
+            this.bytesSent += stats.bytes;
+          }
+          this.#shown = frame;
+          if (this.#failing) this.#opts.log.info('display: panel back');
+          this.#failing = false;
+          continue;
+        }
         if (contrast !== undefined) await display.setContrast(contrast);
         if (changed) {
           const stats = await display.draw(frame);
@@ -206,9 +227,13 @@ export class DisplayController {
         this.#failing = false;
       } catch (err) {
         // Log the first failure only: a loose cable must not flood the journal at frame rate.
-        if (!this.#failing) this.#opts.log.warn({ err }, 'display write failed; retrying on the next frame');
+        if (!this.#failing) this.#opts.log.warn({ err }, 'display write failed; re-initialising and retrying');
         this.#failing = true;
-        this.#shown = new Framebuffer(this.width, this.height);
+        this.#needsInit = true;
+        this.#dirty = false;
+        // Retry on a timer too, so a screen that is not changing still comes back after a cable fix.
+        this.#timers.clearTimeout(this.#retryTimer);
+        this.#retryTimer = this.#timers.setTimeout(() => this.#invalidate(), this.#opts.retryMs ?? 5000);
         return;
       }
     }

@@ -48,6 +48,8 @@ export class FakeI2cBus implements I2cTransport {
   writes = 0;
   readonly unknownCommands: number[] = [];
   closed = false;
+  /** Set false to simulate a pulled cable: every write fails like a NACK, and the panel loses power (RAM and settings). */
+  connected = true;
 
   constructor(opts: FakeI2cBusOptions) {
     this.controller = opts.controller;
@@ -61,6 +63,15 @@ export class FakeI2cBus implements I2cTransport {
 
   async write(address: number, bytes: Uint8Array): Promise<void> {
     if (this.closed) throw new MidimonError('device_io', 'I2C bus closed');
+    if (!this.connected) {
+      this.#ram.fill(0);
+      this.displayOn = false;
+      this.segRemap = false;
+      this.comReverse = false;
+      this.#mode = 2;
+      await Promise.resolve();
+      throw new MidimonError('device_io', 'remote I/O error (panel disconnected)');
+    }
     if (address !== this.#address) {
       await Promise.resolve();
       throw new MidimonError('device_io', `no ACK from 0x${address.toString(16)} (remote I/O error)`);

@@ -106,6 +106,29 @@ test('screen saver configured at the dim time starts when dimming', async () => 
   await ctl.stop();
 });
 
+test('a pulled cable is logged once; when it is back the panel is re-initialised and redrawn', async () => {
+  const { bus, ctl, timers, warnings } = setup({ dimAfterMs: 0 });
+  await ctl.start();
+  ctl.setStatus(status);
+  await ctl.settled();
+  bus.connected = false;
+  for (let i = 0; i < 5; i++) {
+    ctl.setStatus({ ...status, lastTrigger: `n${i}` });
+    await ctl.settled();
+  }
+  timers.advance(5000);
+  await ctl.settled();
+  assert.equal(warnings.length, 1, 'one warning, not one per frame');
+  assert.equal(bus.displayOn, false);
+  bus.connected = true;
+  timers.advance(5000);
+  await ctl.settled();
+  assert.equal(bus.displayOn, true);
+  assert.equal(bus.contrast, 200);
+  assert.ok(bus.panel().equals(renderStatus({ ...status, lastTrigger: 'n4' })));
+  await ctl.stop();
+});
+
 test('without an OLED: one log line, frames still rendered for screenshots', async () => {
   const { ctl, warnings } = setup({ address: 0x3d });
   await ctl.start();
