@@ -4,7 +4,8 @@ import type { MenuEffect, MenuFrame, MenuInput, MenuOptions, MenuResult, MenuSta
 import type { MenuView } from './menu-view.js';
 
 export const DEFAULT_MENU_TIMEOUT_MS = 30_000;
-const DEFAULT_COLUMNS = 21;
+// 20 characters = 119 px: fits beside the scrollbar on a 128 px panel.
+const DEFAULT_COLUMNS = 20;
 
 /**
  * The on-device menu as a pure function: (state, input, context) -> (state,

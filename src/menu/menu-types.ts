@@ -55,7 +55,7 @@ export const CLOSED_MENU: MenuState = { open: false };
 export interface MenuOptions {
   /** Back to the status screen after this long without input. Default 30 000 ms. */
   readonly timeoutMs?: number;
-  /** Characters per line for wrapped text pages (21 fits 128 px with the 6 px font). */
+  /** Characters per line for wrapped text pages. Default 20 (fits 128 px beside the scrollbar). */
   readonly textColumns?: number;
 }
 

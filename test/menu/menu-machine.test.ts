@@ -134,7 +134,7 @@ test('error details wrap to the text width and select returns to the list', () =
   const view = menuView(state, ctx);
   assert.ok(view?.kind === 'text');
   if (view?.kind === 'text') {
-    assert.ok(view.lines.every((l) => l.length <= 21));
+    assert.ok(view.lines.every((l) => l.length <= 20));
     assert.ok(view.lines.join(' ').includes('port hw:2,0,0 vanished'));
     assert.ok(view.lines[0]?.startsWith('ERROR 1m'));
   }
