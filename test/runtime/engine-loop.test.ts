@@ -249,3 +249,25 @@ test('StateStore (src/state) serves as the ModeStore: the mode survives a restar
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('footswitches through the GPIO fake: short press and long press reach their mappings', async () => {
+  const { FakeFootswitches } = await import('../../src/gpio/fake-footswitches.js');
+  const b = box({
+    modes: [{ name: 'A' }, { name: 'B' }],
+    global_mappings: [
+      { trigger: { type: 'Footswitch', switch: 'left', gesture: 'long' }, action: { type: 'ModeChange', mode: 'next' } },
+      { trigger: { type: 'Footswitch', switch: 'left', gesture: 'press' }, action: { type: 'SendMidi', output: 'synth', message: 'program_change', program: 7 } },
+    ],
+  });
+  const switches = new FakeFootswitches(['left'], { debounceMs: 0, longPressMs: 600, doublePressMs: 0 }, b.scheduler);
+  switches.onEvent((e) => b.loop.dispatch(e));
+  await switches.start();
+  switches.hold('left', 100, b.scheduler);
+  b.scheduler.advance(1000);
+  assert.deepEqual(b.backend.sent(SYNTH), [[0xc0, 7]]);
+  switches.hold('left', 900, b.scheduler);
+  b.scheduler.advance(1000);
+  assert.equal(b.loop.snapshot()?.modeName, 'B');
+  assert.equal(b.backend.sent(SYNTH).length, 1, 'a long press is not also a short press');
+  await switches.stop();
+});
