@@ -1,0 +1,80 @@
+/**
+ * The MIDI half of the box wired in one place: MidiDevices (ports, hot-plug)
+ * feeding an EngineLoop whose MIDI goes back out through the same devices.
+ * The composition root builds one, connects footswitches and the plugin host
+ * to `loop`, and calls `reload()` on a hot reload.
+ */
+import type { EngineConfig } from '../engine/config-types.js';
+import type { Logger } from '../log.js';
+import type { MidiBackend } from '../midi/midi-backend.js';
+import { MidiDevices, type MidiPortSpec } from '../midi/midi-devices.js';
+import { EngineLoop } from './engine-loop.js';
+import type { EngineObserver, ModeStore, PluginCaller, Scheduler } from './ports.js';
+
+/** [devices.midi] of the config, as MidiDevices needs it. */
+export interface MidiPortsConfig {
+  readonly inputs: readonly MidiPortSpec[];
+  readonly outputs: readonly MidiPortSpec[];
+  readonly poll_interval_ms: number;
+}
+
+export interface MidiRuntimeOptions {
+  readonly engine: EngineConfig;
+  readonly ports: MidiPortsConfig;
+  readonly backend: MidiBackend;
+  readonly scheduler: Scheduler;
+  readonly log: Logger;
+  readonly plugins?: PluginCaller | null;
+  readonly modeStore?: ModeStore | null;
+  readonly observer?: EngineObserver;
+  readonly utcOffsetMinutes?: (at: number) => number;
+}
+
+export class MidiRuntime {
+  readonly loop: EngineLoop;
+  readonly devices: MidiDevices;
+
+  constructor(options: MidiRuntimeOptions) {
+    this.loop = new EngineLoop({
+      config: options.engine,
+      scheduler: options.scheduler,
+      midi: { send: (output, bytes) => this.devices.send(output, bytes) },
+      plugins: options.plugins ?? null,
+      modeStore: options.modeStore ?? null,
+      log: options.log,
+      ...(options.observer === undefined ? {} : { observer: options.observer }),
+      ...(options.utcOffsetMinutes === undefined ? {} : { utcOffsetMinutes: options.utcOffsetMinutes }),
+    });
+    this.devices = new MidiDevices({
+      backend: options.backend,
+      scheduler: options.scheduler,
+      log: options.log,
+      ...deviceSettings(options.ports),
+      inputNeeds: (device, alias) => this.loop.inputNeeds(device, alias),
+      onMessage: (event) => this.loop.dispatch(event),
+      onDevice: (event) => this.loop.dispatch(event),
+    });
+  }
+
+  /** Engine first (it announces the restored mode), then the ports. */
+  start(): void {
+    this.loop.start();
+    this.devices.start();
+  }
+
+  /** Releases held notes while the outputs are still open, then closes the ports. */
+  stop(): void {
+    this.loop.stop();
+    this.devices.stop();
+  }
+
+  /** Hot reload: the engine applies the new config in place; ports reopen only where their match changed. */
+  reload(engine: EngineConfig, ports: MidiPortsConfig): void {
+    this.loop.replaceConfig(engine);
+    this.devices.reconfigure({ ...deviceSettings(ports), inputNeeds: (device, alias) => this.loop.inputNeeds(device, alias) });
+  }
+}
+
+function deviceSettings(ports: MidiPortsConfig): { inputs: readonly MidiPortSpec[]; outputs: readonly MidiPortSpec[]; pollIntervalMs: number } {
+  return { inputs: ports.inputs, outputs: ports.outputs, pollIntervalMs: ports.poll_interval_ms };
+}
