@@ -18,6 +18,8 @@ export interface MeterGlobals {
   readonly growCostPerPage: number;
   /** Result count of each type (the arity of a block/if label using it). */
   readonly typeResults: Int32Array;
+  /** Reference mode for tests: every operator is its own segment, no merging (slow, obviously exact). */
+  readonly perOperator?: boolean;
 }
 
 const E_ENTRY = 0;
@@ -48,6 +50,8 @@ let editEnd = new Int32Array(1024);
 let editLabel = new Int32Array(1024);
 let editSeg = new Int32Array(1024);
 let editNext = new Int32Array(1024);
+/** Cost a segment handed to the segment before its `if` (see the fold below): still its own for refunds. */
+let editMoved = new Float64Array(1024);
 let ctlKind = new Uint8Array(256);
 /** Segment that was current when the frame opened (resumed after it when nothing escapes). */
 let ctlSeg = new Int32Array(256);
@@ -71,6 +75,7 @@ function growEdits(): void {
   const l = new Int32Array(n); l.set(editLabel); editLabel = l;
   const s = new Int32Array(n); s.set(editSeg); editSeg = s;
   const x = new Int32Array(n); x.set(editNext); editNext = x;
+  const m = new Float64Array(n); m.set(editMoved); editMoved = m;
 }
 
 function growCtl(): void {
@@ -144,6 +149,7 @@ export function rewriteBody(r: ByteReader, out: ByteWriter, params: number, g: M
     editAt[n] = at;
     editKind[n] = kind;
     editVal[n] = 0;
+    editMoved[n] = 0;
     return n++;
   };
   // True while the fuel local is known to equal the global (right after a reload
@@ -192,7 +198,7 @@ export function rewriteBody(r: ByteReader, out: ByteWriter, params: number, g: M
     depth++;
   };
   /** Cost charged so far by segment `sg` (open or closed). */
-  const segCost = (sg: number): number => (sg === cur ? cost : (editVal[sg] as number));
+  const segCost = (sg: number): number => (sg === cur ? cost : (editVal[sg] as number)) + (editMoved[sg] as number);
   /** Frame `k` ends: every forward br_if to it skipped what its segment charged after it. */
   const settle = (k: number): void => {
     for (let e = ctlPend[k] as number; e >= 0; e = editNext[e] as number) {
@@ -206,11 +212,13 @@ export function rewriteBody(r: ByteReader, out: ByteWriter, params: number, g: M
   depth = 1;
   cur = push(declEnd, E_ENTRY);
 
+  const naive = g.perOperator === true;
   let pos = declEnd;
   while (depth > 0) {
     if (pos >= bodyEnd) r.fail('function body ends before its final end', pos);
     const at = pos;
     const op = buf[pos++] as number;
+    if (naive && cost !== 0) startSeg(at, E_CHARGE);
     // Fast path: numeric operators without immediates, the bulk of real code.
     if (op >= 0x45 && op <= 0xc4) {
       cost++;
@@ -255,7 +263,9 @@ export function rewriteBody(r: ByteReader, out: ByteWriter, params: number, g: M
         if (k === C_LOOP) break; // only the body's last segment falls through, once per exit
         const pre = ctlSeg[depth] as number;
         const then = ctlThen[depth] as number;
-        if (k === C_IF && cur < 0 && min < depth && ctlSelf[depth] === 0 && pre >= 0 && then >= 0) {
+        if (naive) {
+          startSeg(r.pos, E_CHARGE);
+        } else if (k === C_IF && cur < 0 && min < depth && ctlSelf[depth] === 0 && pre >= 0 && then >= 0) {
           // `if T end` whose arm never falls through (e.g. a loop body ending in
           // `br $loop`): the end is reached only when the condition was false.
           // Charge T's first segment up front with the code before the if (the hot
@@ -263,6 +273,7 @@ export function rewriteBody(r: ByteReader, out: ByteWriter, params: number, g: M
           const t = editVal[then] as number;
           editVal[pre] = (editVal[pre] as number) + t;
           editVal[then] = 0;
+          editMoved[then] = t;
           startSeg(r.pos, E_CHARGE);
           cost = -t;
         } else if (min >= depth) {
@@ -291,7 +302,7 @@ export function rewriteBody(r: ByteReader, out: ByteWriter, params: number, g: M
           break;
         }
         const k = depth - 1 - l;
-        if (ctlKind[k] === C_LOOP || ctlArity[k] !== 0 || cur < 0) {
+        if (naive || ctlKind[k] === C_LOOP || ctlArity[k] !== 0 || cur < 0) {
           startSeg(r.pos, E_CHARGE);
           break;
         }

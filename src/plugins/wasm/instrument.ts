@@ -35,6 +35,19 @@ export function inspectModule(bytes: Uint8Array): ModuleInfo {
  * output is checked with WebAssembly.validate before it is returned.
  */
 export function instrument(bytes: Uint8Array, options: InstrumentOptions): InstrumentedModule {
+  return instrumentWith(bytes, options, false);
+}
+
+/**
+ * Reference instrumentation for tests: charges every operator on its own (no
+ * segment merging), so its fuel counts are exact by construction. Same output
+ * contract as instrument(), several times slower to run.
+ */
+export function instrumentPerOperator(bytes: Uint8Array, options: InstrumentOptions): InstrumentedModule {
+  return instrumentWith(bytes, options, true);
+}
+
+function instrumentWith(bytes: Uint8Array, options: InstrumentOptions, perOperator: boolean): InstrumentedModule {
   checkOptions(options);
   return guarded(() => {
     const mod = decodeModule(bytes);
@@ -43,7 +56,7 @@ export function instrument(bytes: Uint8Array, options: InstrumentOptions): Instr
     const growName = uniqueName(GROW_FAILED_EXPORT, mod.exportNames);
     const startName = options.deferStart === true && mod.startFunc >= 0 ? uniqueName(START_EXPORT, mod.exportNames) : undefined;
     const names: ExportNames = { fuel: fuelName, grow: growName, start: startName };
-    const out = rewrite(bytes, mod, options, names);
+    const out = rewrite(bytes, mod, options, names, perOperator);
     if (!WebAssembly.validate(out)) {
       throw new MidimonError('invalid_module', `module does not validate: ${compileError(bytes, out)}`);
     }
@@ -127,12 +140,12 @@ interface ExportNames {
   readonly start: string | undefined;
 }
 
-function rewrite(bytes: Uint8Array, mod: DecodedModule, o: InstrumentOptions, names: ExportNames): Uint8Array {
+function rewrite(bytes: Uint8Array, mod: DecodedModule, o: InstrumentOptions, names: ExportNames, perOperator: boolean): Uint8Array {
   const fuelIdx = mod.importedGlobals + mod.definedGlobals;
   const initialFuel = BigInt(o.initialFuel ?? DEFAULT_INITIAL_FUEL);
   const extraExports = names.start === undefined ? 2 : 3;
   const typeResults = Int32Array.from(mod.types, (t) => t?.results.length ?? 0);
-  const g: MeterGlobals = { fuel: fuelIdx, growFailed: fuelIdx + 1, growCostPerPage: o.growCostPerPage, typeResults };
+  const g: MeterGlobals = { fuel: fuelIdx, growFailed: fuelIdx + 1, growCostPerPage: o.growCostPerPage, typeResults, perOperator };
   const out = new ByteWriter(bytes.length + (bytes.length >> 2) + 256);
   out.bytes(bytes, 0, 8);
   const hasGlobal = mod.sections.some((s) => s.id === SECTION.global);
