@@ -13,7 +13,7 @@ import { randomProgram } from './program-gen.js';
 import { OPTS, wat } from './wat.js';
 
 async function corpus(): Promise<Uint8Array[]> {
-  const out = [new Uint8Array(readFileSync(new URL('../../fixtures/wasm/c-kitchen.wasm', import.meta.url)))];
+  const out: Uint8Array[] = [new Uint8Array(readFileSync(new URL('../../fixtures/wasm/c-kitchen.wasm', import.meta.url)))];
   for (const seed of [3, 5, 8]) out.push(await wat(randomProgram(seed)));
   out.push(await wat(`(module (import "env" "f" (func (param i32) (result i32))) (memory 1 4) (data "abc")
     (table 2 funcref) (elem (i32.const 0) 0 1) (global $g (mut i32) (i32.const 0))
