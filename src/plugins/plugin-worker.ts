@@ -3,7 +3,7 @@
 import { parentPort } from 'node:worker_threads';
 import { MidimonError } from '../errors.js';
 import { parseHostMessage, type HostToWorker, type WorkerToHost } from './protocol.js';
-import { CallFailure, PluginRuntime } from './runtime.js';
+import { CallFailure, PluginRuntime, compilePlugin } from './runtime.js';
 
 const port = parentPort;
 if (port === null) throw new Error('plugin-worker must run in a worker thread');
@@ -37,6 +37,9 @@ function handle(msg: HostToWorker): void {
     case 'grants':
       runtime?.setGrants(msg.granted, msg.dataDir);
       post({ t: 'ack', id: msg.id });
+      return;
+    case 'compile':
+      post({ t: 'compiled', id: msg.id, compiled: compilePlugin(msg.bytes, msg.limits) });
       return;
   }
 }

@@ -45,7 +45,15 @@ export interface GrantsRequest {
   readonly dataDir: string | null;
 }
 
-export type HostToWorker = LoadRequest | ExecuteRequest | GrantsRequest;
+/** Instrument + compile only (the host's long-lived compiler worker keeps the instrumenter's JIT warm). */
+export interface CompileRequest {
+  readonly t: 'compile';
+  readonly id: number;
+  readonly bytes: Uint8Array;
+  readonly limits: PluginLimits;
+}
+
+export type HostToWorker = LoadRequest | ExecuteRequest | GrantsRequest | CompileRequest;
 
 export interface LoadedResponse {
   readonly t: 'loaded';
@@ -75,6 +83,12 @@ export interface FailedResponse {
   readonly micros: number;
 }
 
+export interface CompiledResponse {
+  readonly t: 'compiled';
+  readonly id: number;
+  readonly compiled: CompiledPlugin;
+}
+
 export interface AckResponse {
   readonly t: 'ack';
   readonly id: number;
@@ -100,7 +114,7 @@ export interface LogMessage {
   readonly fields: Readonly<Record<string, string | number>>;
 }
 
-export type WorkerResponse = LoadedResponse | ExecutedResponse | FailedResponse | AckResponse;
+export type WorkerResponse = LoadedResponse | ExecutedResponse | FailedResponse | CompiledResponse | AckResponse;
 export type WorkerToHost = WorkerResponse | RunningMessage | HostCallMessage | LogMessage;
 
 // ---- guards -----------------------------------------------------------------
@@ -145,6 +159,8 @@ export function parseWorkerMessage(v: unknown): WorkerToHost | undefined {
       return isNum(v['id']) && Number.isInteger(v['code']) && isCost(v) ? (v as unknown as ExecutedResponse) : undefined;
     case 'failed':
       return isNum(v['id']) && isSerializedError(v['error']) && isCost(v) ? (v as unknown as FailedResponse) : undefined;
+    case 'compiled':
+      return isNum(v['id']) && isCompiled(v['compiled']) ? (v as unknown as CompiledResponse) : undefined;
     case 'ack':
       return isNum(v['id']) ? (v as unknown as AckResponse) : undefined;
     case 'running':
@@ -188,6 +204,8 @@ export function parseHostMessage(v: unknown): HostToWorker | undefined {
       return isStr(v['request']) ? (v as unknown as ExecuteRequest) : undefined;
     case 'grants':
       return isGrantList(v['granted']) && isDataDir(v['dataDir']) ? (v as unknown as GrantsRequest) : undefined;
+    case 'compile':
+      return v['bytes'] instanceof Uint8Array && isLimits(v['limits']) ? (v as unknown as CompileRequest) : undefined;
     default:
       return undefined;
   }

@@ -77,34 +77,11 @@ export class PluginRuntime {
     this.#output = new OutputLimiter(limits, hooks.log);
   }
 
-  /** Bytes -> checked, instrumented, compiled module. Throws MidimonError (load kinds). */
-  compile(bytes: Uint8Array): CompiledPlugin {
-    if (!WebAssembly.validate(bytes)) {
-      try {
-        new WebAssembly.Module(bytes);
-      } catch (err) {
-        throw new MidimonError('invalid_module', `not a valid WebAssembly module: ${(err as Error).message}`);
-      }
-    }
-    const pages = memoryPages(this.#limits);
-    const info = inspectModule(bytes);
-    checkModule(info, pages);
-    const hoisted = hoistStart(bytes, new Set(info.exports.map((e) => e.name)));
-    const out = instrument(hoisted.bytes, { maxMemoryPages: pages, growCostPerPage: this.#limits.growCostPerPage });
-    let module: WebAssembly.Module;
-    try {
-      module = new WebAssembly.Module(out.bytes);
-    } catch (err) {
-      throw new MidimonError('invalid_module', `instrumented module does not compile: ${(err as Error).message}`, { cause: err });
-    }
-    return { module, fuelGlobal: out.fuelGlobal, growFailedGlobal: out.growFailedGlobal, startExport: hoisted.startExport };
-  }
-
   /** Compile (if given bytes), instantiate, run start + init; `running` fires when plugin code is about to run. */
   load(source: LoadSource, running: () => void): { metadata: PluginMetadata; compiled: CompiledPlugin } & Cost {
     const t0 = performance.now();
     try {
-      this.#compiled = source.kind === 'bytes' ? this.compile(source.bytes) : source;
+      this.#compiled = source.kind === 'bytes' ? compilePlugin(source.bytes, this.#limits) : source;
     } catch (err) {
       throw new CallFailure(err instanceof MidimonError ? err : new MidimonError('invalid_module', String(err)), { fuel: 0, fuelTotal: 0, micros: micros(t0) });
     }
@@ -249,6 +226,29 @@ export class PluginRuntime {
     }
     return new MidimonError('trap', `plugin trapped: ${message}`, { details: { plugin: this.#name } });
   }
+}
+
+/** Bytes -> checked, start-hoisted, instrumented, compiled module. Throws MidimonError (load kinds). */
+export function compilePlugin(bytes: Uint8Array, limits: PluginLimits): CompiledPlugin {
+  if (!WebAssembly.validate(bytes)) {
+    try {
+      new WebAssembly.Module(bytes);
+    } catch (err) {
+      throw new MidimonError('invalid_module', `not a valid WebAssembly module: ${(err as Error).message}`);
+    }
+  }
+  const pages = memoryPages(limits);
+  const info = inspectModule(bytes);
+  checkModule(info, pages);
+  const hoisted = hoistStart(bytes, new Set(info.exports.map((e) => e.name)));
+  const out = instrument(hoisted.bytes, { maxMemoryPages: pages, growCostPerPage: limits.growCostPerPage });
+  let module: WebAssembly.Module;
+  try {
+    module = new WebAssembly.Module(out.bytes);
+  } catch (err) {
+    throw new MidimonError('invalid_module', `instrumented module does not compile: ${(err as Error).message}`, { cause: err });
+  }
+  return { module, fuelGlobal: out.fuelGlobal, growFailedGlobal: out.growFailedGlobal, startExport: hoisted.startExport };
 }
 
 function fn(ex: WebAssembly.Exports, name: string): Fn {

@@ -1,13 +1,13 @@
 import type { Worker } from 'node:worker_threads';
 import type { Logger } from '../log.js';
-import { parseWorkerMessage, type ExecuteRequest, type GrantsRequest, type LoadRequest, type LogMessage, type WorkerResponse } from './protocol.js';
+import { parseWorkerMessage, type CompileRequest, type ExecuteRequest, type GrantsRequest, type LoadRequest, type LogMessage, type WorkerResponse } from './protocol.js';
 import type { HostCall, PluginLimits } from './types.js';
 import type { WorkerPool } from './worker-pool.js';
 
 /** Instrumenting and compiling is our code, not the plugin's: it gets a generous fixed bound. */
 export const COMPILE_TIMEOUT_MS = 30_000;
 
-export type WorkerRequest = Omit<LoadRequest, 'id'> | Omit<ExecuteRequest, 'id'> | Omit<GrantsRequest, 'id'>;
+export type WorkerRequest = Omit<LoadRequest, 'id'> | Omit<ExecuteRequest, 'id'> | Omit<GrantsRequest, 'id'> | Omit<CompileRequest, 'id'>;
 export type WorkerOutcome =
   | { readonly t: 'response'; readonly response: WorkerResponse }
   | { readonly t: 'timeout'; readonly timeoutMs: number }
