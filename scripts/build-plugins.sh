@@ -89,15 +89,18 @@ build_rust() {
   local flags=(-C target-feature=+bulk-memory -C debuginfo=0
     "--remap-path-prefix=$PLUGINS=/midimon/plugins"
     "--remap-path-prefix=$TARGET_ROOT=/midimon/target")
-  local env=(RUSTFLAGS="${flags[*]}" CARGO_TARGET_DIR="$TARGET_ROOT/$RUST_KIND" CARGO_INCREMENTAL=0)
+  local extra=(--locked)
+  local env=(CARGO_TARGET_DIR="$TARGET_ROOT/$RUST_KIND" CARGO_INCREMENTAL=0 RUSTC="$RUSTC_BIN")
   if [ "$RUST_KIND" = debian ]; then
     flags+=("--remap-path-prefix=/usr/share/cargo/registry=/cargo/registry")
-    env=(RUSTFLAGS="${flags[*]}" CARGO_TARGET_DIR="$TARGET_ROOT/$RUST_KIND" CARGO_INCREMENTAL=0
-      CARGO_HOME="$(debian_cargo_home)" RUSTC="$RUSTC_BIN")
-    (cd "$dir" && env "${env[@]}" "$CARGO" build --quiet --release --offline --locked --target "$RUST_TARGET")
-  else
-    (cd "$dir" && env "${env[@]}" RUSTC="$RUSTC_BIN" "$CARGO" build --quiet --release --locked --target "$RUST_TARGET")
+    env+=(CARGO_HOME="$(debian_cargo_home)")
+    extra+=(--offline)
   fi
+  # Unit-separated so that a checkout path with spaces stays one flag.
+  local encoded
+  encoded="$(IFS=$'\x1f'; echo "${flags[*]}")"
+  (cd "$dir" && env -u RUSTFLAGS "${env[@]}" CARGO_ENCODED_RUSTFLAGS="$encoded" \
+    "$CARGO" build --quiet --release "${extra[@]}" --target "$RUST_TARGET")
   cp "$TARGET_ROOT/$RUST_KIND/$RUST_TARGET/release/$crate.wasm" "$dest"
 }
 
