@@ -98,7 +98,7 @@ export class PluginRuntime {
     live.growFailed.value = 0;
     this.#hostCalls = 0;
     const t0 = performance.now();
-    let fuel = 0;
+    let before: number | undefined;
     try {
       const ptr = Number(live.alloc(bytes.length)) >>> 0;
       const view = ptr === 0 ? undefined : live.memory.bytes(ptr, bytes.length);
@@ -106,14 +106,17 @@ export class PluginRuntime {
         throw new MidimonError('bad_pointer', `alloc(${bytes.length}) returned ${ptr}, outside the plugin's memory (${live.memory.size} bytes)`, { details: { ptr, len: bytes.length } });
       }
       view.set(bytes);
-      const before = remaining(live);
+      before = remaining(live);
       const code = Number(live.execute(ptr, bytes.length)) | 0;
-      fuel = before - remaining(live);
+      const fuel = before - remaining(live);
       live.dealloc(ptr, bytes.length);
       return { code, fuel, fuelTotal: budget - remaining(live), micros: micros(t0) };
     } catch (err) {
       this.#discard();
-      throw new CallFailure(this.#classify(err, live), { fuel, fuelTotal: budget - remaining(live), micros: micros(t0) });
+      // After a trap in execute, its fuel is what it burnt until the trap (a negative remainder counts as the full budget).
+      const left = Math.max(0, remaining(live));
+      const fuel = before === undefined ? 0 : before - Math.min(before, left);
+      throw new CallFailure(this.#classify(err, live), { fuel, fuelTotal: budget - left, micros: micros(t0) });
     } finally {
       this.#output.flush();
     }
