@@ -93,6 +93,10 @@ function checkFootswitchReferences(config: BoxConfig): Array<{ path: (string | n
     });
   config.modes.forEach((mode, i) => check(mode.mappings, ['modes', i, 'mappings']));
   check(config.global_mappings, ['global_mappings']);
+  config.menu.controls?.forEach((c, i) => {
+    if (c.switch !== undefined && !names.includes(c.switch))
+      out.push({ path: ['menu', 'controls', i, 'switch'], message: `unknown footswitch "${c.switch}" (${known})` });
+  });
   return out;
 }
 

@@ -96,6 +96,19 @@ const devices = z.strictObject({
     .prefault({}),
 });
 
+const menuControl = z
+  .strictObject({
+    control: z.enum(['enter', 'next', 'prev', 'select', 'back']).meta({ description: 'Menu input: enter opens the menu (inside it: back).' }),
+    switch: z.string().min(1).optional().meta({ description: 'Footswitch name, with gesture.' }),
+    gesture: z.enum(['press', 'long', 'double']).default('press'),
+    note: z.number().int().min(0).max(127).optional().meta({ description: 'MIDI note (note-on with velocity > 0).' }),
+    cc: z.number().int().min(0).max(127).optional().meta({ description: 'MIDI CC number (value >= 64).' }),
+    channel: z.number().int().min(1).max(16).optional().meta({ description: 'MIDI channel; any when absent.' }),
+  })
+  .refine((c) => [c.switch, c.note, c.cc].filter((v) => v !== undefined).length === 1, {
+    message: 'give exactly one of switch, note or cc',
+  });
+
 const plugin = z.strictObject({
   path: z.string().min(1).meta({ description: 'The .wasm file, relative to the config file directory or absolute.' }),
   enabled: z.boolean().default(true),
@@ -135,6 +148,13 @@ export const boxConfigShape = {
   menu: z
     .strictObject({
       timeout_s: z.number().int().min(0).max(3600).default(30).meta({ description: 'Leave the menu after this many idle seconds (0: never).' }),
+      controls: z
+        .array(menuControl)
+        .optional()
+        .meta({
+          description:
+            'What opens and drives the menu. Default with footswitches: a long press of any switch opens the menu (and goes back inside it), the first switch is next, the second select. MIDI notes/CCs work too, for one-switch boxes.',
+        }),
     })
     .prefault({})
     .meta({ description: 'The OLED menu driven by the footswitches.' }),

@@ -147,11 +147,9 @@ export class EngineLoop {
       case 'set_mode':
         this.dispatch({ type: 'plugin-set-mode', plugin, mode: call.mode, at });
         break;
-      case 'log': {
-        const level = (['error', 'warn', 'info', 'debug'] as const)[call.level] ?? 'info';
-        this.#log[level]({ plugin }, call.message);
+      case 'log':
+        // PluginHost already wrote it to the journal, tagged and rate-limited.
         break;
-      }
     }
   }
 
