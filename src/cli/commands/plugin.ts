@@ -61,6 +61,12 @@ function int(name: string, v: unknown, min: number, max: number): number | undef
   return n;
 }
 
+/** The host's name for a plugin run from a file: the file name, made a valid plugin name. */
+function pluginName(file: string): string {
+  const base = basename(file).replace(/\.wasm$/, '').replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 64);
+  return /^[A-Za-z0-9]/.test(base) ? base : `p${base.slice(0, 63)}`;
+}
+
 function errorFields(err: MidimonError): { kind: string; message: string } {
   return { kind: err.kind, message: err.message };
 }
@@ -109,7 +115,7 @@ const runInspect: CommandRunner = async (argv, io) => {
   }
   const ok = await withHost(io, values['state-dir'], values.profile, undefined, async (host) => {
     try {
-      const p = await host.load(basename(file).replace(/\.wasm$/, '').replace(/[^A-Za-z0-9_.-]/g, '_') || 'plugin', { bytes });
+      const p = await host.load(pluginName(file), { bytes });
       Object.assign(out, { sha256: p.sha256, metadata: p.metadata, capabilities: p.requested, initFuel: p.initFuel, initMicros: p.initMicros });
       return true;
     } catch (err) {
@@ -167,7 +173,7 @@ const runRun: CommandRunner = async (argv, io) => {
     emit({ event: 'host_call', ...call }, `  host call ${call.fn}: ${call.fn === 'midi_send' ? call.bytes.join(' ') : call.fn === 'set_mode' ? call.mode : `[${call.level}] ${call.message}`}`);
 
   return withHost(io, values['state-dir'], values.profile, onHostCall, async (host) => {
-    const name = basename(file).replace(/\.wasm$/, '').replace(/[^A-Za-z0-9_.-]/g, '_') || 'plugin';
+    const name = pluginName(file);
     let loaded;
     try {
       loaded = await host.load(name, { path: file }, { limits, grants });
