@@ -5,7 +5,7 @@
 // program the median metered time over the median unmetered time, then the geomean.
 // Times are process CPU time (robust to other load on a shared machine); wall-clock
 // ratios are printed too.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { instrument } from '../src/plugins/wasm/instrument.js';
 import { AS_PROGRAMS, AS_PROGRAMS_SOURCE, compileAssemblyScript } from '../test/fixtures/wasm/as-programs.js';
@@ -61,13 +61,15 @@ async function overhead(): Promise<number> {
 /** Largest realistic modules around: the Rust plugins if built, else a synthetic AssemblyScript build. */
 async function largestModule(): Promise<{ name: string; bytes: Uint8Array }> {
   const found: { name: string; size: number }[] = [];
-  try {
-    for (const dir of readdirSync('plugins')) {
-      for (const f of readdirSync(`plugins/${dir}`)) {
-        if (f.endsWith('.wasm')) found.push({ name: `plugins/${dir}/${f}`, size: statSync(`plugins/${dir}/${f}`).size });
+  if (existsSync('plugins')) {
+    for (const dir of readdirSync('plugins', { withFileTypes: true })) {
+      if (!dir.isDirectory()) continue;
+      for (const f of readdirSync(`plugins/${dir.name}`)) {
+        const path = `plugins/${dir.name}/${f}`;
+        if (f.endsWith('.wasm')) found.push({ name: path, size: statSync(path).size });
       }
     }
-  } catch { /* no plugins built */ }
+  }
   found.sort((x, y) => y.size - x.size);
   const best = found[0];
   if (best !== undefined && best.size >= 64 * 1024) return { name: best.name, bytes: new Uint8Array(readFileSync(best.name)) };

@@ -114,6 +114,88 @@ function memIndexZero(r: ByteReader): void {
   if (r.u32() !== 0) unsupported(r, 'multiple memories', at);
 }
 
+// Per-body walk state, module-level so the helpers below are plain functions
+// (closures per body cost measurably under tsx's keepNames transform).
+let rd: ByteReader;
+let n = 0; // edits
+let cur = -1; // index of the edit charging the current segment, -1 when unreachable
+let cost = 0;
+let depth = 0;
+// True while the fuel local is known to equal the global (right after a reload
+// or flush, with no charge or control merge since): a flush there is redundant.
+let synced = false;
+
+function push(at: number, kind: number): number {
+  if (n === editAt.length) growEdits();
+  editAt[n] = at;
+  editKind[n] = kind;
+  editVal[n] = 0;
+  editMoved[n] = 0;
+  return n++;
+}
+
+function close(): void {
+  if (cur >= 0) editVal[cur] = cost;
+  cost = 0;
+  synced = false;
+}
+
+function reload(at: number): void {
+  push(at, E_RELOAD);
+  synced = true;
+}
+
+function bulk(at: number): void {
+  push(at, E_BULK);
+  synced = false;
+}
+
+function flush(at: number): void {
+  if (!synced) push(at, E_FLUSH);
+  synced = true;
+}
+
+function startSeg(at: number, kind: number): void {
+  close();
+  cur = push(at, kind);
+}
+
+function dead(): void {
+  close();
+  cur = -1;
+}
+
+function target(l: number, at: number): boolean {
+  if (l >= depth) rd.fail(`branch depth ${l} exceeds nesting ${depth}`, at);
+  const idx = depth - 1 - l;
+  if (idx < (ctlMin[depth - 1] as number)) ctlMin[depth - 1] = idx;
+  ctlSelf[idx] = 1;
+  return idx === 0;
+}
+
+function open(kind: number, arity: number): void {
+  if (depth === ctlKind.length) growCtl();
+  ctlKind[depth] = kind;
+  ctlSeg[depth] = cur;
+  ctlMin[depth] = depth;
+  ctlSelf[depth] = 0;
+  ctlArity[depth] = arity;
+  ctlPend[depth] = -1;
+  depth++;
+}
+
+/** Cost charged so far by segment `sg` (open or closed). */
+function segCost(sg: number): number {
+  return (sg === cur ? cost : (editVal[sg] as number)) + (editMoved[sg] as number);
+}
+
+/** Frame `k` ends: every forward br_if to it skipped what its segment charged after it. */
+function settle(k: number): void {
+  for (let e = ctlPend[k] as number; e >= 0; e = editNext[e] as number) {
+    editVal[e] = segCost(editSeg[e] as number) - (editVal[e] as number);
+  }
+}
+
 /**
  * Rewrites the body in r.pos..r.end (locals + expression) into `out`, without
  * the size prefix. `params` is the function's parameter count.
@@ -138,73 +220,12 @@ export function rewriteBody(r: ByteReader, out: ByteWriter, params: number, g: M
   const declEnd = r.pos;
   const fL = total;
   const tL = total + 1;
-
-  let n = 0; // edits
-  let cur = -1; // index of the edit charging the current segment, -1 when unreachable
-  let cost = 0;
-  let depth = 0;
-
-  const push = (at: number, kind: number): number => {
-    if (n === editAt.length) growEdits();
-    editAt[n] = at;
-    editKind[n] = kind;
-    editVal[n] = 0;
-    editMoved[n] = 0;
-    return n++;
-  };
-  // True while the fuel local is known to equal the global (right after a reload
-  // or flush, with no charge or control merge since): a flush there is redundant.
-  let synced = false;
-  const close = (): void => {
-    if (cur >= 0) editVal[cur] = cost;
-    cost = 0;
-    synced = false;
-  };
-  const reload = (at: number): void => {
-    push(at, E_RELOAD);
-    synced = true;
-  };
-  const bulk = (at: number): void => {
-    push(at, E_BULK);
-    synced = false;
-  };
-  const flush = (at: number): void => {
-    if (!synced) push(at, E_FLUSH);
-    synced = true;
-  };
-  const startSeg = (at: number, kind: number): void => {
-    close();
-    cur = push(at, kind);
-  };
-  const dead = (): void => {
-    close();
-    cur = -1;
-  };
-  const target = (l: number, at: number): boolean => {
-    if (l >= depth) r.fail(`branch depth ${l} exceeds nesting ${depth}`, at);
-    const idx = depth - 1 - l;
-    if (idx < (ctlMin[depth - 1] as number)) ctlMin[depth - 1] = idx;
-    ctlSelf[idx] = 1;
-    return idx === 0;
-  };
-  const open = (kind: number, arity: number): void => {
-    if (depth === ctlKind.length) growCtl();
-    ctlKind[depth] = kind;
-    ctlSeg[depth] = cur;
-    ctlMin[depth] = depth;
-    ctlSelf[depth] = 0;
-    ctlArity[depth] = arity;
-    ctlPend[depth] = -1;
-    depth++;
-  };
-  /** Cost charged so far by segment `sg` (open or closed). */
-  const segCost = (sg: number): number => (sg === cur ? cost : (editVal[sg] as number)) + (editMoved[sg] as number);
-  /** Frame `k` ends: every forward br_if to it skipped what its segment charged after it. */
-  const settle = (k: number): void => {
-    for (let e = ctlPend[k] as number; e >= 0; e = editNext[e] as number) {
-      editVal[e] = segCost(editSeg[e] as number) - (editVal[e] as number);
-    }
-  };
+  rd = r;
+  n = 0;
+  cur = -1;
+  cost = 0;
+  depth = 0;
+  synced = false;
 
   ctlKind[0] = C_FUNC;
   ctlMin[0] = 0;
@@ -410,6 +431,12 @@ function opcodeFeature(op: number): string {
   return `unknown opcode 0x${op.toString(16)}`;
 }
 
+/** [i64 fuel] -> []: if fuel < 0 { flush it; unreachable }. */
+function checkNeg(out: ByteWriter, fL: number, fuel: number): void {
+  out.u8(0x42); out.u8(0x00); out.u8(0x53);
+  out.u8(0x04); out.u8(0x40); out.u8(0x20); out.u32(fL); out.u8(0x24); out.u32(fuel); out.u8(0x00); out.u8(0x0b);
+}
+
 function emit(
   buf: Uint8Array, out: ByteWriter, declCount: number, declStart: number, declEnd: number, bodyEnd: number,
   n: number, fL: number, tL: number, g: MeterGlobals,
@@ -418,12 +445,6 @@ function emit(
   out.bytes(buf, declStart, declEnd);
   out.u8(1); out.u8(0x7e); // fuel cache
   out.u8(1); out.u8(0x7f); // scratch
-  const trap = (): void => { // if (cond) { flush; unreachable }
-    out.u8(0x04); out.u8(0x40); out.u8(0x20); out.u32(fL); out.u8(0x24); out.u32(g.fuel); out.u8(0x00); out.u8(0x0b);
-  };
-  const checkNeg = (): void => { // [i64] -> []
-    out.u8(0x42); out.u8(0x00); out.u8(0x53); trap();
-  };
   let prev = declEnd;
   for (let i = 0; i < n; i++) {
     const at = editAt[i] as number;
@@ -435,7 +456,7 @@ function emit(
         out.u8(0x23); out.u32(g.fuel);
         if (v !== 0) { out.u8(0x42); out.sleb(v); out.u8(0x7d); }
         out.u8(0x22); out.u32(fL);
-        checkNeg();
+        checkNeg(out, fL, g.fuel);
         break;
       case E_CHARGE:
         if (v === 0) break;
@@ -444,7 +465,7 @@ function emit(
       case E_LOOP:
         out.u8(0x20); out.u32(fL);
         if (v !== 0) { out.u8(0x42); out.sleb(v); out.u8(0x7d); out.u8(0x22); out.u32(fL); }
-        checkNeg();
+        checkNeg(out, fL, g.fuel);
         break;
       case E_FLUSH:
         out.u8(0x20); out.u32(fL); out.u8(0x24); out.u32(g.fuel);
@@ -455,13 +476,13 @@ function emit(
       case E_BULK: // [n] -> [n], fuel -= n, trap when negative
         out.u8(0x22); out.u32(tL); out.u8(0x20); out.u32(fL); out.u8(0x20); out.u32(tL); out.u8(0xad);
         out.u8(0x7d); out.u8(0x22); out.u32(fL);
-        checkNeg();
+        checkNeg(out, fL, g.fuel);
         break;
       case E_GROW_PRE: // [delta] -> [delta], fuel -= delta * costPerPage
         if (g.growCostPerPage === 0) break;
         out.u8(0x22); out.u32(tL); out.u8(0x20); out.u32(fL); out.u8(0x20); out.u32(tL); out.u8(0xad);
         out.u8(0x42); out.sleb(g.growCostPerPage); out.u8(0x7e); out.u8(0x7d); out.u8(0x22); out.u32(fL);
-        checkNeg();
+        checkNeg(out, fL, g.fuel);
         break;
       case E_BR_IF: { // br_if L -> if (refund; br L+1) when there is something to refund
         if (v === 0) break;

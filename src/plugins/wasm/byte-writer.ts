@@ -65,8 +65,20 @@ export class ByteWriter {
   bytes(src: Uint8Array, start = 0, end = src.length): void {
     const n = end - start;
     this.#reserve(n);
-    this.#buf.set(src.subarray(start, end), this.#len);
+    const buf = this.#buf;
+    if (n < 32) {
+      // Short runs dominate (the code between two edits): a loop beats subarray + set.
+      let o = this.#len;
+      for (let i = start; i < end; i++) buf[o++] = src[i] as number;
+    } else {
+      buf.set(src.subarray(start, end), this.#len);
+    }
     this.#len += n;
+  }
+
+  /** Forgets the content, keeping the buffer (for reuse as scratch). */
+  reset(): void {
+    this.#len = 0;
   }
 
   /** A copy of the written bytes. */

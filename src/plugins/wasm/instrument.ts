@@ -232,6 +232,9 @@ function memorySection(w: ByteWriter, m: MemoryInfo | undefined, cap: number): v
   w.u32(max);
 }
 
+// One scratch buffer for all bodies (instrument() is synchronous).
+const bodyScratch = new ByteWriter(64 * 1024);
+
 function codeSection(out: ByteWriter, bytes: Uint8Array, s: RawSection, mod: DecodedModule, g: MeterGlobals): void {
   const r = new ByteReader(bytes, s.payloadStart, s.end);
   r.where = 'code section';
@@ -247,7 +250,8 @@ function codeSection(out: ByteWriter, bytes: Uint8Array, s: RawSection, mod: Dec
     const sig = mod.types[mod.funcTypes[i]!];
     const br = new ByteReader(bytes, start, end);
     br.where = r.where;
-    const bw = new ByteWriter(size + (size >> 1) + 64);
+    const bw = bodyScratch;
+    bw.reset();
     rewriteBody(br, bw, sig?.params.length ?? 0, g);
     payload.u32(bw.length);
     payload.bytes(bw.view());
