@@ -5,6 +5,7 @@
  * to `loop`, and calls `reload()` on a hot reload.
  */
 import type { EngineConfig } from '../engine/config-types.js';
+import type { MidiInEvent } from '../engine/inputs.js';
 import type { Logger } from '../log.js';
 import type { MidiBackend } from '../midi/midi-backend.js';
 import { MidiDevices, type MidiPortSpec } from '../midi/midi-devices.js';
@@ -28,6 +29,8 @@ export interface MidiRuntimeOptions {
   readonly modeStore?: ModeStore | null;
   readonly observer?: EngineObserver;
   readonly utcOffsetMinutes?: (at: number) => number;
+  /** Sees every incoming message first; returning true keeps it from the engine (the OLED menu's MIDI controls). */
+  readonly intercept?: (event: MidiInEvent) => boolean;
 }
 
 export class MidiRuntime {
@@ -51,7 +54,9 @@ export class MidiRuntime {
       log: options.log,
       ...deviceSettings(options.ports),
       inputNeeds: (device, alias) => this.loop.inputNeeds(device, alias),
-      onMessage: (event) => this.loop.dispatch(event),
+      onMessage: options.intercept === undefined ? (event) => this.loop.dispatch(event) : (event) => {
+        if (!options.intercept?.(event)) this.loop.dispatch(event);
+      },
       onDevice: (event) => this.loop.dispatch(event),
     });
   }

@@ -1,0 +1,377 @@
+/**
+ * The composition root's body: builds every part from the config, wires
+ * inputs -> engine -> outputs, applies hot reloads by diff, and tears it all
+ * down in reverse. The only module that picks real drivers or their fakes.
+ */
+import { spawn } from 'node:child_process';
+import { ConfigService, type ConfigApplyContext } from '../config/config-service.js';
+import type { MidimonPaths } from '../config/paths.js';
+import type { BoxConfig } from '../config/schema.js';
+import { configControlHandlers } from '../control/config-handlers.js';
+import { ControlServer } from '../control/server.js';
+import { createOledDisplay } from '../display/create-display.js';
+import { DisplayController } from '../display/display-controller.js';
+import type { FakeI2cBus } from '../display/fake-i2c-bus.js';
+import { MidimonError, toMidimonError } from '../errors.js';
+import type { FakeFootswitches } from '../gpio/fake-footswitches.js';
+import type { Footswitches } from '../gpio/footswitches.js';
+import { startFootswitches } from '../gpio/create-footswitches.js';
+import type { Logger } from '../log.js';
+import type { MenuEffect } from '../menu/index.js';
+import { createMidiBackend } from '../midi/create-midi-backend.js';
+import type { FakeMidiBackend } from '../midi/fake-midi-backend.js';
+import { PluginHost } from '../plugins/host.js';
+import { defaultProfile } from '../plugins/limits.js';
+import { isCapability } from '../plugins/types.js';
+import { MidiRuntime } from '../runtime/midi-runtime.js';
+import { pluginHostCaller, realScheduler, type Scheduler } from '../runtime/ports.js';
+import { StateStore } from '../state/state-store.js';
+import { readSystemInfo, type SystemInfo } from '../system/system-info.js';
+import { MenuDriver } from './menu-driver.js';
+import { PluginSet } from './plugin-set.js';
+import { Problems } from './problems.js';
+import { buildControlHandlers } from './control-handlers.js';
+import { deviceRows, menuContext, statusView, type DeviceRow } from './views.js';
+
+export interface BoxOptions {
+  readonly paths: MidimonPaths;
+  readonly log: Logger;
+  /** Use the fakes even where hardware might exist. */
+  readonly simulate: boolean;
+  readonly version: string;
+  readonly scheduler?: Scheduler;
+  /** Watch the config file (default true). */
+  readonly watchConfig?: boolean;
+  /** Serve the control socket (default true). */
+  readonly controlSocket?: boolean;
+  /** Menu "Restart service" / "Shut down": the process owner decides what they mean. */
+  readonly onRestart?: () => void;
+  readonly onShutdown?: () => void;
+}
+
+interface Parts {
+  midi: MidiRuntime;
+  footswitches: Footswitches;
+  fakeFootswitches: FakeFootswitches | null;
+  display: DisplayController;
+  fakeBus: FakeI2cBus | null;
+}
+
+const STATUS_REFRESH_MS = 500;
+const NOTICE_BANNER_MS = 10_000;
+
+export class MidimonBox {
+  readonly #opts: BoxOptions;
+  readonly #log: Logger;
+  readonly #scheduler: Scheduler;
+  readonly problems = new Problems();
+  readonly state: StateStore;
+  readonly plugins: PluginHost;
+  readonly pluginSet: PluginSet;
+  readonly config: ConfigService;
+  readonly menu: MenuDriver;
+  #parts: Parts | null = null;
+  #fakeMidi: FakeMidiBackend | null = null;
+  #control: ControlServer | null = null;
+  #system: SystemInfo = { hostname: '', addresses: [], memFreeMb: 0, memTotalMb: 0, diskFreeMb: null, uptimeS: 0 };
+  #refreshTimer: unknown;
+  #startedAt = Date.now();
+  readonly #unsubscribe: Array<() => void> = [];
+
+  constructor(options: BoxOptions) {
+    this.#opts = options;
+    this.#log = options.log;
+    this.#scheduler = options.scheduler ?? realScheduler;
+    const now = () => this.#scheduler.now();
+    this.state = new StateStore({ dir: options.paths.stateDir, log: options.log });
+    this.plugins = new PluginHost({
+      log: options.log,
+      stateDir: options.paths.stateDir,
+      onHostCall: (plugin, call) => this.#parts?.midi.loop.hostCall(plugin, call),
+    });
+    this.pluginSet = new PluginSet({ host: this.plugins, log: options.log, state: this.state, problems: this.problems, now });
+    this.config = new ConfigService({
+      path: options.paths.configPath,
+      log: options.log,
+      apply: (ctx) => this.#apply(ctx),
+      watch: options.watchConfig ?? true,
+    });
+    this.menu = new MenuDriver({
+      log: options.log,
+      scheduler: this.#scheduler,
+      context: () => this.menuContext(),
+      onEffect: (e) => this.#menuEffect(e),
+      onView: (view) => this.#parts?.display.setMenu(view),
+    });
+  }
+
+  /** Set in simulation: the scriptable MIDI ports, the switches and the decoded OLED. */
+  get simulation(): { midi: FakeMidiBackend | null; footswitches: FakeFootswitches | null; oled: FakeI2cBus | null } {
+    return { midi: this.#fakeMidi, footswitches: this.#parts?.fakeFootswitches ?? null, oled: this.#parts?.fakeBus ?? null };
+  }
+
+  get midi(): MidiRuntime | null {
+    return this.#parts?.midi ?? null;
+  }
+
+  get display(): DisplayController | null {
+    return this.#parts?.display ?? null;
+  }
+
+  get startedAt(): number {
+    return this.#startedAt;
+  }
+
+  async start(): Promise<void> {
+    this.#startedAt = Date.now();
+    await this.state.start();
+    await this.plugins.start();
+    this.#unsubscribe.push(
+      this.config.onRejected((r) =>
+        this.problems.report({ key: 'config', at: this.#scheduler.now(), severity: 'error', kind: r.error.kind, message: `config: ${r.error.message}`, source: this.config.path }),
+      ),
+      this.config.onApplied((ctx) => {
+        if (ctx.next.origin === 'file') this.problems.resolve('config');
+      }),
+      this.problems.onChange(() => this.#refresh()),
+    );
+    await this.config.start();
+    const rejected = this.config.lastError;
+    if (rejected !== undefined) {
+      this.problems.report({ key: 'config', at: this.#scheduler.now(), severity: 'error', kind: rejected.error.kind, message: `config: ${rejected.error.message}`, source: this.config.path });
+    }
+    if (this.#opts.controlSocket ?? true) {
+      this.#control = new ControlServer({ socketPath: this.#opts.paths.socketPath, handlers: buildControlHandlers(this, configControlHandlers(this.config)), log: this.#log });
+      await this.#control.start();
+    }
+    void readSystemInfo(this.#opts.paths.stateDir).then((s) => (this.#system = s));
+    this.#armRefresh();
+    this.#refresh();
+  }
+
+  async stop(): Promise<void> {
+    if (this.#refreshTimer !== undefined) this.#scheduler.clearTimeout(this.#refreshTimer);
+    this.#refreshTimer = undefined;
+    for (const off of this.#unsubscribe.splice(0)) off();
+    this.menu.stop();
+    this.config.stop();
+    await this.#control?.stop();
+    this.#control = null;
+    const parts = this.#parts;
+    this.#parts = null;
+    if (parts !== null) {
+      // Note-offs go out while the ports are still open.
+      parts.midi.stop();
+      await parts.footswitches.stop();
+      await parts.display.stop();
+    }
+    await this.pluginSet.stop();
+    await this.plugins.stop();
+    await this.state.stop();
+  }
+
+  /** Mode as `midimon status` and `midimon mode` report it. */
+  modeInfo(): { name: string; index: number; count: number } | null {
+    const s = this.#parts?.midi.loop.snapshot() ?? null;
+    return s === null ? null : { name: s.modeName, index: s.modeIndex, count: s.modeNames.length };
+  }
+
+  setMode(target: 'next' | 'prev' | { name: string }, source: 'socket' | 'menu'): { name: string; index: number; count: number } {
+    const parts = this.#parts;
+    const snap = parts?.midi.loop.snapshot();
+    if (parts === null || snap === undefined || snap === null) throw new MidimonError('internal', 'the engine is not running');
+    if (typeof target === 'object' && !snap.modeNames.includes(target.name)) {
+      throw new MidimonError('not_found', `no mode named '${target.name}' (modes: ${snap.modeNames.join(', ')})`);
+    }
+    parts.midi.loop.setMode(typeof target === 'object' ? target.name : target, source);
+    return this.modeInfo() ?? { name: '', index: 0, count: 0 };
+  }
+
+  devices(): DeviceRow[] {
+    const parts = this.#parts;
+    const config = this.config.current?.config;
+    if (parts === null || config === undefined) return [];
+    return deviceRows(config, parts.midi.devices.status());
+  }
+
+  footswitchInfo(): { names: readonly string[]; real: boolean } {
+    return { names: this.#parts?.footswitches.names ?? [], real: this.#parts !== null && this.#parts.fakeFootswitches === null };
+  }
+
+  menuContext() {
+    return menuContext({
+      now: this.#scheduler.now(),
+      snapshot: this.#parts?.midi.loop.snapshot() ?? null,
+      plugins: this.pluginSet.list(),
+      devices: this.devices(),
+      problems: this.problems.recent(),
+      system: this.#system,
+      version: this.#opts.version,
+      usb: { present: false, packages: [] },
+    });
+  }
+
+  get simulated(): boolean {
+    return this.#opts.paths.simulated || this.#opts.simulate;
+  }
+
+  get version(): string {
+    return this.#opts.version;
+  }
+
+  // ---- config ----
+
+  async #apply(ctx: ConfigApplyContext): Promise<void> {
+    const config = ctx.next.config;
+    const parts = this.#parts;
+    if (parts === null) {
+      this.#parts = await this.#build(config);
+    } else {
+      // Risky steps first (they may throw and leave everything as it was), the engine last.
+      if (ctx.diff.has('devices.footswitches') || ctx.diff.has('devices.footswitch_timing')) {
+        const next = await this.#startFootswitches(config);
+        await parts.footswitches.stop();
+        parts.footswitches = next.footswitches;
+        parts.fakeFootswitches = next.fake ?? null;
+      }
+      if (ctx.diff.has('devices.display')) {
+        const next = await this.#startDisplay(config);
+        await parts.display.stop();
+        parts.display = next.display;
+        parts.fakeBus = next.fakeBus;
+      }
+      parts.midi.reload(config, config.devices.midi);
+    }
+    this.menu.configure(config);
+    // Plugin load failures are reported per plugin; they never reject a config.
+    void this.pluginSet.apply(config, ctx.next.path).then(() => this.#refresh());
+  }
+
+  async #build(config: BoxConfig): Promise<Parts> {
+    const { backend, fake } = await createMidiBackend(this.#log, { simulate: this.#opts.simulate });
+    this.#fakeMidi = fake;
+    const midi = new MidiRuntime({
+      engine: config,
+      ports: config.devices.midi,
+      backend,
+      scheduler: this.#scheduler,
+      log: this.#log,
+      plugins: pluginHostCaller(this.plugins),
+      modeStore: this.state,
+      intercept: (e) => this.menu.midi(e),
+      observer: {
+        onModeChanged: () => this.#refresh(),
+        onTriggerFired: () => this.#refresh(),
+        onNotice: (n) => {
+          // Info notices (a device connected) are logged by the engine; only trouble reaches the banner.
+          if (n.level === 'info') return void this.#refresh();
+          const key = `notice:${n.code}`;
+          const severity = n.level === 'warn' ? 'warning' : n.level;
+          this.problems.report({ key, at: this.#scheduler.now(), severity, kind: n.code, message: n.message, source: 'engine' });
+          // Notices are moments, not states: the banner clears by itself, the Errors page keeps them.
+          this.#scheduler.setTimeout(() => this.problems.resolve(key), NOTICE_BANNER_MS);
+        },
+      },
+    });
+    const fs = await this.#startFootswitches(config);
+    const display = await this.#startDisplay(config);
+    const parts: Parts = { midi, footswitches: fs.footswitches, fakeFootswitches: fs.fake ?? null, display: display.display, fakeBus: display.fakeBus };
+    midi.start();
+    return parts;
+  }
+
+  async #startFootswitches(config: BoxConfig): Promise<{ footswitches: Footswitches; fake?: FakeFootswitches }> {
+    const t = config.devices.footswitch_timing;
+    const created = await startFootswitches({
+      pins: config.devices.footswitches.map((f) => ({ name: f.name, pin: f.pin, activeLow: f.active_low })),
+      timing: { debounceMs: t.debounce_ms, longPressMs: t.long_press_ms, doublePressMs: t.double_press_ms },
+      scheduler: this.#scheduler,
+      log: this.#log,
+      simulate: this.#opts.simulate,
+    });
+    created.footswitches.onEvent((e) => {
+      this.#parts?.display.wake();
+      if (!this.menu.footswitch(e)) this.#parts?.midi.loop.dispatch(e);
+    });
+    return created;
+  }
+
+  async #startDisplay(config: BoxConfig): Promise<{ display: DisplayController; fakeBus: FakeI2cBus | null }> {
+    const d = config.devices.display;
+    const dimAfterMs = d.dim_after_s * 1000;
+    const common = { log: this.#log, height: d.height, brightness: d.brightness, dimAfterMs, screensaverAfterMs: d.screensaver ? dimAfterMs : 0 } as const;
+    if (d.controller === 'none') {
+      const controller = new DisplayController({ ...common, display: null });
+      await controller.start();
+      return { display: controller, fakeBus: null };
+    }
+    const created = await createOledDisplay({ controller: d.controller, bus: d.bus, address: d.address, height: d.height, rotation: d.rotation, contrast: d.brightness }, { log: this.#log, simulate: this.#opts.simulate });
+    const controller = new DisplayController({ ...common, display: created.display });
+    await controller.start();
+    return { display: controller, fakeBus: created.fakeBus ?? null };
+  }
+
+  // ---- outputs to the display ----
+
+  #armRefresh(): void {
+    this.#refreshTimer = this.#scheduler.setTimeout(() => {
+      this.#refresh();
+      if (this.#system.hostname === '' || Math.random() < 0.02) void readSystemInfo(this.#opts.paths.stateDir).then((s) => (this.#system = s));
+      this.#armRefresh();
+    }, STATUS_REFRESH_MS);
+  }
+
+  /** Cheap: the display controller coalesces frames and sends only changed pages. */
+  #refresh(): void {
+    const parts = this.#parts;
+    if (parts === null) return;
+    parts.display.setStatus(
+      statusView({
+        snapshot: parts.midi.loop.snapshot(),
+        devices: this.devices(),
+        lastTrigger: parts.midi.loop.lastTrigger,
+        plugins: this.pluginSet.list(),
+        banner: this.problems.banner(),
+      }),
+    );
+    if (this.menu.open) this.menu.refresh();
+  }
+
+  // ---- menu ----
+
+  #menuEffect(effect: MenuEffect): void {
+    const fail = (what: string) => (err: unknown) => {
+      const e = toMidimonError(err);
+      this.problems.report({ key: `menu:${what}`, at: this.#scheduler.now(), severity: 'error', kind: e.kind, message: e.message, source: 'menu' });
+    };
+    switch (effect.type) {
+      case 'switch-mode':
+        this.setMode({ name: effect.name }, 'menu');
+        break;
+      case 'plugin-enable':
+        this.pluginSet.setEnabled(effect.name, effect.enabled).then(() => this.#refresh(), fail('plugin'));
+        break;
+      case 'plugin-grant':
+        if (!isCapability(effect.capability)) return;
+        this.pluginSet.setGrant(effect.name, effect.capability, effect.granted).then(() => this.#refresh(), fail('plugin'));
+        break;
+      case 'usb-install':
+        fail('usb')(new MidimonError('not_found', 'USB plugin install is not available in this build'));
+        break;
+      case 'restart':
+        this.#log.warn('restart requested from the menu');
+        (this.#opts.onRestart ?? (() => process.kill(process.pid, 'SIGTERM')))();
+        break;
+      case 'shutdown':
+        this.#log.warn('shutdown requested from the menu');
+        if (this.#opts.onShutdown !== undefined) this.#opts.onShutdown();
+        else if (!this.simulated) spawn('systemctl', ['poweroff'], { stdio: 'ignore' }).on('error', fail('shutdown'));
+        break;
+    }
+  }
+}
+
+/** The profile plugins get when the config says "auto", for status output. */
+export function effectiveProfile(config: BoxConfig): string {
+  return config.limits.profile === 'auto' ? defaultProfile() : config.limits.profile;
+}

@@ -1,0 +1,143 @@
+import type { BoxConfig } from '../config/schema.js';
+import type { FootswitchEvent, MidiInEvent } from '../engine/inputs.js';
+import type { Logger } from '../log.js';
+import { CLOSED_MENU, isMenuOpen, menuTimeoutIn, menuView, reduceMenu, type MenuContext, type MenuEffect, type MenuInputType, type MenuState, type MenuView } from '../menu/index.js';
+import type { Scheduler } from '../runtime/ports.js';
+
+export type MenuControl = NonNullable<BoxConfig['menu']['controls']>[number];
+
+/**
+ * Without explicit `[[menu.controls]]`: a long press of any switch opens the
+ * menu (inside it, goes back), the first switch steps, the second selects.
+ * A one-switch box: press = next, double = select, long = enter/back.
+ */
+export function defaultMenuControls(switchNames: readonly string[]): MenuControl[] {
+  const [first, second] = switchNames;
+  if (first === undefined) return [];
+  const out: MenuControl[] = switchNames.map((s) => ({ control: 'enter', switch: s, gesture: 'long' }));
+  out.push({ control: 'next', switch: first, gesture: 'press' });
+  out.push(second === undefined ? { control: 'select', switch: first, gesture: 'double' } : { control: 'select', switch: second, gesture: 'press' });
+  return out;
+}
+
+export interface MenuDriverOptions {
+  readonly log: Logger;
+  readonly scheduler: Scheduler;
+  readonly context: () => MenuContext;
+  readonly onEffect: (effect: MenuEffect) => void;
+  readonly onView: (view: MenuView | null) => void;
+}
+
+/**
+ * Routes footswitch and MIDI inputs to the pure menu while it is open (the
+ * engine sees none of them, so navigating never fires a mapping), and only
+ * the "enter" control while it is closed. Owns the menu's timeout timer.
+ */
+export class MenuDriver {
+  readonly #opts: MenuDriverOptions;
+  #state: MenuState = CLOSED_MENU;
+  #controls: readonly MenuControl[] = [];
+  #timeoutMs = 30_000;
+  #timer: unknown;
+
+  constructor(options: MenuDriverOptions) {
+    this.#opts = options;
+  }
+
+  configure(config: BoxConfig): void {
+    this.#controls = config.menu.controls ?? defaultMenuControls(config.devices.footswitches.map((f) => f.name));
+    this.#timeoutMs = config.menu.timeout_s * 1000;
+    for (const c of menuShadowedMappings(config, this.#controls)) {
+      this.#opts.log.warn(c, 'this footswitch gesture opens the menu, so the mapping on it never fires: set [[menu.controls]] to free it');
+    }
+  }
+
+  get open(): boolean {
+    return isMenuOpen(this.#state);
+  }
+
+  get state(): MenuState {
+    return this.#state;
+  }
+
+  /** True when the menu consumed the event. */
+  footswitch(e: FootswitchEvent): boolean {
+    const open = this.open;
+    const control = this.#controls.find((c) => c.switch === e.switch && c.gesture === e.gesture && (open || c.control === 'enter'));
+    if (control !== undefined) this.input(control.control, e.at);
+    // While open, every switch gesture belongs to the menu (no stray mappings fire).
+    return control !== undefined || open;
+  }
+
+  /** True when the menu consumed the MIDI message (only bound notes/CCs). */
+  midi(e: MidiInEvent): boolean {
+    const [status = 0, d1 = 0, d2 = 0] = e.bytes;
+    const type = status & 0xf0;
+    const channel = (status & 0x0f) + 1;
+    const open = this.open;
+    const control = this.#controls.find((c) => {
+      if (!open && c.control !== 'enter') return false;
+      if (c.channel !== undefined && c.channel !== channel) return false;
+      if (c.note !== undefined) return type === 0x90 && d1 === c.note && d2 > 0;
+      if (c.cc !== undefined) return type === 0xb0 && d1 === c.cc && d2 >= 64;
+      return false;
+    });
+    if (control === undefined) {
+      // Note-offs/CC-releases of bound controls must not leak to the engine either.
+      return this.#controls.some((c) => (c.note !== undefined && (type === 0x80 || type === 0x90) && d1 === c.note) || (c.cc !== undefined && type === 0xb0 && d1 === c.cc && open));
+    }
+    this.input(control.control, e.at);
+    return true;
+  }
+
+  input(type: MenuInputType, at: number): void {
+    const ctx = this.#opts.context();
+    const result = reduceMenu(this.#state, { type, at }, ctx, { timeoutMs: this.#timeoutMs });
+    this.#state = result.state;
+    for (const effect of result.effects) {
+      try {
+        this.#opts.onEffect(effect);
+      } catch (err) {
+        this.#opts.log.error({ err, effect: effect.type }, 'menu action failed');
+      }
+    }
+    this.refresh();
+    this.#armTimeout();
+  }
+
+  /** Re-renders the current page (the data behind it changed). */
+  refresh(): void {
+    this.#opts.onView(menuView(this.#state, this.#opts.context()));
+  }
+
+  stop(): void {
+    if (this.#timer !== undefined) this.#opts.scheduler.clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #armTimeout(): void {
+    this.stop();
+    const inMs = menuTimeoutIn(this.#state, this.#opts.scheduler.now(), { timeoutMs: this.#timeoutMs });
+    if (inMs === undefined) return;
+    this.#timer = this.#opts.scheduler.setTimeout(() => {
+      this.#timer = undefined;
+      this.input('tick', this.#opts.scheduler.now());
+    }, inMs + 1);
+  }
+}
+
+/** Footswitch mappings whose switch+gesture is taken by the menu's "enter" control. */
+export function menuShadowedMappings(config: BoxConfig, controls: readonly MenuControl[]): Array<{ mapping: string; switch: string; gesture: string }> {
+  const enter = controls.filter((c) => c.control === 'enter' && c.switch !== undefined);
+  const out: Array<{ mapping: string; switch: string; gesture: string }> = [];
+  const scan = (mappings: BoxConfig['global_mappings'], where: string) =>
+    mappings.forEach((m, i) => {
+      const t = m.trigger;
+      if (t.type === 'Footswitch' && enter.some((c) => c.switch === t.switch && c.gesture === t.gesture)) {
+        out.push({ mapping: `${where}[${i}]`, switch: t.switch, gesture: t.gesture });
+      }
+    });
+  scan(config.global_mappings, 'global_mappings');
+  config.modes.forEach((m, i) => scan(m.mappings, `modes[${i}].mappings`));
+  return out;
+}

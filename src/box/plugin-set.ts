@@ -1,0 +1,185 @@
+import { z } from 'zod';
+import type { BoxConfig, PluginConfig } from '../config/schema.js';
+import { resolvePluginPath } from '../config/load.js';
+import { MidimonError, toMidimonError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { PROFILES, defaultProfile } from '../plugins/limits.js';
+import type { PluginHost } from '../plugins/host.js';
+import type { Capability, PluginLimits, ProfileName } from '../plugins/types.js';
+import type { StateStore } from '../state/state-store.js';
+import type { Problems } from './problems.js';
+
+/** One plugin as `midimon status`, the menu and the OLED see it. */
+export interface PluginEntry {
+  readonly name: string;
+  readonly enabled: boolean;
+  readonly loaded: boolean;
+  readonly version?: string;
+  readonly requested: readonly Capability[];
+  readonly granted: readonly Capability[];
+  readonly error?: string;
+}
+
+/** Enable/disable from the menu or CLI overrides the config's `enabled`, and survives restarts. */
+const overridesSchema = z.record(z.string(), z.boolean());
+const SECTION = 'plugin-enabled';
+
+/**
+ * Keeps the plugin host in line with the config: loads what is configured
+ * and enabled, unloads what is not, reloads only plugins whose entry changed.
+ * A plugin that fails to load is reported (OLED banner, status) and the rest
+ * of the box runs on.
+ */
+export class PluginSet {
+  readonly #host: PluginHost;
+  readonly #log: Logger;
+  readonly #state: StateStore;
+  readonly #problems: Problems;
+  readonly #now: () => number;
+  #config: BoxConfig | undefined;
+  #configPath = '';
+  /** JSON of the config entry each loaded plugin was loaded with. */
+  readonly #loadedWith = new Map<string, string>();
+  readonly #errors = new Map<string, string>();
+  #queue: Promise<void> = Promise.resolve();
+
+  constructor(options: { host: PluginHost; log: Logger; state: StateStore; problems: Problems; now?: () => number }) {
+    this.#host = options.host;
+    this.#log = options.log.child({ component: 'plugin-set' });
+    this.#state = options.state;
+    this.#problems = options.problems;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Applies a config; loads run one at a time so a reload never races a menu toggle. */
+  apply(config: BoxConfig, configPath: string): Promise<void> {
+    this.#config = config;
+    this.#configPath = configPath;
+    return this.#serial(() => this.#reconcile());
+  }
+
+  names(): string[] {
+    return Object.keys(this.#config?.plugins ?? {});
+  }
+
+  list(): PluginEntry[] {
+    const config = this.#config;
+    if (config === undefined) return [];
+    return Object.keys(config.plugins).map((name) => this.entry(name));
+  }
+
+  entry(name: string): PluginEntry {
+    const loaded = this.#host.get(name);
+    const error = this.#errors.get(name);
+    return {
+      name,
+      enabled: this.#enabled(name),
+      loaded: loaded !== undefined,
+      ...(loaded === undefined ? {} : { version: loaded.metadata.version }),
+      requested: loaded?.requested ?? [],
+      granted: loaded?.granted ?? this.#configured(name).capabilities,
+      ...(error === undefined ? {} : { error }),
+    };
+  }
+
+  async setEnabled(name: string, enabled: boolean): Promise<PluginEntry> {
+    this.#configured(name);
+    const overrides = { ...this.#overrides(), [name]: enabled };
+    await this.#state.setSection(SECTION, overrides);
+    await this.#serial(() => this.#reconcile());
+    return this.entry(name);
+  }
+
+  /** Grants persist per plugin name + SHA-256 (the host's grants store); the plugin is reloaded to link them. */
+  async setGrant(name: string, capability: Capability, granted: boolean): Promise<PluginEntry> {
+    const entry = this.#configured(name);
+    if (this.#host.get(name) === undefined) {
+      throw new MidimonError('not_found', `plugin '${name}' is not loaded, so there is no build to grant ${capability} to${this.#errors.has(name) ? `: ${this.#errors.get(name) ?? ''}` : ''}`);
+    }
+    if (!granted && entry.capabilities.includes(capability)) {
+      throw new MidimonError('permission_denied', `${capability} is granted to '${name}' in ${this.#configPath} ([plugins.${name}].capabilities): remove it there`);
+    }
+    if (granted) await this.#host.grant(name, capability);
+    else await this.#host.revoke(name, capability);
+    // The host links grants at instantiation: load again so the change takes effect now.
+    this.#loadedWith.delete(name);
+    await this.#serial(() => this.#reconcile());
+    return this.entry(name);
+  }
+
+  stop(): Promise<void> {
+    return this.#queue;
+  }
+
+  #configured(name: string): PluginConfig {
+    const entry = this.#config?.plugins[name];
+    if (entry === undefined) throw new MidimonError('not_found', `no plugin named '${name}' in ${this.#configPath || 'the config'}`);
+    return entry;
+  }
+
+  #overrides(): Record<string, boolean> {
+    return this.#state.section(SECTION, overridesSchema, {});
+  }
+
+  #enabled(name: string): boolean {
+    return this.#overrides()[name] ?? this.#config?.plugins[name]?.enabled ?? false;
+  }
+
+  #serial(job: () => Promise<void>): Promise<void> {
+    const run = this.#queue.then(job, job);
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  async #reconcile(): Promise<void> {
+    const config = this.#config;
+    if (config === undefined) return;
+    for (const name of [...this.#loadedWith.keys()]) {
+      if (config.plugins[name] === undefined || !this.#enabled(name)) {
+        await this.#host.unload(name);
+        this.#loadedWith.delete(name);
+        this.#log.info({ plugin: name }, config.plugins[name] === undefined ? 'plugin removed from config: unloaded' : 'plugin disabled: unloaded');
+      }
+    }
+    for (const name of [...this.#errors.keys()]) {
+      if (config.plugins[name] === undefined || !this.#enabled(name)) {
+        this.#errors.delete(name);
+        this.#problems.resolve(`plugin:${name}`);
+      }
+    }
+    for (const [name, entry] of Object.entries(config.plugins)) {
+      if (!this.#enabled(name)) continue;
+      const fingerprint = JSON.stringify({ entry, profile: config.limits.profile });
+      if (this.#loadedWith.get(name) === fingerprint) continue;
+      await this.#load(name, entry, config.limits.profile, fingerprint);
+    }
+  }
+
+  async #load(name: string, entry: PluginConfig, boxProfile: BoxConfig['limits']['profile'], fingerprint: string): Promise<void> {
+    const path = resolvePluginPath(this.#configPath, entry.path);
+    try {
+      await this.#host.load(name, { path }, { limits: limitsFor(entry, boxProfile), grants: entry.capabilities });
+      this.#loadedWith.set(name, fingerprint);
+      this.#errors.delete(name);
+      this.#problems.resolve(`plugin:${name}`);
+    } catch (err) {
+      const e = toMidimonError(err);
+      // Keep the previous build running if there was one (the host replaces only on success).
+      this.#errors.set(name, `${e.kind}: ${e.message}`);
+      this.#log.error({ plugin: name, path, kind: e.kind, err: e.message }, 'plugin failed to load');
+      this.#problems.report({ key: `plugin:${name}`, at: this.#now(), severity: 'error', kind: e.kind, message: `plugin ${name}: ${e.message}`, source: path });
+    }
+  }
+}
+
+/** The config's per-plugin profile and overrides as host limits. */
+export function limitsFor(entry: PluginConfig, boxProfile: BoxConfig['limits']['profile']): Partial<PluginLimits> {
+  const choice = entry.profile ?? boxProfile;
+  const profile: ProfileName = choice === 'auto' ? defaultProfile() : choice;
+  const limits: { -readonly [K in keyof PluginLimits]?: PluginLimits[K] } = { ...PROFILES[profile] };
+  if (entry.fuel !== undefined) limits.fuelPerExecute = entry.fuel;
+  if (entry.init_fuel !== undefined) limits.fuelPerInit = entry.init_fuel;
+  if (entry.memory_mb !== undefined) limits.memoryBytes = entry.memory_mb * 1024 * 1024;
+  if (entry.timeout_ms !== undefined) limits.timeoutMs = entry.timeout_ms;
+  return limits;
+}

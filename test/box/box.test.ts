@@ -1,0 +1,190 @@
+// The whole box on its fakes, wired by the composition root: MIDI in -> engine
+// -> MIDI out, footswitches -> plugins -> host calls, the OLED menu, hot reload
+// and the control socket. Timers of the box run on a manual clock; plugin
+// workers and file watching are real, so the test waits for their effects.
+import { test, after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rename, rm, writeFile, mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { MidimonBox } from '../../src/box/box.js';
+import { plugSimulatedDevices, seedSimulation } from '../../src/box/simulation.js';
+import { ControlClient } from '../../src/control/client.js';
+import { ManualScheduler } from '../../src/gpio/manual-scheduler.js';
+import { silentLogger } from '../../src/log.js';
+
+const repo = fileURLToPath(new URL('../../', import.meta.url));
+const KEYS = 'Keystation:Keystation MIDI 1 20:0';
+const SYNTH = 'Synth:Synth MIDI 1 30:0';
+
+let dir: string;
+let box: MidimonBox;
+let clock: ManualScheduler;
+let configPath: string;
+let client: ControlClient;
+
+async function waitFor<T>(what: string, probe: () => T | undefined | false | null): Promise<T> {
+  // Bounded polling for work done by real worker threads and fs events; never a timing assertion.
+  for (let i = 0; i < 500; i++) {
+    const v = probe();
+    if (v !== undefined && v !== false && v !== null) return v;
+    await sleep(10);
+  }
+  assert.fail(`timed out waiting for ${what}`);
+}
+
+function sent(): number[][] {
+  return box.simulation.midi?.sent(SYNTH) ?? [];
+}
+
+/** A short press is classified once the double-press window has passed. */
+function tap(name: string): void {
+  const fs = box.simulation.footswitches;
+  assert.ok(fs, 'simulated footswitches');
+  fs.press(name);
+  clock.advance(30);
+  fs.release(name);
+  clock.advance(400);
+}
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'midimon-box-'));
+  configPath = join(dir, 'config.toml');
+  const example = await readFile(join(repo, 'docs/example-config.toml'), 'utf8');
+  await writeFile(configPath, example.replaceAll('"../plugins/', `"${repo}plugins/`));
+  const stateDir = join(dir, 'state');
+  await mkdir(join(dir, 'run'), { recursive: true });
+  await seedSimulation(configPath, stateDir, silentLogger());
+  clock = new ManualScheduler(Date.UTC(2026, 0, 1, 12));
+  const socketPath = join(dir, 'run', 'control.sock');
+  box = new MidimonBox({
+    paths: { configPath, stateDir, runtimeDir: join(dir, 'run'), socketPath, simulated: true },
+    log: silentLogger(),
+    simulate: true,
+    version: 'test',
+    scheduler: clock,
+    onRestart: () => undefined,
+    onShutdown: () => undefined,
+  });
+  await box.start();
+  const config = box.config.current?.config;
+  assert.ok(config);
+  plugSimulatedDevices(box, config, silentLogger());
+  client = new ControlClient({ socketPath });
+  await waitFor('plugins loaded', () => box.pluginSet.list().every((p) => p.loaded));
+});
+
+after(async () => {
+  await box.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+test('starts in the first mode with the configured devices connected', async () => {
+  const status = await client.request({ cmd: 'status' });
+  assert.equal(status.mode?.name, 'Setlist');
+  assert.equal(status.simulated, true);
+  const names = status.devices.filter((d) => d.connected).map((d) => `${d.kind}:${d.name}`);
+  for (const d of ['midi-in:keys', 'midi-in:pads', 'midi-out:synth', 'footswitch:left', 'footswitch:right']) assert.ok(names.includes(d), `${d} in ${names.join(', ')}`);
+  assert.deepEqual(
+    status.plugins.map((p) => [p.name, p.loaded]),
+    [
+      ['setlist', true],
+      ['chord', true],
+    ],
+  );
+});
+
+test('a footswitch press runs the setlist plugin, whose host calls send MIDI and switch the mode', async () => {
+  box.simulation.midi?.clearSent();
+  tap('right'); // Setlist mode: right press = setlist next -> song 1 "Opener": program 5, mode Live
+  const out = await waitFor('program change from the plugin', () => sent().find((m) => m[0] === 0xc0));
+  assert.deepEqual(out, [0xc0, 5]);
+  await waitFor('mode switched by the plugin', () => box.modeInfo()?.name === 'Live');
+  const position = await readFile(join(dir, 'state/plugin-data/setlist/position'), 'utf8');
+  assert.equal(position.trim(), '0');
+});
+
+test('keys are routed thru to the synth in Live mode, and leaving the mode releases held notes', async () => {
+  box.setMode({ name: 'Live' }, 'socket');
+  box.simulation.midi?.clearSent();
+  box.simulation.midi?.inject(KEYS, [0x90, 64, 100]);
+  const on = sent().find((m) => m[0] === 0x90 && m[1] === 64);
+  assert.ok(on, `note-on thru, got ${JSON.stringify(sent())}`);
+  await client.request({ cmd: 'mode', target: { name: 'Chords' } });
+  const off = sent().find((m) => (m[0] === 0x80 || (m[0] === 0x90 && m[2] === 0)) && m[1] === 64);
+  assert.ok(off, `note-off on leaving Live, got ${JSON.stringify(sent())}`);
+});
+
+test('the OLED menu opens with the configured control and switches modes without firing mappings', async () => {
+  box.setMode({ name: 'Setlist' }, 'socket');
+  box.simulation.midi?.clearSent();
+  const fs = box.simulation.footswitches;
+  assert.ok(fs);
+  // Double press of the right switch opens the menu (docs/example-config.toml [menu]).
+  fs.press('right');
+  clock.advance(30);
+  fs.release('right');
+  clock.advance(50);
+  fs.press('right');
+  clock.advance(30);
+  fs.release('right');
+  clock.advance(400);
+  assert.equal(box.menu.open, true);
+  // Root page: first entry is Modes. Select it, step to the second mode, select.
+  tap('right');
+  tap('left');
+  tap('right');
+  assert.equal(box.modeInfo()?.name, 'Chords');
+  await sleep(50);
+  assert.equal(sent().find((m) => m[0] === 0xc0), undefined, 'no setlist call fired while navigating the menu');
+});
+
+test('a broken config edit is rejected, shown, and the running config keeps working; a fix is applied', async () => {
+  const good = await readFile(configPath, 'utf8');
+  // Rename-over, as editors do.
+  await writeFile(`${configPath}.new`, good.replace('timeout_s = 30', 'timeout_s = "soon"'));
+  await rename(`${configPath}.new`, configPath);
+  const rejected = await waitFor('rejected config', () => box.config.lastError);
+  assert.equal(rejected.error.kind, 'config_invalid');
+  assert.equal(box.problems.banner()?.key, 'config');
+  const status = await client.request({ cmd: 'status' });
+  assert.equal(status.config.up_to_date, false);
+  assert.match(status.config.last_error?.message ?? '', /menu\.timeout_s/);
+  // Still running on the last good config: MIDI keeps flowing.
+  box.setMode({ name: 'Live' }, 'socket');
+  box.simulation.midi?.clearSent();
+  box.simulation.midi?.inject(KEYS, [0x90, 60, 90]);
+  assert.ok(sent().some((m) => m[0] === 0x90 && m[1] === 60));
+  box.simulation.midi?.inject(KEYS, [0x80, 60, 0]);
+
+  await writeFile(configPath, good.replace('timeout_s = 30', 'timeout_s = 45'));
+  await waitFor('fixed config applied', () => box.config.lastError === undefined && box.config.current?.config.menu.timeout_s === 45);
+  assert.equal(box.problems.banner(), undefined);
+});
+
+test('disabling a plugin over the control socket unloads it and survives a restart of the plugin set', async () => {
+  const r = await client.request({ cmd: 'plugin.disable', name: 'chord' });
+  assert.equal(r.enabled, false);
+  assert.equal(box.plugins.get('chord'), undefined);
+  const list = await client.request({ cmd: 'plugin.list' });
+  assert.deepEqual(list.plugins.find((p) => p.name === 'chord')?.loaded, false);
+  await box.state.flush();
+  const state = JSON.parse(await readFile(join(dir, 'state/state.json'), 'utf8')) as { sections: Record<string, unknown> };
+  assert.deepEqual(state.sections['plugin-enabled'], { chord: false });
+  await client.request({ cmd: 'plugin.enable', name: 'chord' });
+  assert.ok(box.plugins.get('chord'));
+});
+
+test('unknown modes and plugins are clear errors over the socket', async () => {
+  await assert.rejects(client.request({ cmd: 'mode', target: { name: 'Nope' } }), (e: Error & { kind?: string }) => e.kind === 'not_found' && /Setlist/.test(e.message));
+  await assert.rejects(client.request({ cmd: 'plugin.enable', name: 'ghost' }), (e: Error & { kind?: string }) => e.kind === 'not_found');
+});
+
+test('screenshot over the socket is a PNG of the OLED', async () => {
+  const shot = await client.request({ cmd: 'screenshot' });
+  const png = Buffer.from(shot.png_base64, 'base64');
+  assert.deepEqual([...png.subarray(1, 4)].map((c) => String.fromCharCode(c)).join(''), 'PNG');
+  assert.equal(shot.height, 64);
+});
