@@ -31,6 +31,8 @@ const E_BULK = 5;
 const E_GROW_PRE = 6;
 const E_GROW_POST = 7;
 const E_BR_IF = 8;
+/** Emits nothing: a pending refund of a folded continuation, applied to a then-arm's charge. */
+const E_ADJ = 9;
 
 const C_BLOCK = 0;
 const C_LOOP = 1;
@@ -65,6 +67,11 @@ let ctlThen = new Int32Array(256);
 let ctlArity = new Int32Array(256);
 /** Head of the list of E_BR_IF edits targeting the frame whose refund is still open (-1: none). */
 let ctlPend = new Int32Array(256);
+/** 1 while an `if` arm is straight-line code with at most one branch (its last instruction). */
+let ctlSimple = new Uint8Array(256);
+/** For simple arms: frame index the arm's branch targets (-1: none yet) and where the branch ends. */
+let ctlExit = new Int32Array(256);
+let ctlExitEnd = new Int32Array(256);
 
 function growEdits(): void {
   const n = editAt.length * 2;
@@ -87,6 +94,9 @@ function growCtl(): void {
   const e = new Int32Array(n); e.set(ctlThen); ctlThen = e;
   const f = new Int32Array(n); f.set(ctlArity); ctlArity = f;
   const h = new Int32Array(n); h.set(ctlPend); ctlPend = h;
+  const i = new Uint8Array(n); i.set(ctlSimple); ctlSimple = i;
+  const j = new Int32Array(n); j.set(ctlExit); ctlExit = j;
+  const k = new Int32Array(n); k.set(ctlExitEnd); ctlExitEnd = k;
 }
 
 function unsupported(r: ByteReader, feature: string, at: number): never {
@@ -175,7 +185,10 @@ function target(l: number, at: number): boolean {
 
 function open(kind: number, arity: number): void {
   if (depth === ctlKind.length) growCtl();
+  ctlSimple[depth - 1] = 0;
   ctlKind[depth] = kind;
+  ctlSimple[depth] = kind === C_IF ? 1 : 0;
+  ctlExit[depth] = -1;
   ctlSeg[depth] = cur;
   ctlMin[depth] = depth;
   ctlSelf[depth] = 0;
@@ -192,7 +205,24 @@ function segCost(sg: number): number {
 /** Frame `k` ends: every forward br_if to it skipped what its segment charged after it. */
 function settle(k: number): void {
   for (let e = ctlPend[k] as number; e >= 0; e = editNext[e] as number) {
-    editVal[e] = segCost(editSeg[e] as number) - (editVal[e] as number);
+    const skipped = segCost(editSeg[e] as number) - (editVal[e] as number);
+    if (editKind[e] === E_ADJ) {
+      const arm = editLabel[e] as number;
+      editVal[arm] = (editVal[arm] as number) - skipped;
+    } else {
+      editVal[e] = skipped;
+    }
+  }
+}
+
+/** An unconditional exit (br / return) to frame `idx`, ending at `end`: keeps a simple if-arm simple. */
+function exitTo(idx: number, end: number): void {
+  const k = depth - 1;
+  if (ctlSimple[k] === 1 && ctlExit[k] === -1) {
+    ctlExit[k] = idx;
+    ctlExitEnd[k] = end;
+  } else {
+    ctlSimple[k] = 0;
   }
 }
 
@@ -281,11 +311,34 @@ export function rewriteBody(r: ByteReader, out: ByteWriter, params: number, g: M
           break;
         }
         if (min < (ctlMin[depth - 1] as number)) ctlMin[depth - 1] = min;
-        if (k === C_LOOP) break; // only the body's last segment falls through, once per exit
+        if (k === C_LOOP) {
+          // The code after a loop runs once per exit, but the segment current at
+          // the end may also have been charged on iterations (fold below): split.
+          if (cur >= 0) startSeg(r.pos, E_CHARGE);
+          synced = false;
+          break;
+        }
         const pre = ctlSeg[depth] as number;
         const then = ctlThen[depth] as number;
+        const exit = ctlExit[depth] as number;
         if (naive) {
           startSeg(r.pos, E_CHARGE);
+        } else if (k === C_IF && cur < 0 && min < depth && ctlSelf[depth] === 0 && pre >= 0 && then >= 0 &&
+          ctlSimple[depth] === 1 && exit >= 0 && exit < depth && ctlExitEnd[depth] === at && editKind[pre] !== E_LOOP) {
+          // `if T end C` where T is straight-line code ending in its only branch
+          // (`continue`, `break`, `return` inside a loop body): assume T is the
+          // rare path. C joins the segment before the if (the hot path pays no
+          // extra charge) and T's charge refunds what that segment charges from
+          // here to the end of T's target, which T skips.
+          close();
+          cur = pre;
+          cost = editVal[pre] as number;
+          const e = push(r.pos, E_ADJ);
+          editSeg[e] = pre;
+          editLabel[e] = then;
+          editVal[e] = segCost(pre);
+          editNext[e] = ctlPend[exit] as number;
+          ctlPend[exit] = e;
         } else if (k === C_IF && cur < 0 && min < depth && ctlSelf[depth] === 0 && pre >= 0 && then >= 0) {
           // `if T end` whose arm never falls through (e.g. a loop body ending in
           // `br $loop`): the end is reached only when the condition was false.
@@ -309,13 +362,17 @@ export function rewriteBody(r: ByteReader, out: ByteWriter, params: number, g: M
         synced = false;
         break;
       }
-      case 0x0c: // br
+      case 0x0c: { // br
         cost++;
-        if (target(r.u32(), at)) flush(at);
+        const l = r.u32();
+        if (target(l, at)) flush(at);
+        exitTo(depth - 1 - l, r.pos);
         dead();
         break;
+      }
       case 0x0d: { // br_if
         cost++;
+        ctlSimple[depth - 1] = 0;
         const l = r.u32();
         if (target(l, at)) {
           flush(at);
@@ -341,6 +398,7 @@ export function rewriteBody(r: ByteReader, out: ByteWriter, params: number, g: M
       }
       case 0x0e: { // br_table
         cost++;
+        ctlSimple[depth - 1] = 0;
         const cnt = r.u32();
         let toFunc = false;
         for (let i = 0; i <= cnt; i++) if (target(r.u32(), at)) toFunc = true;
@@ -348,7 +406,7 @@ export function rewriteBody(r: ByteReader, out: ByteWriter, params: number, g: M
         dead();
         break;
       }
-      case 0x0f: target(depth - 1, at); flush(at); dead(); break; // return
+      case 0x0f: target(depth - 1, at); flush(at); exitTo(0, r.pos); dead(); break; // return
       case 0x10: r.u32(); cost++; flush(at); reload(r.pos); break; // call
       case 0x11: r.u32(); r.u32(); cost++; flush(at); reload(r.pos); break; // call_indirect
       case 0x12: r.u32(); cost++; target(depth - 1, at); flush(at); dead(); break; // return_call

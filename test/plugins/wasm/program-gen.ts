@@ -83,6 +83,7 @@ class Gen {
         () => `(br_if ${l} ${this.expr()})`,
         () => `(if ${this.expr()} (then (br ${l})))`,
         () => `(br_if ${l} ${this.expr()}) (local.set $x (i32.add (local.get $x) (i32.const 3)))`,
+        () => `(if ${this.expr()} (then (local.set $x (i32.add (local.get $y) (i32.const 5))) (br ${l})))`,
       );
       if (this.int(2) === 0) choices.push(() => `(br_table ${this.#labels.slice(-3).join(' ')} ${this.expr()})`);
     }
