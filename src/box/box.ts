@@ -4,8 +4,10 @@
  * down in reverse. The only module that picks real drivers or their fakes.
  */
 import { spawn } from 'node:child_process';
+import { basename } from 'node:path';
 import { ConfigService, type ConfigApplyContext } from '../config/config-service.js';
 import type { MidimonPaths } from '../config/paths.js';
+import { formatIssue, type ConfigIssue } from '../config/issues.js';
 import type { BoxConfig } from '../config/schema.js';
 import { configControlHandlers } from '../control/config-handlers.js';
 import { ControlServer } from '../control/server.js';
@@ -127,9 +129,7 @@ export class MidimonBox {
     await this.state.start();
     await this.plugins.start();
     this.#unsubscribe.push(
-      this.config.onRejected((r) =>
-        this.problems.report({ key: 'config', at: this.#scheduler.now(), severity: 'error', kind: r.error.kind, message: `config: ${r.error.message}`, source: this.config.path }),
-      ),
+      this.config.onRejected((r) => this.#reportConfigError(r.error)),
       this.config.onApplied((ctx) => {
         if (ctx.next.origin === 'file') this.problems.resolve('config');
       }),
@@ -137,9 +137,7 @@ export class MidimonBox {
     );
     await this.config.start();
     const rejected = this.config.lastError;
-    if (rejected !== undefined) {
-      this.problems.report({ key: 'config', at: this.#scheduler.now(), severity: 'error', kind: rejected.error.kind, message: `config: ${rejected.error.message}`, source: this.config.path });
-    }
+    if (rejected !== undefined) this.#reportConfigError(rejected.error);
     if (this.#opts.controlSocket ?? true) {
       this.#control = new ControlServer({ socketPath: this.#opts.paths.socketPath, handlers: buildControlHandlers(this, configControlHandlers(this.config)), log: this.#log });
       await this.#control.start();
@@ -309,6 +307,24 @@ export class MidimonBox {
     const controller = new DisplayController({ ...common, display: created.display });
     await controller.start();
     return { display: controller, fakeBus: created.fakeBus ?? null };
+  }
+
+  /** The banner has two short lines: lead with where (file:line) and what (key path), details go to the Errors page. */
+  #reportConfigError(error: MidimonError): void {
+    const issues = (error.details?.['issues'] as readonly ConfigIssue[] | undefined) ?? [];
+    const first = issues[0];
+    const where = first === undefined ? basename(this.config.path) : `${basename(first.file)}${first.line === undefined ? '' : `:${first.line}`}`;
+    const what = first === undefined ? error.message : `${first.path}${first.path === '' ? '' : ': '}${first.message}`;
+    const more = issues.length > 1 ? ` (+${issues.length - 1} more)` : '';
+    this.problems.report({
+      key: 'config',
+      at: this.#scheduler.now(),
+      severity: 'error',
+      kind: error.kind,
+      message: `${where} ${what}${more}`,
+      source: this.config.path,
+      details: issues.map(formatIssue).join('\n') || error.message,
+    });
   }
 
   // ---- outputs to the display ----
