@@ -8,13 +8,13 @@ import { PLUGIN_NAME, validateMetadata } from './metadata.js';
 import type { CompiledPlugin } from './protocol.js';
 import { buildRequest } from './request.js';
 import {
-  DEFAULT_GRANTS, codeMeaning, type Capability, type ExecuteContext, type ExecuteResult, type HostCallHandler,
+  DEFAULT_GRANTS, codeMeaning, type Capability, type ExecuteContext, type ExecuteResult, type HostCallHandler, type PluginExecutor,
   type JsonValue, type LoadedPlugin, type PluginLimits, type PluginState, type PluginStatus, type ProfileName,
 } from './types.js';
 import { COMPILE_TIMEOUT_MS, PluginWorker, type WorkerOutcome } from './worker-client.js';
 import { WorkerPool } from './worker-pool.js';
 
-export type { Capability, ExecuteContext, ExecuteResult, HostCall, HostCallHandler, LoadedPlugin, PluginLimits, PluginStatus } from './types.js';
+export type { Capability, ExecuteContext, ExecuteResult, HostCall, HostCallHandler, JsonValue, LoadedPlugin, PluginExecutor, PluginLimits, PluginStatus } from './types.js';
 
 /** Largest plugin file accepted (the guide's plugins are 300 B - 1 MB). */
 export const MAX_PLUGIN_BYTES = 32 * 1024 * 1024;
@@ -62,7 +62,7 @@ interface Entry {
  * promise or blocks the caller's event loop: execute() always resolves with
  * a result; after any failure the plugin's next call gets a fresh instance.
  */
-export class PluginHost {
+export class PluginHost implements PluginExecutor {
   readonly #opts: PluginHostOptions;
   readonly #log: Logger;
   readonly #profile: ProfileName;

@@ -135,3 +135,8 @@ export interface PluginStatus {
   readonly errors: number;
   readonly lastError?: { readonly kind: string; readonly message: string };
 }
+
+/** What the engine needs from the plugin host (PluginHost implements it; tests can pass a fake). */
+export interface PluginExecutor {
+  execute(name: string, action: string, context?: ExecuteContext, params?: Readonly<Record<string, JsonValue>>): Promise<ExecuteResult>;
+}

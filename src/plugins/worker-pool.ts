@@ -18,6 +18,8 @@ function spawn(limits: Pick<PluginLimits, 'stackSizeMb' | 'heapMb'>): Worker {
   return new Worker(boot, { ...options, eval: true });
 }
 
+const PREWARM_DELAY_MS = 50;
+
 interface Spare {
   readonly worker: Worker;
   dead: boolean;
@@ -47,7 +49,9 @@ export class WorkerPool {
     const worker = spare !== undefined && !spare.dead ? spare.worker : spawn(limits);
     worker.removeAllListeners();
     worker.ref();
-    if (!this.#stopped && this.#enabled) setImmediate(() => this.prewarm(limits));
+    // Later, in its own event-loop turn: new Worker() costs the calling thread ~1 ms, which must
+    // not add up with a terminate() and a reload in the turn that handles a timeout.
+    if (!this.#stopped && this.#enabled) setTimeout(() => this.prewarm(limits), PREWARM_DELAY_MS).unref();
     return worker;
   }
 

@@ -33,6 +33,8 @@ const E_GROW_POST = 7;
 const E_BR_IF = 8;
 /** Emits nothing: a pending refund of a folded continuation, applied to a then-arm's charge. */
 const E_ADJ = 9;
+/** Inserts `else; fuel += refund` before an else-less if's `end` (the false path's refund). */
+const E_ELSE = 10;
 
 const C_BLOCK = 0;
 const C_LOOP = 1;
@@ -350,6 +352,24 @@ export function rewriteBody(r: ByteReader, out: ByteWriter, params: number, g: M
           editMoved[then] = t;
           startSeg(r.pos, E_CHARGE);
           cost = -t;
+        } else if (k === C_IF && pre >= 0 && then >= 0 && editKind[pre] === E_LOOP && (editVal[then] as number) !== 0) {
+          // binaryen's loop shape, `loop; if cond; body; ... end; end` with a body that
+          // can fall through: charge the body's first segment with the loop header and
+          // refund it in an `else` we add (an else-less if has params == results, so an
+          // else holding stack-neutral code is valid).
+          close();
+          const t = editVal[then] as number;
+          editVal[pre] = (editVal[pre] as number) + t;
+          editVal[then] = 0;
+          editMoved[then] = t;
+          const e = push(at, E_ELSE);
+          editVal[e] = -t;
+          if (min >= depth) {
+            cur = pre;
+            cost = editVal[pre] as number;
+          } else {
+            startSeg(r.pos, E_CHARGE);
+          }
         } else if (min >= depth) {
           // Nothing inside branched past this frame: the code after it runs exactly
           // once per run of the code before it, so it joins that segment.
@@ -550,6 +570,9 @@ function emit(
         prev = editEnd[i] as number;
         break;
       }
+      case E_ELSE:
+        out.u8(0x05); out.u8(0x20); out.u32(fL); out.u8(0x42); out.sleb(v); out.u8(0x7d); out.u8(0x21); out.u32(fL);
+        break;
       case E_GROW_POST: // [result] -> [result], growFailed |= (result == -1)
         out.u8(0x22); out.u32(tL); out.u8(0x41); out.u8(0x7f); out.u8(0x46);
         out.u8(0x23); out.u32(g.growFailed); out.u8(0x72); out.u8(0x24); out.u32(g.growFailed);
