@@ -358,6 +358,7 @@ export function rewriteBody(r: ByteReader, out: ByteWriter, params: number, g: M
           // refund it in an `else` we add (an else-less if has params == results, so an
           // else holding stack-neutral code is valid).
           close();
+          cur = -1;
           const t = editVal[then] as number;
           editVal[pre] = (editVal[pre] as number) + t;
           editVal[then] = 0;
