@@ -231,6 +231,7 @@ export class PluginHost implements PluginExecutor {
       { onHostCall: () => undefined, onLog: (m) => this.#log[m.level](m.fields, m.msg), onRespawn: () => undefined },
       this.#log.child({ worker: 'compiler' }),
       this.#pool,
+      false,
     ));
     const job = async (): Promise<CompiledPlugin> => {
       const outcome = await compiler.call({ t: 'compile', bytes, limits }, COMPILE_TIMEOUT_MS);

@@ -38,13 +38,16 @@ export class PluginWorker {
   readonly #hooks: WorkerHooks;
   readonly #log: Logger;
   readonly #pool: WorkerPool;
+  readonly #refill: boolean;
   #worker: Worker | undefined;
   #pending: Pending | undefined;
   #nextId = 1;
   #stopped = false;
 
-  constructor(limits: PluginLimits, hooks: WorkerHooks, log: Logger, pool: WorkerPool) {
+  /** `refill: false` for a one-of-a-kind worker (the compiler) whose shape needs no spare. */
+  constructor(limits: PluginLimits, hooks: WorkerHooks, log: Logger, pool: WorkerPool, refill = true) {
     this.#pool = pool;
+    this.#refill = refill;
     this.#limits = limits;
     this.#hooks = hooks;
     this.#log = log;
@@ -52,7 +55,7 @@ export class PluginWorker {
 
   start(): void {
     if (this.#worker !== undefined || this.#stopped) return;
-    const w = this.#pool.take(this.#limits);
+    const w = this.#pool.take(this.#limits, this.#refill);
     w.on('message', (raw: unknown) => this.#onMessage(w, raw));
     w.on('error', (err) => this.#onDeath(w, `worker error: ${err.message}`));
     w.on('exit', (code) => this.#onDeath(w, `worker exited with code ${code}`));

@@ -42,7 +42,7 @@ export class WorkerPool {
   }
 
   /** A ready (or booting) worker with these limits; a replacement spare starts booting right away. */
-  take(limits: Pick<PluginLimits, 'stackSizeMb' | 'heapMb'>): Worker {
+  take(limits: Pick<PluginLimits, 'stackSizeMb' | 'heapMb'>, refill = true): Worker {
     const key = `${limits.stackSizeMb}/${limits.heapMb}`;
     const spare = this.#spares.get(key);
     this.#spares.delete(key);
@@ -51,7 +51,7 @@ export class WorkerPool {
     worker.ref();
     // Later, in its own event-loop turn: new Worker() costs the calling thread ~1 ms, which must
     // not add up with a terminate() and a reload in the turn that handles a timeout.
-    if (!this.#stopped && this.#enabled) setTimeout(() => this.prewarm(limits), PREWARM_DELAY_MS).unref();
+    if (refill && !this.#stopped && this.#enabled) setTimeout(() => this.prewarm(limits), PREWARM_DELAY_MS).unref();
     return worker;
   }
 
