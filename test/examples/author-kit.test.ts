@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { parse as parseToml } from 'smol-toml';
-import { keyId, parseManifest, STICK_PLUGIN_DIR } from '../../src/cli/commands/plugin-pack.js';
+import { keyId, parseManifest, STICK_PLUGIN_DIR } from '../../src/plugins/manifest.js';
 import { main } from '../../src/cli/main.js';
 import type { CliIo } from '../../src/cli/io.js';
 import { ExampleHost } from './helpers/example-host.js';

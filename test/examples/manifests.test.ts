@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { parseManifest } from '../../src/cli/commands/plugin-pack.js';
+import { parseManifest } from '../../src/plugins/manifest.js';
 import { EXAMPLES, PLUGINS_DIR, wasmPath } from './helpers/example-host.js';
 
 // The guide's size targets (bytes) for the plugins it names.

@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { MidimonError, toMidimonError } from '../../errors.js';
 import { PLUGIN_NAME } from '../../plugins/metadata.js';
 import { EXIT_FAILURE, EXIT_OK, UsageError, type CommandRunner } from '../io.js';
-import { parseManifest, renderManifest } from './plugin-pack.js';
+import { parseManifest, renderManifest } from '../../plugins/manifest.js';
 
 export type PluginLang = 'rust' | 'assemblyscript';
 
