@@ -14,6 +14,8 @@ import { HostTrap, ProcExit } from './wasi-errors.js';
 import { createWasiImports } from './wasi-shim.js';
 import { inspectModule, instrument } from './wasm/instrument.js';
 
+const ENCODER = new TextEncoder();
+
 /** Host calls one execute may make; past it they return -1 (a loop of midi_send must not flood the main thread). */
 export const MAX_HOST_CALLS_PER_CALL = 1024;
 
@@ -93,7 +95,7 @@ export class PluginRuntime {
   execute(request: string): { code: number } & Cost {
     const live = this.#live ?? this.#instantiate().live;
     const budget = this.#limits.fuelPerExecute;
-    const bytes = new TextEncoder().encode(request);
+    const bytes = ENCODER.encode(request);
     live.fuel.value = BigInt(budget);
     live.growFailed.value = 0;
     this.#hostCalls = 0;
