@@ -134,3 +134,40 @@ describe('refused features', () => {
     assert.throws(() => instrument(new Uint8Array([1, 2, 3]), OPTS), (e: unknown) => isMidimonError(e, 'invalid_module'));
   });
 });
+
+describe('rewrite details', () => {
+  it('picks fresh export names when the module already uses ours', async () => {
+    const bytes = await wat(`(module (global (export "__midimon_fuel") i32 (i32.const 7))
+      (func (export "__midimon_grow_failed") (result i32) i32.const 1))`);
+    const m = instrument(bytes, OPTS);
+    assert.equal(m.fuelGlobal, '__midimon_fuel_1');
+    assert.equal(m.growFailedGlobal, '__midimon_grow_failed_1');
+    const inst = new WebAssembly.Instance(new WebAssembly.Module(m.bytes), {});
+    assert.equal((inst.exports['__midimon_fuel'] as WebAssembly.Global).value, 7);
+    const fuel = FuelControl.fromExports(inst.exports, m.fuelGlobal, m.growFailedGlobal);
+    fuel.set(10);
+    assert.equal((inst.exports['__midimon_grow_failed'] as () => number)(), 1);
+    assert.equal(fuel.consumed(10), 1n);
+  });
+
+  it('adds the memory maximum when none is declared and keeps custom sections', async () => {
+    const base = await wat('(module (memory (export "memory") 1) (func (export "f")))');
+    // Append a custom section by hand: id 0, size, name "note", payload.
+    const custom = [0, 8, 4, 0x6e, 0x6f, 0x74, 0x65, 1, 2, 3];
+    const bytes = Uint8Array.from([...base, ...custom]);
+    const m = instrument(bytes, { maxMemoryPages: 3, growCostPerPage: 0 });
+    const mod = new WebAssembly.Module(m.bytes);
+    assert.equal(WebAssembly.Module.customSections(mod, 'note').length, 1);
+    const mem = new WebAssembly.Instance(mod, {}).exports['memory'] as WebAssembly.Memory;
+    assert.equal(mem.grow(2), 1);
+    assert.throws(() => mem.grow(1), RangeError);
+  });
+
+  it('rejects bad options as bad_request', async () => {
+    const bytes = await wat('(module)');
+    for (const o of [{ maxMemoryPages: -1, growCostPerPage: 0 }, { maxMemoryPages: 70000, growCostPerPage: 0 },
+      { maxMemoryPages: 1, growCostPerPage: 0.5 }, { maxMemoryPages: 1, growCostPerPage: 0, initialFuel: -1 }]) {
+      assert.throws(() => instrument(bytes, o), (e: unknown) => isMidimonError(e, 'bad_request'));
+    }
+  });
+});
