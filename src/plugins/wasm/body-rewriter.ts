@@ -1,6 +1,12 @@
-import { MidimonError } from '../../errors.js';
 import type { ByteReader } from './byte-reader.js';
+import { blockType, memIndexZero, opcodeFeature, unsupported } from './body-decode.js';
 import type { ByteWriter } from './byte-writer.js';
+import {
+  E_ADJ, E_BR_IF, E_BULK, E_CHARGE, E_ELSE, E_ENTRY, E_FLUSH, E_GROW_POST, E_GROW_PRE, E_LOOP, E_RELOAD, emitBody,
+  type MeterGlobals,
+} from './body-emitter.js';
+
+export type { MeterGlobals } from './body-emitter.js';
 
 /**
  * Meters one function body (see docs/fuel.md for the scheme).
@@ -11,30 +17,6 @@ import type { ByteWriter } from './byte-writer.js';
  * Every snippet is stack-neutral (or re-pushes the operand it peeked), so the
  * original code's typing is untouched.
  */
-
-export interface MeterGlobals {
-  readonly fuel: number;
-  readonly growFailed: number;
-  readonly growCostPerPage: number;
-  /** Result count of each type (the arity of a block/if label using it). */
-  readonly typeResults: Int32Array;
-  /** Reference mode for tests: every operator is its own segment, no merging (slow, obviously exact). */
-  readonly perOperator?: boolean;
-}
-
-const E_ENTRY = 0;
-const E_CHARGE = 1;
-const E_LOOP = 2;
-const E_FLUSH = 3;
-const E_RELOAD = 4;
-const E_BULK = 5;
-const E_GROW_PRE = 6;
-const E_GROW_POST = 7;
-const E_BR_IF = 8;
-/** Emits nothing: a pending refund of a folded continuation, applied to a then-arm's charge. */
-const E_ADJ = 9;
-/** Inserts `else; fuel += refund` before an else-less if's `end` (the false path's refund). */
-const E_ELSE = 10;
 
 const C_BLOCK = 0;
 const C_LOOP = 1;
@@ -99,31 +81,6 @@ function growCtl(): void {
   const i = new Uint8Array(n); i.set(ctlSimple); ctlSimple = i;
   const j = new Int32Array(n); j.set(ctlExit); ctlExit = j;
   const k = new Int32Array(n); k.set(ctlExitEnd); ctlExitEnd = k;
-}
-
-function unsupported(r: ByteReader, feature: string, at: number): never {
-  throw new MidimonError('invalid_module', `${r.where}: ${feature} is not supported at byte offset ${at}`, {
-    details: { section: r.where, offset: at, feature },
-  });
-}
-
-/** Reads a block type; returns the result count. */
-function blockType(r: ByteReader, typeResults: Int32Array): number {
-  const at = r.pos;
-  const b = r.u8();
-  if (b === 0x40) return 0;
-  if (b === 0x7f || b === 0x7e || b === 0x7d || b === 0x7c || b === 0x70 || b === 0x6f) return 1;
-  if (b === 0x7b) unsupported(r, 'SIMD (v128 block type)', at);
-  r.pos = at;
-  const idx = r.sleb(33);
-  if (idx < 0) unsupported(r, `block type 0x${b.toString(16)} (GC / typed references)`, at);
-  if (idx >= typeResults.length) r.fail(`block type index ${idx} out of range`, at);
-  return typeResults[idx] as number;
-}
-
-function memIndexZero(r: ByteReader): void {
-  const at = r.pos;
-  if (r.u32() !== 0) unsupported(r, 'multiple memories', at);
 }
 
 // Per-body walk state, module-level so the helpers below are plain functions
@@ -498,88 +455,5 @@ export function rewriteBody(r: ByteReader, out: ByteWriter, params: number, g: M
     pos = r.pos;
   }
 
-  emit(buf, out, declCount, declStart, declEnd, bodyEnd, n, fL, tL, g);
-}
-
-function opcodeFeature(op: number): string {
-  if (op === 0xfd) return 'SIMD (0xFD prefix)';
-  if (op === 0xfe) return 'threads / atomics (0xFE prefix)';
-  if (op === 0xfb) return 'GC (0xFB prefix)';
-  if ((op >= 0x06 && op <= 0x0a) || op === 0x18 || op === 0x19 || op === 0x1f) return `exception handling (opcode 0x${op.toString(16)})`;
-  if (op === 0x14 || op === 0x15 || (op >= 0xd3 && op <= 0xd6)) return `typed function references (opcode 0x${op.toString(16)})`;
-  return `unknown opcode 0x${op.toString(16)}`;
-}
-
-/** [i64 fuel] -> []: if fuel < 0 { flush it; unreachable }. */
-function checkNeg(out: ByteWriter, fL: number, fuel: number): void {
-  out.u8(0x42); out.u8(0x00); out.u8(0x53);
-  out.u8(0x04); out.u8(0x40); out.u8(0x20); out.u32(fL); out.u8(0x24); out.u32(fuel); out.u8(0x00); out.u8(0x0b);
-}
-
-function emit(
-  buf: Uint8Array, out: ByteWriter, declCount: number, declStart: number, declEnd: number, bodyEnd: number,
-  n: number, fL: number, tL: number, g: MeterGlobals,
-): void {
-  out.u32(declCount + 2);
-  out.bytes(buf, declStart, declEnd);
-  out.u8(1); out.u8(0x7e); // fuel cache
-  out.u8(1); out.u8(0x7f); // scratch
-  let prev = declEnd;
-  for (let i = 0; i < n; i++) {
-    const at = editAt[i] as number;
-    out.bytes(buf, prev, at);
-    prev = at;
-    const v = editVal[i] as number;
-    switch (editKind[i]) {
-      case E_ENTRY:
-        out.u8(0x23); out.u32(g.fuel);
-        if (v !== 0) { out.u8(0x42); out.sleb(v); out.u8(0x7d); }
-        out.u8(0x22); out.u32(fL);
-        checkNeg(out, fL, g.fuel);
-        break;
-      case E_CHARGE:
-        if (v === 0) break;
-        out.u8(0x20); out.u32(fL); out.u8(0x42); out.sleb(v); out.u8(0x7d); out.u8(0x21); out.u32(fL);
-        break;
-      case E_LOOP:
-        out.u8(0x20); out.u32(fL);
-        if (v !== 0) { out.u8(0x42); out.sleb(v); out.u8(0x7d); out.u8(0x22); out.u32(fL); }
-        checkNeg(out, fL, g.fuel);
-        break;
-      case E_FLUSH:
-        out.u8(0x20); out.u32(fL); out.u8(0x24); out.u32(g.fuel);
-        break;
-      case E_RELOAD:
-        out.u8(0x23); out.u32(g.fuel); out.u8(0x21); out.u32(fL);
-        break;
-      case E_BULK: // [n] -> [n], fuel -= n, trap when negative
-        out.u8(0x22); out.u32(tL); out.u8(0x20); out.u32(fL); out.u8(0x20); out.u32(tL); out.u8(0xad);
-        out.u8(0x7d); out.u8(0x22); out.u32(fL);
-        checkNeg(out, fL, g.fuel);
-        break;
-      case E_GROW_PRE: // [delta] -> [delta], fuel -= delta * costPerPage
-        if (g.growCostPerPage === 0) break;
-        out.u8(0x22); out.u32(tL); out.u8(0x20); out.u32(fL); out.u8(0x20); out.u32(tL); out.u8(0xad);
-        out.u8(0x42); out.sleb(g.growCostPerPage); out.u8(0x7e); out.u8(0x7d); out.u8(0x22); out.u32(fL);
-        checkNeg(out, fL, g.fuel);
-        break;
-      case E_BR_IF: { // br_if L -> if (refund; br L+1) when there is something to refund
-        if (v === 0) break;
-        out.u8(0x04); out.u8(0x40);
-        out.u8(0x20); out.u32(fL); out.u8(0x42); out.sleb(-v); out.u8(0x7d); out.u8(0x21); out.u32(fL);
-        out.u8(0x0c); out.u32((editLabel[i] as number) + 1); out.u8(0x0b);
-        prev = editEnd[i] as number;
-        break;
-      }
-      case E_ELSE:
-        out.u8(0x05); out.u8(0x20); out.u32(fL); out.u8(0x42); out.sleb(v); out.u8(0x7d); out.u8(0x21); out.u32(fL);
-        break;
-      case E_GROW_POST: // [result] -> [result], growFailed |= (result == -1)
-        out.u8(0x22); out.u32(tL); out.u8(0x41); out.u8(0x7f); out.u8(0x46);
-        out.u8(0x23); out.u32(g.growFailed); out.u8(0x72); out.u8(0x24); out.u32(g.growFailed);
-        out.u8(0x20); out.u32(tL);
-        break;
-    }
-  }
-  out.bytes(buf, prev, bodyEnd);
+  emitBody(buf, out, { declCount, declStart, declEnd, bodyEnd, fL, tL }, { n, at: editAt, kind: editKind, val: editVal, end: editEnd, label: editLabel }, g);
 }
