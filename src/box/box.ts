@@ -30,6 +30,9 @@ import { pluginHostCaller, realScheduler, type Scheduler } from '../runtime/port
 import { StateStore } from '../state/state-store.js';
 import { readSystemInfo, type SystemInfo } from '../system/system-info.js';
 import { MenuDriver } from './menu-driver.js';
+import { StickWatcher } from '../usb/mounts.js';
+import { installPackage, listInstalled, loadTrustedKeys, scanStick, type StickPackage } from '../usb/installer.js';
+import { dirname, join } from 'node:path';
 import { PluginSet } from './plugin-set.js';
 import { Problems } from './problems.js';
 import { buildControlHandlers } from './control-handlers.js';
@@ -49,6 +52,8 @@ export interface BoxOptions {
   /** Menu "Restart service" / "Shut down": the process owner decides what they mean. */
   readonly onRestart?: () => void;
   readonly onShutdown?: () => void;
+  /** Default: /proc/self/mountinfo (tests pass their own). */
+  readonly readMountInfo?: () => Promise<string>;
 }
 
 interface Parts {
@@ -73,6 +78,9 @@ export class MidimonBox {
   readonly config: ConfigService;
   readonly menu: MenuDriver;
   #parts: Parts | null = null;
+  #sticks: StickWatcher | null = null;
+  #stickPackages: readonly StickPackage[] = [];
+  #installing = false;
   #fakeMidi: FakeMidiBackend | null = null;
   #control: ControlServer | null = null;
   #system: SystemInfo = { hostname: '', addresses: [], memFreeMb: 0, memTotalMb: 0, diskFreeMb: null, uptimeS: 0 };
@@ -97,6 +105,8 @@ export class MidimonBox {
       log: options.log,
       apply: (ctx) => this.#apply(ctx),
       watch: options.watchConfig ?? true,
+      // Mappings may name plugins installed from a stick, which the config file does not list.
+      validateOptions: () => ({ extraPluginNames: this.pluginSet.installedNames() }),
     });
     this.menu = new MenuDriver({
       log: options.log,
@@ -128,6 +138,7 @@ export class MidimonBox {
     this.#startedAt = Date.now();
     await this.state.start();
     await this.plugins.start();
+    await this.pluginSet.setInstalled(await listInstalled(this.#pluginsDir));
     this.#unsubscribe.push(
       this.config.onRejected((r) => this.#reportConfigError(r.error)),
       this.config.onApplied((ctx) => {
@@ -143,6 +154,16 @@ export class MidimonBox {
       await this.#control.start();
     }
     void readSystemInfo(this.#opts.paths.stateDir).then((s) => (this.#system = s));
+    if (this.config.current?.config.usb.enabled === true) {
+      this.#sticks = new StickWatcher({
+        log: this.#log,
+        scheduler: this.#scheduler,
+        roots: this.config.current.config.usb.mount_roots,
+        ...(this.#opts.readMountInfo === undefined ? {} : { readMountInfo: this.#opts.readMountInfo }),
+        onChange: (mounts) => void this.#scanSticks(mounts),
+      });
+      this.#sticks.start();
+    }
     this.#armRefresh();
     this.#refresh();
   }
@@ -152,6 +173,7 @@ export class MidimonBox {
     this.#refreshTimer = undefined;
     for (const off of this.#unsubscribe.splice(0)) off();
     this.menu.stop();
+    this.#sticks?.stop();
     this.config.stop();
     await this.#control?.stop();
     this.#control = null;
@@ -205,7 +227,10 @@ export class MidimonBox {
       problems: this.problems.recent(),
       system: this.#system,
       version: this.#opts.version,
-      usb: { present: false, packages: [] },
+      usb: {
+        present: (this.#sticks?.sticks.length ?? 0) > 0,
+        packages: this.#stickPackages.map((p) => ({ path: p.dir, name: p.manifest.name, version: p.manifest.version })),
+      },
     });
   }
 
@@ -215,6 +240,71 @@ export class MidimonBox {
 
   get version(): string {
     return this.#opts.version;
+  }
+
+  // ---- USB sticks ----
+
+  get #pluginsDir(): string {
+    return join(this.#opts.paths.stateDir, 'plugins');
+  }
+
+  get stickPackages(): readonly StickPackage[] {
+    return this.#stickPackages;
+  }
+
+  async #scanSticks(mounts: readonly string[]): Promise<void> {
+    const packages: StickPackage[] = [];
+    for (const m of mounts) {
+      const scan = await scanStick(m);
+      packages.push(...scan.packages);
+      for (const p of scan.problems) {
+        this.problems.report({ key: `usb:${p.dir}`, at: this.#scheduler.now(), severity: 'warning', kind: p.error.kind, message: `USB: ${p.error.message}`, source: p.dir });
+      }
+    }
+    this.#stickPackages = packages;
+    if (mounts.length === 0) this.problems.resolvePrefix('usb:');
+    this.#refresh();
+  }
+
+  /**
+   * Verifies (checksum, signature per [usb] policy, sandbox load, metadata vs
+   * manifest) and installs one package from a stick; the plugin loads at once.
+   */
+  async installFromStick(packageDir: string): Promise<{ name: string; version: string; sha256: string }> {
+    const pkg = this.#stickPackages.find((p) => p.dir === packageDir);
+    if (pkg === undefined) throw new MidimonError('not_found', `no plugin package at ${packageDir} on a mounted stick`);
+    if (this.#installing) throw new MidimonError('bad_request', 'another install is running');
+    this.#installing = true;
+    const name = pkg.manifest.name;
+    try {
+      const config = this.config.current?.config;
+      const installed = await installPackage(pkg, {
+        pluginsDir: this.#pluginsDir,
+        signature: config?.usb.signature ?? 'if-present',
+        trustedKeys: await loadTrustedKeys(join(dirname(this.config.path), 'trusted-keys')),
+        sandboxCheck: async (n, bytes) => {
+          const probe = `install-check.${n}`;
+          try {
+            return await this.plugins.load(probe, { bytes });
+          } finally {
+            await this.plugins.unload(probe);
+          }
+        },
+      });
+      this.#log.info({ plugin: name, version: installed.version, sha256: installed.sha256, signedBy: installed.signedBy }, 'plugin installed from USB stick');
+      this.problems.resolve(`usb-install:${name}`);
+      await this.pluginSet.setInstalled(await listInstalled(this.#pluginsDir));
+      this.problems.report({ key: `usb-installed:${name}`, at: this.#scheduler.now(), severity: 'info', kind: 'installed', message: `installed ${name} ${installed.version}`, source: packageDir });
+      this.#scheduler.setTimeout(() => this.problems.resolve(`usb-installed:${name}`), NOTICE_BANNER_MS);
+      return installed;
+    } catch (err) {
+      const e = toMidimonError(err);
+      this.#log.error({ plugin: name, kind: e.kind, err: e.message }, 'USB plugin install refused');
+      this.problems.report({ key: `usb-install:${name}`, at: this.#scheduler.now(), severity: 'error', kind: e.kind, message: `install ${name}: ${e.message}`, source: packageDir });
+      throw e;
+    } finally {
+      this.#installing = false;
+    }
   }
 
   // ---- config ----
@@ -372,7 +462,7 @@ export class MidimonBox {
         this.pluginSet.setGrant(effect.name, effect.capability, effect.granted).then(() => this.#refresh(), fail('plugin'));
         break;
       case 'usb-install':
-        fail('usb')(new MidimonError('not_found', 'USB plugin install is not available in this build'));
+        this.installFromStick(effect.path).catch(fail('usb'));
         break;
       case 'restart':
         this.#log.warn('restart requested from the menu');

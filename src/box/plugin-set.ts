@@ -20,6 +20,13 @@ export interface PluginEntry {
   readonly error?: string;
 }
 
+/** A plugin installed from a USB stick into the state directory. */
+export interface InstalledEntry {
+  readonly name: string;
+  readonly version: string;
+  readonly wasmPath: string;
+}
+
 /** Enable/disable from the menu or CLI overrides the config's `enabled`, and survives restarts. */
 const overridesSchema = z.record(z.string(), z.boolean());
 const SECTION = 'plugin-enabled';
@@ -38,6 +45,8 @@ export class PluginSet {
   readonly #now: () => number;
   #config: BoxConfig | undefined;
   #configPath = '';
+  /** Plugins installed from USB sticks (state dir); the config's entry for the same name wins. */
+  #installed: readonly InstalledEntry[] = [];
   /** JSON of the config entry each loaded plugin was loaded with. */
   readonly #loadedWith = new Map<string, string>();
   readonly #errors = new Map<string, string>();
@@ -58,14 +67,32 @@ export class PluginSet {
     return this.#serial(() => this.#reconcile());
   }
 
+  /** Replaces the list of stick-installed plugins and loads/unloads to match. */
+  setInstalled(installed: readonly InstalledEntry[]): Promise<void> {
+    this.#installed = installed;
+    // Fingerprints include the file hash via the entry path only; force a reload of re-installed builds.
+    for (const p of installed) if (this.#config?.plugins[p.name] === undefined) this.#loadedWith.delete(p.name);
+    return this.#serial(() => this.#reconcile());
+  }
+
+  installedNames(): string[] {
+    return this.#installed.map((p) => p.name);
+  }
+
+  #all(): Readonly<Record<string, PluginConfig>> {
+    const out: Record<string, PluginConfig> = {};
+    for (const p of this.#installed) out[p.name] = { path: p.wasmPath, enabled: true, capabilities: [], signature: 'if-present' };
+    return { ...out, ...(this.#config?.plugins ?? {}) };
+  }
+
   names(): string[] {
-    return Object.keys(this.#config?.plugins ?? {});
+    return Object.keys(this.#all());
   }
 
   list(): PluginEntry[] {
     const config = this.#config;
     if (config === undefined) return [];
-    return Object.keys(config.plugins).map((name) => this.entry(name));
+    return Object.keys(this.#all()).map((name) => this.entry(name));
   }
 
   entry(name: string): PluginEntry {
@@ -112,7 +139,7 @@ export class PluginSet {
   }
 
   #configured(name: string): PluginConfig {
-    const entry = this.#config?.plugins[name];
+    const entry = this.#all()[name];
     if (entry === undefined) throw new MidimonError('not_found', `no plugin named '${name}' in ${this.#configPath || 'the config'}`);
     return entry;
   }
@@ -122,7 +149,7 @@ export class PluginSet {
   }
 
   #enabled(name: string): boolean {
-    return this.#overrides()[name] ?? this.#config?.plugins[name]?.enabled ?? false;
+    return this.#overrides()[name] ?? this.#all()[name]?.enabled ?? false;
   }
 
   #serial(job: () => Promise<void>): Promise<void> {
@@ -134,20 +161,21 @@ export class PluginSet {
   async #reconcile(): Promise<void> {
     const config = this.#config;
     if (config === undefined) return;
+    const plugins = this.#all();
     for (const name of [...this.#loadedWith.keys()]) {
-      if (config.plugins[name] === undefined || !this.#enabled(name)) {
+      if (plugins[name] === undefined || !this.#enabled(name)) {
         await this.#host.unload(name);
         this.#loadedWith.delete(name);
-        this.#log.info({ plugin: name }, config.plugins[name] === undefined ? 'plugin removed from config: unloaded' : 'plugin disabled: unloaded');
+        this.#log.info({ plugin: name }, plugins[name] === undefined ? 'plugin removed from config: unloaded' : 'plugin disabled: unloaded');
       }
     }
     for (const name of [...this.#errors.keys()]) {
-      if (config.plugins[name] === undefined || !this.#enabled(name)) {
+      if (plugins[name] === undefined || !this.#enabled(name)) {
         this.#errors.delete(name);
         this.#problems.resolve(`plugin:${name}`);
       }
     }
-    for (const [name, entry] of Object.entries(config.plugins)) {
+    for (const [name, entry] of Object.entries(plugins)) {
       if (!this.#enabled(name)) continue;
       const fingerprint = JSON.stringify({ entry, profile: config.limits.profile });
       if (this.#loadedWith.get(name) === fingerprint) continue;

@@ -145,6 +145,17 @@ export const boxConfigShape = {
     })
     .prefault({})
     .meta({ description: 'Service log (journalctl -u midimon); applied on reload.' }),
+  usb: z
+    .strictObject({
+      enabled: z.boolean().default(true).meta({ description: 'Offer plugin installs from USB sticks in the OLED menu.' }),
+      mount_roots: z.array(z.string().startsWith('/')).min(1).default(['/media']).meta({ description: 'Mount points under these directories are USB sticks (the udev rule mounts them read-only under /media).' }),
+      signature: z
+        .enum(['required', 'if-present', 'off'])
+        .default('if-present')
+        .meta({ description: 'Plugins from a stick: refuse unsigned ones, check signatures when present, or skip signatures. The SHA-256 checksum is always checked. Trusted keys: trusted-keys/*.pem beside the config file.' }),
+    })
+    .prefault({})
+    .meta({ description: 'Installing plugins from USB sticks.' }),
   menu: z
     .strictObject({
       timeout_s: z.number().int().min(0).max(3600).default(30).meta({ description: 'Leave the menu after this many idle seconds (0: never).' }),

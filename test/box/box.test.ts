@@ -4,7 +4,7 @@
 // workers and file watching are real, so the test waits for their effects.
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rename, rm, writeFile, mkdir } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rename, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { MidimonBox } from '../../src/box/box.js';
 import { plugSimulatedDevices, seedSimulation } from '../../src/box/simulation.js';
 import { ControlClient } from '../../src/control/client.js';
+import { packPlugin } from '../../src/cli/commands/plugin-pack.js';
 import { ManualScheduler } from '../../src/gpio/manual-scheduler.js';
 import { silentLogger } from '../../src/log.js';
 
@@ -24,6 +25,7 @@ let box: MidimonBox;
 let clock: ManualScheduler;
 let configPath: string;
 let client: ControlClient;
+let stickMounted = false;
 
 async function waitFor<T>(what: string, probe: () => T | undefined | false | null): Promise<T> {
   // Bounded polling for work done by real worker threads and fs events; never a timing assertion.
@@ -53,7 +55,8 @@ before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'midimon-box-'));
   configPath = join(dir, 'config.toml');
   const example = await readFile(join(repo, 'docs/example-config.toml'), 'utf8');
-  await writeFile(configPath, example.replaceAll('"../plugins/', `"${repo}plugins/`));
+  await writeFile(configPath, `${example.replaceAll('"../plugins/', `"${repo}plugins/`)}\n[usb]\nmount_roots = ["${dir}/media"]\nsignature = "if-present"\n`);
+  await mkdir(join(dir, 'media', 'stick'), { recursive: true });
   const stateDir = join(dir, 'state');
   await mkdir(join(dir, 'run'), { recursive: true });
   await seedSimulation(configPath, stateDir, silentLogger());
@@ -67,6 +70,7 @@ before(async () => {
     scheduler: clock,
     onRestart: () => undefined,
     onShutdown: () => undefined,
+    readMountInfo: async () => `36 35 8:1 / / rw - ext4 /dev/root rw\n${stickMounted ? `40 35 8:17 / ${dir}/media/stick ro - vfat /dev/sda1 ro\n` : ''}`,
   });
   await box.start();
   const config = box.config.current?.config;
@@ -187,4 +191,25 @@ test('screenshot over the socket is a PNG of the OLED', async () => {
   const png = Buffer.from(shot.png_base64, 'base64');
   assert.deepEqual([...png.subarray(1, 4)].map((c) => String.fromCharCode(c)).join(''), 'PNG');
   assert.equal(shot.height, 64);
+});
+
+test('a plugin on a USB stick shows in the menu context, installs after verification, loads, and can be mapped', async () => {
+  const src = join(dir, 'as-src');
+  await cp(join(repo, 'plugins/as-template'), src, { recursive: true });
+  await packPlugin(src, { out: join(dir, 'media', 'stick') });
+  stickMounted = true;
+  clock.advance(1100); // the stick watcher polls mountinfo once a second
+  const pkg = await waitFor('stick package listed', () => box.menuContext().usb.packages[0]);
+  assert.equal(box.menuContext().usb.present, true);
+  const installed = await box.installFromStick(pkg.path);
+  assert.equal(installed.name, pkg.name);
+  await waitFor('installed plugin loaded', () => box.pluginSet.list().find((p) => p.name === pkg.name && p.loaded));
+  // Mappings may now name it, although config.toml does not list it.
+  const text = await readFile(configPath, 'utf8');
+  await writeFile(configPath, text.replace('action = { type = "Plugin", plugin = "chord", action = "arp"', `action = { type = "Plugin", plugin = "${pkg.name}", action = "arp"`));
+  await waitFor('config naming the installed plugin applied', () => box.config.current?.config.modes.some((m) => m.mappings.some((x) => x.action.type === 'Plugin' && x.action.plugin === pkg.name)));
+  assert.equal(box.config.lastError, undefined);
+  stickMounted = false;
+  clock.advance(1100);
+  await waitFor('stick removed', () => !box.menuContext().usb.present);
 });
