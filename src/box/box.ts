@@ -31,7 +31,7 @@ import { StateStore } from '../state/state-store.js';
 import { readSystemInfo, type SystemInfo } from '../system/system-info.js';
 import { MenuDriver } from './menu-driver.js';
 import { StickWatcher } from '../usb/mounts.js';
-import { installPackage, listInstalled, loadTrustedKeys, scanStick, type StickPackage } from '../usb/installer.js';
+import { installPackage, listInstalled, loadTrustedKeys, readPackage, scanStick, type StickPackage } from '../usb/installer.js';
 import { dirname, join } from 'node:path';
 import { PluginSet } from './plugin-set.js';
 import { Problems } from './problems.js';
@@ -268,11 +268,11 @@ export class MidimonBox {
 
   /**
    * Verifies (checksum, signature per [usb] policy, sandbox load, metadata vs
-   * manifest) and installs one package from a stick; the plugin loads at once.
+   * manifest) and installs one package (from a stick, or a directory copied
+   * over SSH); the plugin loads at once.
    */
   async installFromStick(packageDir: string): Promise<{ name: string; version: string; sha256: string }> {
-    const pkg = this.#stickPackages.find((p) => p.dir === packageDir);
-    if (pkg === undefined) throw new MidimonError('not_found', `no plugin package at ${packageDir} on a mounted stick`);
+    const pkg = this.#stickPackages.find((p) => p.dir === packageDir) ?? (await readPackage(packageDir));
     if (this.#installing) throw new MidimonError('bad_request', 'another install is running');
     this.#installing = true;
     const name = pkg.manifest.name;

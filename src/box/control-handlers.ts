@@ -71,6 +71,13 @@ export function buildControlHandlers(box: MidimonBox, config: Pick<ControlHandle
     async pluginRevoke(name, capability: Capability) {
       return change(await box.pluginSet.setGrant(name, capability, false));
     },
+    async pluginInstall(path) {
+      if (path === undefined) {
+        return { installed: false, packages: box.stickPackages.map((p) => ({ path: p.dir, name: p.manifest.name, version: p.manifest.version })) };
+      }
+      const r = await box.installFromStick(path);
+      return { installed: true, name: r.name, version: r.version, sha256: r.sha256 };
+    },
   };
 }
 

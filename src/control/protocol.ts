@@ -26,6 +26,7 @@ export const controlRequestSchema = z.discriminatedUnion('cmd', [
   z.strictObject({ cmd: z.literal('plugin.disable'), id, name: pluginName }),
   z.strictObject({ cmd: z.literal('plugin.grant'), id, name: pluginName, capability: z.enum(CAPABILITIES) }),
   z.strictObject({ cmd: z.literal('plugin.revoke'), id, name: pluginName, capability: z.enum(CAPABILITIES) }),
+  z.strictObject({ cmd: z.literal('plugin.install'), id, path: z.string().min(1).max(4096).optional() }),
 ]);
 
 export type ControlRequest = z.output<typeof controlRequestSchema>;
@@ -114,6 +115,11 @@ export interface PluginChangeResult {
   readonly capabilities_granted: readonly Capability[];
 }
 
+/** `plugin.install` without a path lists what the mounted sticks offer; with one, installs that package. */
+export type PluginInstallResult =
+  | { readonly installed: false; readonly packages: readonly { readonly path: string; readonly name: string; readonly version: string }[] }
+  | { readonly installed: true; readonly name: string; readonly version: string; readonly sha256: string };
+
 /** What each command returns. */
 export interface ControlResults {
   status: StatusResult;
@@ -127,6 +133,7 @@ export interface ControlResults {
   'plugin.disable': PluginChangeResult;
   'plugin.grant': PluginChangeResult;
   'plugin.revoke': PluginChangeResult;
+  'plugin.install': PluginInstallResult;
 }
 
 /**
@@ -146,6 +153,7 @@ export interface ControlHandlers {
   pluginDisable(name: string): Promise<PluginChangeResult>;
   pluginGrant(name: string, capability: Capability): Promise<PluginChangeResult>;
   pluginRevoke(name: string, capability: Capability): Promise<PluginChangeResult>;
+  pluginInstall(path: string | undefined): Promise<PluginInstallResult>;
 }
 
 export interface ControlErrorBody {
@@ -183,5 +191,7 @@ export function dispatch(handlers: ControlHandlers, req: ControlRequest): Promis
       return handlers.pluginGrant(req.name, req.capability);
     case 'plugin.revoke':
       return handlers.pluginRevoke(req.name, req.capability);
+    case 'plugin.install':
+      return handlers.pluginInstall(req.path);
   }
 }

@@ -54,6 +54,18 @@ export async function scanStick(mountPoint: string): Promise<StickScan> {
   return { packages, problems };
 }
 
+/** One package directory (plugin.toml + wasm), e.g. copied to the box over SSH. */
+export async function readPackage(dir: string): Promise<StickPackage> {
+  const file = join(dir, 'plugin.toml');
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new MidimonError('not_found', `${file}: ${(err as Error).message} (expected a package laid out by 'midimon plugin pack')`, { details: { file } });
+  }
+  return { dir, manifest: parseManifest(text, file) };
+}
+
 /** Public keys (PEM, Ed25519) the box trusts for plugin signatures: `<config dir>/trusted-keys/*.pem`. */
 export async function loadTrustedKeys(dir: string): Promise<KeyObject[]> {
   let files: string[];

@@ -13,6 +13,7 @@ import { MidimonBox } from '../../src/box/box.js';
 import { plugSimulatedDevices, seedSimulation } from '../../src/box/simulation.js';
 import { ControlClient } from '../../src/control/client.js';
 import { packPlugin } from '../../src/cli/commands/plugin-pack.js';
+import { main as cli } from '../../src/cli/main.js';
 import { ManualScheduler } from '../../src/gpio/manual-scheduler.js';
 import { silentLogger } from '../../src/log.js';
 
@@ -201,6 +202,9 @@ test('a plugin on a USB stick shows in the menu context, installs after verifica
   clock.advance(1100); // the stick watcher polls mountinfo once a second
   const pkg = await waitFor('stick package listed', () => box.menuContext().usb.packages[0]);
   assert.equal(box.menuContext().usb.present, true);
+  const listed = await runCli(['plugin', 'install']);
+  assert.equal(listed.code, 0);
+  assert.match(listed.out, new RegExp(`${pkg.name} .*${pkg.path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
   const installed = await box.installFromStick(pkg.path);
   assert.equal(installed.name, pkg.name);
   await waitFor('installed plugin loaded', () => box.pluginSet.list().find((p) => p.name === pkg.name && p.loaded));
@@ -212,4 +216,28 @@ test('a plugin on a USB stick shows in the menu context, installs after verifica
   stickMounted = false;
   clock.advance(1100);
   await waitFor('stick removed', () => !box.menuContext().usb.present);
+});
+
+async function runCli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await cli([...argv, '--socket', join(dir, 'run', 'control.sock')], { stdout: (t) => (out += t), stderr: (t) => (err += t), env: {}, cwd: dir });
+  return { code, out, err };
+}
+
+test('midimon plugin list/disable/grant talk to the running box', async () => {
+  const list = await runCli(['plugin', 'list']);
+  assert.equal(list.code, 0, list.err);
+  assert.match(list.out, /^setlist 0\.1\.0: loaded; granted Filesystem,Midi/m);
+  const bad = await runCli(['plugin', 'grant', 'chord', 'Telepathy']);
+  assert.equal(bad.code, 2);
+  const off = await runCli(['plugin', 'disable', 'chord']);
+  assert.equal(off.code, 0, off.err);
+  assert.match(off.out, /chord: disabled/);
+  assert.equal(box.plugins.get('chord'), undefined);
+  const on = await runCli(['plugin', 'enable', 'chord']);
+  assert.match(on.out, /chord: enabled/);
+  const ghost = await runCli(['plugin', 'enable', 'ghost']);
+  assert.equal(ghost.code, 1);
+  assert.match(ghost.err, /no plugin named 'ghost'/);
 });

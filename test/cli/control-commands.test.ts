@@ -75,6 +75,7 @@ describe('control CLI commands against a running (fake) service', () => {
       pluginDisable: async (name) => ({ name, enabled: false, capabilities_granted: [] }),
       pluginGrant: async (name) => ({ name, enabled: true, capabilities_granted: [] }),
       pluginRevoke: async (name) => ({ name, enabled: true, capabilities_granted: [] }),
+      pluginInstall: async () => ({ installed: false, packages: [] }),
     };
     server = new ControlServer({ socketPath: socket, handlers, log: silentLogger() });
     await server.start();

@@ -54,6 +54,7 @@ function fakeHandlers(calls: string[]): ControlHandlers {
       calls.push(`revoke:${name}:${cap}`);
       throw new Error('boom');
     },
+    pluginInstall: async (path) => (calls.push(`install:${path ?? ''}`), { installed: false, packages: [] }),
   };
 }
 
@@ -159,7 +160,7 @@ describe('ControlServer', () => {
       error: {
         kind: 'bad_request',
         message:
-          "unknown command 'shutdown'; known commands: status, reload, mode, config.show, config.path, screenshot, plugin.list, plugin.enable, plugin.disable, plugin.grant, plugin.revoke",
+          "unknown command 'shutdown'; known commands: status, reload, mode, config.show, config.path, screenshot, plugin.list, plugin.enable, plugin.disable, plugin.grant, plugin.revoke, plugin.install",
       },
     });
   });

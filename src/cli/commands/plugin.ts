@@ -20,6 +20,12 @@ const SUBCOMMANDS: Readonly<Record<string, { readonly summary: string; readonly 
   run: { summary: 'FILE.wasm [ACTION ...]: load once and run each action in the sandbox', load: async () => runRun },
   new: { summary: 'NAME [--lang rust|assemblyscript] [--dir DIR]: scaffold a plugin from the templates', load: async () => (await import('./plugin-new.js')).run },
   pack: { summary: 'DIR [--out STICK] [--sign KEY]: check in the sandbox, checksum, lay out for the USB stick', load: async () => (await import('./plugin-pack.js')).run },
+  list: { summary: 'plugins of the running box: state, version, capabilities', load: async () => (await import('./plugin-service.js')).serviceCommand('list') },
+  enable: { summary: 'NAME: load it in the running box (persists)', load: async () => (await import('./plugin-service.js')).serviceCommand('enable') },
+  disable: { summary: 'NAME: unload it from the running box (persists)', load: async () => (await import('./plugin-service.js')).serviceCommand('disable') },
+  grant: { summary: 'NAME CAP: grant a capability to this build', load: async () => (await import('./plugin-service.js')).serviceCommand('grant') },
+  revoke: { summary: 'NAME CAP: revoke a granted capability', load: async () => (await import('./plugin-service.js')).serviceCommand('revoke') },
+  install: { summary: '[DIR]: list packages on USB sticks, or verify and install one', load: async () => (await import('./plugin-service.js')).serviceCommand('install') },
 };
 
 const USAGE = (): string =>

@@ -1,0 +1,96 @@
+/**
+ * `midimon plugin list|enable|disable|grant|revoke|install`: the plugin
+ * commands that change the running box, over its control socket.
+ */
+import { resolve } from 'node:path';
+import { EXIT_OK, UsageError, type CliIo } from '../io.js';
+import { COMMON_HELP, cliPaths, clientFor, parseCli, reportError } from '../../control/cli-support.js';
+import type { ControlRequest } from '../../control/protocol.js';
+import { isCapability } from '../../plugins/types.js';
+
+const HELP: Readonly<Record<string, string>> = {
+  list: 'list: configured and installed plugins with state, version and capabilities',
+  enable: 'enable NAME: load it (persists across restarts)',
+  disable: 'disable NAME: unload it (persists across restarts)',
+  grant: 'grant NAME CAPABILITY: Network | Filesystem | Process | Midi, for this build (name + SHA-256)',
+  revoke: 'revoke NAME CAPABILITY',
+  install: 'install [DIR]: without DIR, list the packages on mounted USB sticks; with DIR, verify and install that package',
+};
+
+function usage(sub: string): string {
+  return `usage: midimon plugin ${HELP[sub] ?? sub}\n\noptions:\n${COMMON_HELP}`;
+}
+
+/** One runner per subcommand name, so plugin.ts's table can point at it. */
+export function serviceCommand(sub: keyof typeof HELP & string) {
+  return async (argv: readonly string[], io: CliIo): Promise<number> => {
+    const { values, positionals } = parseCli(argv, {});
+    if (values.help) {
+      io.stdout(usage(sub));
+      return EXIT_OK;
+    }
+    const request = toRequest(sub, positionals, io.cwd);
+    try {
+      const client = clientFor(await cliPaths(io, values), io);
+      const result = await client.request(request);
+      if (values.json) {
+        io.stdout(`${JSON.stringify(result)}\n`);
+        return EXIT_OK;
+      }
+      io.stdout(render(result));
+      return EXIT_OK;
+    } catch (err) {
+      return reportError(io, `plugin ${sub}`, err, values.json);
+    }
+  };
+}
+
+function toRequest(sub: string, args: readonly string[], cwd: string): ControlRequest {
+  const [name, cap] = args;
+  const need = (n: number) => {
+    if (args.length !== n) throw new UsageError(usage(sub));
+  };
+  switch (sub) {
+    case 'list':
+      need(0);
+      return { cmd: 'plugin.list' };
+    case 'enable':
+    case 'disable':
+      need(1);
+      return { cmd: sub === 'enable' ? 'plugin.enable' : 'plugin.disable', name: name ?? '' };
+    case 'grant':
+    case 'revoke':
+      need(2);
+      if (!isCapability(cap)) throw new UsageError(`unknown capability '${cap ?? ''}' (Network, Filesystem, Process, Midi)`);
+      return { cmd: sub === 'grant' ? 'plugin.grant' : 'plugin.revoke', name: name ?? '', capability: cap };
+    case 'install':
+      if (args.length > 1) throw new UsageError(usage(sub));
+      // The service resolves nothing relative to its own cwd: send an absolute path.
+      return name === undefined ? { cmd: 'plugin.install' } : { cmd: 'plugin.install', path: resolve(cwd, name) };
+    default:
+      throw new UsageError(`unknown subcommand '${sub}'`);
+  }
+}
+
+function render(result: unknown): string {
+  const r = result as Record<string, unknown>;
+  if (Array.isArray(r['plugins'])) {
+    const rows = r['plugins'] as Array<{ name: string; version?: string; enabled: boolean; loaded: boolean; capabilities_granted: string[]; capabilities_requested?: string[]; error?: string }>;
+    if (rows.length === 0) return 'no plugins configured or installed\n';
+    return rows
+      .map((p) => {
+        const state = !p.enabled ? 'disabled' : p.loaded ? 'loaded' : p.error !== undefined ? 'error' : 'loading';
+        const denied = (p.capabilities_requested ?? []).filter((c) => !p.capabilities_granted.includes(c));
+        return `${p.name} ${p.version ?? ''}: ${state}; granted ${p.capabilities_granted.join(',') || '-'}${denied.length > 0 ? `; requested but not granted ${denied.join(',')}` : ''}${p.error === undefined ? '' : `\n  ${p.error}`}`;
+      })
+      .join('\n')
+      .concat('\n');
+  }
+  if (r['installed'] === true) return `installed ${String(r['name'])} ${String(r['version'])} (sha256 ${String(r['sha256'])})\n`;
+  if (r['installed'] === false) {
+    const pkgs = r['packages'] as Array<{ path: string; name: string; version: string }>;
+    if (pkgs.length === 0) return 'no plugin packages on mounted USB sticks\n';
+    return `${pkgs.map((p) => `${p.name} ${p.version}  ${p.path}`).join('\n')}\ninstall one with: midimon plugin install PATH\n`;
+  }
+  return `${String(r['name'])}: ${r['enabled'] === true ? 'enabled' : 'disabled'}; granted ${(r['capabilities_granted'] as string[]).join(',') || '-'}\n`;
+}
