@@ -1,3 +1,4 @@
+import { Worker } from 'node:worker_threads';
 // Plugin host: round trip of one trivial action through the worker, load time
 // of a ~100 KB Rust plugin, and how long the main thread (the MIDI path) is
 // blocked while a hostile plugin is timed out, terminated and its worker replaced.
@@ -119,15 +120,28 @@ export default (async () => {
     // 1. Round trip of a trivial action: host.execute() -> worker -> result.
     await host.load('trivial', { bytes: await wat(TRIVIAL) });
     for (let i = 0; i < 1000; i++) await host.execute('trivial', 'x', { timestamp: 0 });
+    // Side by side: a bare worker postMessage ping-pong, interleaved, is the floor any worker design pays.
+    const echo = new Worker(`require('node:worker_threads').parentPort.on('message', (m) => require('node:worker_threads').parentPort.postMessage(m));`, { eval: true });
+    const ping = (): Promise<unknown> => new Promise((resolve) => { echo.once('message', resolve); echo.postMessage(0); });
+    for (let i = 0; i < 500; i++) await ping();
     const rt: number[] = [];
+    const pp: number[] = [];
     for (let i = 0; i < 5000; i++) {
       const t0 = nowUs();
       await host.execute('trivial', 'x', { timestamp: 0 });
-      rt.push(nowUs() - t0);
+      const t1 = nowUs();
+      await ping();
+      pp.push(nowUs() - t1);
+      rt.push(t1 - t0);
     }
+    await echo.terminate();
     const s = summarize(rt);
+    const base = summarize(pp);
     figures.push({ name: 'execute_p50_us', value: s.p50, unit: 'us' });
     figures.push({ name: 'execute_p99_us', value: s.p99, unit: 'us', target: '<= 250' });
+    figures.push({ name: 'worker_pingpong_p50_us', value: base.p50, unit: 'us', target: '(bare postMessage round trip, same run)' });
+    figures.push({ name: 'worker_pingpong_p99_us', value: base.p99, unit: 'us', target: '(bare postMessage round trip, same run)' });
+    figures.push({ name: 'execute_p99_over_pingpong', value: s.p99 / base.p99, unit: 'x', target: '(what the host adds to the floor)' });
 
     // 2. Load of a ~100 KB plugin: read + SHA-256 + checks + instrument + compile + instantiate + init,
     // on a booted spare worker (as in a running box).
