@@ -146,9 +146,8 @@ export class MidimonBox {
       }),
       this.problems.onChange(() => this.#refresh()),
     );
+    // A config rejected at start has already been reported through onRejected.
     await this.config.start();
-    const rejected = this.config.lastError;
-    if (rejected !== undefined) this.#reportConfigError(rejected.error);
     if (this.#opts.controlSocket ?? true) {
       this.#control = new ControlServer({ socketPath: this.#opts.paths.socketPath, handlers: buildControlHandlers(this, configControlHandlers(this.config)), log: this.#log });
       await this.#control.start();

@@ -5,8 +5,8 @@
  * the computer keyboard as footswitches and a piano, and the OLED drawn in
  * the terminal.
  */
-import { copyFile, mkdir, writeFile, access } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { mkdir, readFile, writeFile, access } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Readable, Writable } from 'node:stream';
 import type { BoxConfig } from '../config/schema.js';
@@ -37,7 +37,10 @@ async function exists(path: string): Promise<boolean> {
 export async function seedSimulation(configPath: string, stateDir: string, log: Logger): Promise<void> {
   if (!(await exists(configPath))) {
     await mkdir(dirname(configPath), { recursive: true });
-    await copyFile(EXAMPLE_CONFIG, configPath);
+    // The example names plugins relative to docs/; point them at this checkout from wherever the copy lives.
+    const plugins = relative(dirname(configPath), fileURLToPath(new URL('../../plugins/', import.meta.url))) || '.';
+    const text = (await readFile(EXAMPLE_CONFIG, 'utf8')).replaceAll('"../plugins/', `"${plugins}/`);
+    await writeFile(configPath, text);
     log.info({ file: configPath }, 'simulation: wrote the example config (docs/example-config.toml); edit it and the box reloads');
   }
   const setlist = join(stateDir, 'plugin-data', 'setlist', 'setlist.json');
