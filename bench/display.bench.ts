@@ -57,30 +57,36 @@ export default (async () => {
   // Render + diff + command building, through the real driver with a bus that costs nothing.
   // All of a frame's CPU work, so it bounds the longest synchronous slice the display can
   // put on the event loop (the real bus only adds waiting, which happens off the loop).
-  const frameRuns: { wall: ReturnType<typeof summarize>; cpu: ReturnType<typeof summarize> }[] = [];
+  const frameRuns: { wall: ReturnType<typeof summarize>; all: ReturnType<typeof summarize>; preempted: number }[] = [];
   for (let run = 0; run < 3; run++) {
     const driver = new Ssd1306Display(nullBus);
     await driver.init();
     const frameTimes: number[] = [];
-    const cpuTimes: number[] = [];
+    const cleanTimes: number[] = [];
+    let preempted = 0;
     for (let i = 0; i < 2000; i++) {
+      const ics0 = process.resourceUsage().involuntaryContextSwitches;
       const t0 = nowUs();
-      const c0 = process.cpuUsage();
       const fb = renderStatus(view(i));
       await driver.draw(fb);
-      const c = process.cpuUsage(c0);
-      frameTimes.push((nowUs() - t0) / 1000);
-      cpuTimes.push((c.user + c.system) / 1000);
+      const ms = (nowUs() - t0) / 1000;
+      frameTimes.push(ms);
+      if (i < 200) continue;
+      if (process.resourceUsage().involuntaryContextSwitches === ics0) cleanTimes.push(ms);
+      else preempted++;
     }
-    frameRuns.push({ wall: summarize(frameTimes.slice(200)), cpu: summarize(cpuTimes.slice(200)) });
+    frameRuns.push({ wall: summarize(cleanTimes), all: summarize(frameTimes.slice(200)), preempted });
   }
-  const ft = frameRuns.reduce((a, b) => (b.cpu.max < a.cpu.max ? b : a));
+  // The longest synchronous slice a frame puts on the event loop is its wall time (the bus only
+  // adds waiting, off the loop). Frames during which the process was preempted (involuntary
+  // context switches, from getrusage) are set aside and counted: their wall time is the OS's,
+  // not the display's. process.cpuUsage() is no help, it also counts GC and JIT threads.
+  const ft = frameRuns.reduce((a, b) => (b.wall.max < a.wall.max ? b : a));
   figures.push({ name: 'display_frame_ms', value: ft.wall.p50, unit: 'ms', target: '<= 2' });
   figures.push({ name: 'display_frame_p99_ms', value: ft.wall.p99, unit: 'ms' });
-  // CPU time, not wall time: on a loaded machine wall time includes being preempted, which is
-  // not a stall the display causes. The largest frame's CPU time bounds the longest slice.
-  figures.push({ name: 'display_event_loop_block_max_ms', value: ft.cpu.max, unit: 'ms', target: '<= 1' });
-  figures.push({ name: 'display_frame_wall_max_ms', value: ft.wall.max, unit: 'ms' });
+  figures.push({ name: 'display_event_loop_block_max_ms', value: Math.max(...frameRuns.map((r) => r.wall.max)), unit: 'ms', target: '<= 1 (longest frame not preempted by the OS)' });
+  figures.push({ name: 'display_frames_preempted', value: frameRuns.reduce((a, r) => a + r.preempted, 0), unit: 'frames', target: `(of ${frameRuns.length * 1800}, set aside)` });
+  figures.push({ name: 'display_frame_wall_max_ms_all_runs', value: Math.max(...frameRuns.map((r) => r.all.max)), unit: 'ms', target: '(including preempted frames)' });
 
   // Bytes on the wire: a full frame after init vs. a typical dirty update (the last-trigger text changes).
   for (const [name, make] of [['ssd1306', (b: FakeI2cBus) => new Ssd1306Display(b)], ['sh1106', (b: FakeI2cBus) => new Sh1106Display(b)]] as const) {
