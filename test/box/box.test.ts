@@ -278,3 +278,37 @@ test('reloads while MIDI streams: nothing lost, no stuck notes, a changed route 
   assert.deepEqual([...sounding], []);
   assert.deepEqual(Object.values(box.midi?.loop.snapshot()?.heldNotes ?? {}).flat(), []);
 });
+
+test('reloading device sections restarts only those parts: a new display controller and footswitch timing apply in place', async () => {
+  const text = await readFile(configPath, 'utf8');
+  const fsBefore = box.simulation.footswitches;
+  const midiBefore = box.midi;
+  await writeFile(
+    configPath,
+    `${text.replace('[[devices.footswitches]]\nname = "left"', '[devices.footswitch_timing]\nlong_press_ms = 900\n\n[[devices.footswitches]]\nname = "left"')}\n[devices.display]\ncontroller = "sh1106"\nheight = 32\n`,
+  );
+  const r = await box.config.reload('test devices');
+  assert.equal(r.applied, true, JSON.stringify(r));
+  if (r.applied) assert.ok(r.changed.some((k) => k.startsWith('devices.display')) && r.changed.some((k) => k.startsWith('devices.footswitch_timing')), r.changed.join(','));
+  const shot = await client.request({ cmd: 'screenshot' });
+  assert.equal(shot.height, 32);
+  assert.notEqual(box.simulation.footswitches, fsBefore, 'footswitches restarted with the new timing');
+  assert.equal(box.midi, midiBefore, 'the MIDI runtime was reconfigured in place, not rebuilt');
+  // The new timing is live: a 700 ms hold is no longer a long press (900 ms now), so the global
+  // "hold right: next mode" mapping does not fire (with 600 ms it would switch Chords -> Live).
+  box.setMode({ name: 'Chords' }, 'socket');
+  const fs = box.simulation.footswitches;
+  assert.ok(fs);
+  fs.press('right');
+  clock.advance(700);
+  fs.release('right');
+  clock.advance(400);
+  assert.equal(box.modeInfo()?.name, 'Chords', 'a 700 ms hold must not count as the (900 ms) long press');
+  fs.press('right');
+  clock.advance(950);
+  fs.release('right');
+  clock.advance(400);
+  assert.equal(box.modeInfo()?.name, 'Live', 'a 950 ms hold is the long press');
+  await writeFile(configPath, text);
+  await box.config.reload('test restore');
+});
