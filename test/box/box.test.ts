@@ -205,9 +205,20 @@ test('a plugin on a USB stick shows in the menu context, installs after verifica
   const listed = await runCli(['plugin', 'install']);
   assert.equal(listed.code, 0);
   assert.match(listed.out, new RegExp(`${pkg.name} .*${pkg.path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
-  const installed = await box.installFromStick(pkg.path);
-  assert.equal(installed.name, pkg.name);
+  // On the box itself: Menu > Plugins > Install from USB > the package > confirm "Install".
+  const t = () => clock.now();
+  box.menu.input('enter', t());
+  box.menu.input('next', t()); // Plugins
+  box.menu.input('select', t());
+  for (const _ of box.pluginSet.list()) box.menu.input('next', t()); // past the installed plugins
+  box.menu.input('select', t()); // Install from USB
+  box.menu.input('select', t()); // the package
+  box.menu.input('next', t()); // the dialog starts on Cancel
+  box.menu.input('select', t()); // Install
   await waitFor('installed plugin loaded', () => box.pluginSet.list().find((p) => p.name === pkg.name && p.loaded));
+  assert.ok(box.problems.recent().some((p) => p.message === `installed ${pkg.name} ${pkg.version}`));
+  for (let i = 0; i < 10 && box.menu.open; i++) box.menu.input('back', t());
+  assert.equal(box.menu.open, false);
   // Mappings may now name it, although config.toml does not list it.
   const text = await readFile(configPath, 'utf8');
   await writeFile(configPath, text.replace('action = { type = "Plugin", plugin = "chord", action = "arp"', `action = { type = "Plugin", plugin = "${pkg.name}", action = "arp"`));
