@@ -21,7 +21,7 @@ export function createLogger(options: LogOptions = {}): Logger {
   };
   const pretty = options.pretty ?? process.stdout.isTTY === true;
   if (pretty) {
-    return pino({ ...base, transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } } });
+    return pino({ ...base, transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', singleLine: true } } });
   }
   return pino(base);
 }
