@@ -16,8 +16,21 @@ log() { printf 'midimon-install: %s\n' "$*"; }
 
 log "packages"
 apt-get update -qq
-apt-get install -y -qq --no-install-recommends nodejs npm libasound2 i2c-tools policykit-1 >/dev/null \
-  || apt-get install -y -qq --no-install-recommends nodejs npm libasound2 i2c-tools polkitd >/dev/null
+# polkitd replaced policykit-1 in Trixie; libasound2t64 replaced libasound2.
+apt-get install -y -qq --no-install-recommends i2c-tools git ca-certificates curl >/dev/null
+apt-get install -y -qq --no-install-recommends polkitd >/dev/null 2>&1 || apt-get install -y -qq --no-install-recommends policykit-1 >/dev/null
+apt-get install -y -qq --no-install-recommends libasound2t64 >/dev/null 2>&1 || apt-get install -y -qq --no-install-recommends libasound2 >/dev/null
+
+# midimon-box needs Node >= 20: Raspberry Pi OS Trixie ships 20; Bookworm ships 18,
+# so there the current LTS comes from NodeSource's Debian repository.
+node_major() { node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
+apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null 2>&1 || true
+if [ "$(node_major)" -lt 20 ]; then
+  log "Debian's Node is $(node -v 2>/dev/null || echo missing); installing Node 22 LTS from NodeSource"
+  curl -fsSL https://deb.nodesource.com/setup_22.x | bash - >/dev/null
+  apt-get install -y -qq nodejs >/dev/null
+fi
+[ "$(node_major)" -ge 20 ] || { echo "midimon-install: Node >= 20 is required, found $(node -v 2>/dev/null || echo none)" >&2; exit 1; }
 
 log "user and groups"
 for g in gpio i2c audio; do getent group "$g" >/dev/null || groupadd --system "$g"; done

@@ -65,6 +65,8 @@ interface Parts {
 }
 
 const STATUS_REFRESH_MS = 500;
+/** Name prefix of the throwaway instance that checks a plugin before it is installed. */
+const INSTALL_PROBE = 'install-check.';
 const NOTICE_BANNER_MS = 10_000;
 
 export class MidimonBox {
@@ -80,6 +82,9 @@ export class MidimonBox {
   #parts: Parts | null = null;
   #sticks: StickWatcher | null = null;
   #stickPackages: readonly StickPackage[] = [];
+  #scanSeq = 0;
+  /** One clear-timer per transient problem key, so a repeated notice gets its full time. */
+  readonly #clearTimers = new Map<string, unknown>();
   #installing = false;
   #fakeMidi: FakeMidiBackend | null = null;
   #control: ControlServer | null = null;
@@ -97,7 +102,10 @@ export class MidimonBox {
     this.plugins = new PluginHost({
       log: options.log,
       stateDir: options.paths.stateDir,
-      onHostCall: (plugin, call) => this.#parts?.midi.loop.hostCall(plugin, call),
+      // An install candidate being verified must not play notes or switch modes on the live box.
+      onHostCall: (plugin, call) => {
+        if (!plugin.startsWith(INSTALL_PROBE)) this.#parts?.midi.loop.hostCall(plugin, call);
+      },
     });
     this.pluginSet = new PluginSet({ host: this.plugins, log: options.log, state: this.state, problems: this.problems, now });
     this.config = new ConfigService({
@@ -153,16 +161,6 @@ export class MidimonBox {
       await this.#control.start();
     }
     void readSystemInfo(this.#opts.paths.stateDir).then((s) => (this.#system = s));
-    if (this.config.current?.config.usb.enabled === true) {
-      this.#sticks = new StickWatcher({
-        log: this.#log,
-        scheduler: this.#scheduler,
-        roots: this.config.current.config.usb.mount_roots,
-        ...(this.#opts.readMountInfo === undefined ? {} : { readMountInfo: this.#opts.readMountInfo }),
-        onChange: (mounts) => void this.#scanSticks(mounts),
-      });
-      this.#sticks.start();
-    }
     this.#armRefresh();
     this.#refresh();
   }
@@ -170,6 +168,8 @@ export class MidimonBox {
   async stop(): Promise<void> {
     if (this.#refreshTimer !== undefined) this.#scheduler.clearTimeout(this.#refreshTimer);
     this.#refreshTimer = undefined;
+    for (const t of this.#clearTimers.values()) this.#scheduler.clearTimeout(t);
+    this.#clearTimers.clear();
     for (const off of this.#unsubscribe.splice(0)) off();
     this.menu.stop();
     this.#sticks?.stop();
@@ -241,6 +241,18 @@ export class MidimonBox {
     return this.#opts.version;
   }
 
+  #clearLater(key: string): void {
+    const pending = this.#clearTimers.get(key);
+    if (pending !== undefined) this.#scheduler.clearTimeout(pending);
+    this.#clearTimers.set(
+      key,
+      this.#scheduler.setTimeout(() => {
+        this.#clearTimers.delete(key);
+        this.problems.resolve(key);
+      }, NOTICE_BANNER_MS),
+    );
+  }
+
   // ---- USB sticks ----
 
   get #pluginsDir(): string {
@@ -251,17 +263,42 @@ export class MidimonBox {
     return this.#stickPackages;
   }
 
+  /** (Re)starts stick detection from the [usb] section; called on start and when the section changes. */
+  #configureUsb(usb: BoxConfig['usb']): void {
+    this.#sticks?.stop();
+    this.#sticks = null;
+    this.#scanSeq++;
+    this.#stickPackages = [];
+    this.problems.resolvePrefix('usb:');
+    if (!usb.enabled) return;
+    this.#sticks = new StickWatcher({
+      log: this.#log,
+      scheduler: this.#scheduler,
+      roots: usb.mount_roots,
+      ...(this.#opts.readMountInfo === undefined ? {} : { readMountInfo: this.#opts.readMountInfo }),
+      onChange: (mounts) => void this.#scanSticks(mounts),
+    });
+    this.#sticks.start();
+  }
+
   async #scanSticks(mounts: readonly string[]): Promise<void> {
+    // Scans of a slow stick may overlap the next mountinfo change: only the latest one counts.
+    const seq = ++this.#scanSeq;
     const packages: StickPackage[] = [];
+    const problems: Array<{ dir: string; error: MidimonError }> = [];
     for (const m of mounts) {
       const scan = await scanStick(m);
       packages.push(...scan.packages);
-      for (const p of scan.problems) {
-        this.problems.report({ key: `usb:${p.dir}`, at: this.#scheduler.now(), severity: 'warning', kind: p.error.kind, message: `USB: ${p.error.message}`, source: p.dir });
-      }
+      problems.push(...scan.problems);
     }
+    if (seq !== this.#scanSeq) return;
     this.#stickPackages = packages;
-    if (mounts.length === 0) this.problems.resolvePrefix('usb:');
+    for (const p of this.problems.active()) {
+      if (p.key.startsWith('usb:') && !problems.some((q) => `usb:${q.dir}` === p.key)) this.problems.resolve(p.key);
+    }
+    for (const p of problems) {
+      this.problems.report({ key: `usb:${p.dir}`, at: this.#scheduler.now(), severity: 'warning', kind: p.error.kind, message: `USB: ${p.error.message}`, source: p.dir });
+    }
     this.#refresh();
   }
 
@@ -280,9 +317,15 @@ export class MidimonBox {
       const installed = await installPackage(pkg, {
         pluginsDir: this.#pluginsDir,
         signature: config?.usb.signature ?? 'if-present',
-        trustedKeys: await loadTrustedKeys(join(dirname(this.config.path), 'trusted-keys')),
+        trustedKeys: async () => {
+          const { keys, skipped } = await loadTrustedKeys(join(dirname(this.config.path), 'trusted-keys'));
+          for (const k of skipped) {
+            this.problems.report({ key: `trusted-key:${k.file}`, at: this.#scheduler.now(), severity: 'warning', kind: 'config_invalid', message: `${basename(k.file)} ignored: ${k.reason}`, source: k.file });
+          }
+          return keys;
+        },
         sandboxCheck: async (n, bytes) => {
-          const probe = `install-check.${n}`;
+          const probe = `${INSTALL_PROBE}${n}`;
           try {
             return await this.plugins.load(probe, { bytes });
           } finally {
@@ -294,7 +337,7 @@ export class MidimonBox {
       this.problems.resolve(`usb-install:${name}`);
       await this.pluginSet.setInstalled(await listInstalled(this.#pluginsDir));
       this.problems.report({ key: `usb-installed:${name}`, at: this.#scheduler.now(), severity: 'info', kind: 'installed', message: `installed ${name} ${installed.version}`, source: packageDir });
-      this.#scheduler.setTimeout(() => this.problems.resolve(`usb-installed:${name}`), NOTICE_BANNER_MS);
+      this.#clearLater(`usb-installed:${name}`);
       return installed;
     } catch (err) {
       const e = toMidimonError(err);
@@ -314,24 +357,54 @@ export class MidimonBox {
     if (parts === null) {
       this.#parts = await this.#build(config);
     } else {
-      // Risky steps first (they may throw and leave everything as it was), the engine last.
-      if (ctx.diff.has('devices.footswitches') || ctx.diff.has('devices.footswitch_timing')) {
-        const next = await this.#startFootswitches(config);
-        await parts.footswitches.stop();
-        parts.footswitches = next.footswitches;
-        parts.fakeFootswitches = next.fake ?? null;
-      }
-      if (ctx.diff.has('devices.display')) {
-        const next = await this.#startDisplay(config);
-        await parts.display.stop();
-        parts.display = next.display;
-        parts.fakeBus = next.fakeBus;
-      }
+      await this.#swapDevices(parts, ctx);
       parts.midi.reload(config, config.devices.midi);
     }
     this.menu.configure(config);
+    if (ctx.previous === undefined || ctx.diff.has('usb')) this.#configureUsb(config.usb);
     // Plugin load failures are reported per plugin; they never reject a config.
     void this.pluginSet.apply(config, ctx.next.path).then(() => this.#refresh());
+  }
+
+  /**
+   * Footswitches and the display own hardware (GPIO lines, the panel on the
+   * bus): the old part is stopped before the new one starts, or the old
+   * one's release would unexport the new pins / switch the panel off. If a
+   * new part fails, every swapped part goes back to the previous config and
+   * the reload is refused as a whole.
+   */
+  async #swapDevices(parts: Parts, ctx: ConfigApplyContext): Promise<void> {
+    const previous = ctx.previous?.config;
+    const swapFootswitches = ctx.diff.has('devices.footswitches') || ctx.diff.has('devices.footswitch_timing');
+    const swapDisplay = ctx.diff.has('devices.display');
+    const undo: Array<() => Promise<void>> = [];
+    try {
+      if (swapFootswitches) {
+        await parts.footswitches.stop();
+        if (previous !== undefined) {
+          undo.push(async () => {
+            await parts.footswitches.stop();
+            Object.assign(parts, await this.#startFootswitches(previous));
+          });
+        }
+        Object.assign(parts, await this.#startFootswitches(ctx.next.config));
+      }
+      if (swapDisplay) {
+        await parts.display.stop();
+        if (previous !== undefined) {
+          undo.push(async () => {
+            await parts.display.stop();
+            Object.assign(parts, await this.#startDisplay(previous));
+          });
+        }
+        Object.assign(parts, await this.#startDisplay(ctx.next.config));
+      }
+    } catch (err) {
+      for (const step of undo.reverse()) {
+        await step().catch((e: unknown) => this.#log.error({ err: e }, 'could not restore a device after a refused reload'));
+      }
+      throw err;
+    }
   }
 
   async #build(config: BoxConfig): Promise<Parts> {
@@ -356,18 +429,26 @@ export class MidimonBox {
           const severity = n.level === 'warn' ? 'warning' : n.level;
           this.problems.report({ key, at: this.#scheduler.now(), severity, kind: n.code, message: n.message, source: 'engine' });
           // Notices are moments, not states: the banner clears by itself, the Errors page keeps them.
-          this.#scheduler.setTimeout(() => this.problems.resolve(key), NOTICE_BANNER_MS);
+          this.#clearLater(key);
         },
       },
     });
-    const fs = await this.#startFootswitches(config);
-    const display = await this.#startDisplay(config);
-    const parts: Parts = { midi, footswitches: fs.footswitches, fakeFootswitches: fs.fake ?? null, display: display.display, fakeBus: display.fakeBus };
-    midi.start();
-    return parts;
+    let fs: Pick<Parts, 'footswitches' | 'fakeFootswitches'> | undefined;
+    try {
+      fs = await this.#startFootswitches(config);
+      const display = await this.#startDisplay(config);
+      const parts: Parts = { midi, ...fs, ...display };
+      midi.start();
+      return parts;
+    } catch (err) {
+      // Nothing of a failed build may keep running (the fallback config builds its own).
+      await fs?.footswitches.stop();
+      backend.close();
+      throw err;
+    }
   }
 
-  async #startFootswitches(config: BoxConfig): Promise<{ footswitches: Footswitches; fake?: FakeFootswitches }> {
+  async #startFootswitches(config: BoxConfig): Promise<Pick<Parts, 'footswitches' | 'fakeFootswitches'>> {
     const t = config.devices.footswitch_timing;
     const created = await startFootswitches({
       pins: config.devices.footswitches.map((f) => ({ name: f.name, pin: f.pin, activeLow: f.active_low })),
@@ -380,10 +461,10 @@ export class MidimonBox {
       this.#parts?.display.wake();
       if (!this.menu.footswitch(e)) this.#parts?.midi.loop.dispatch(e);
     });
-    return created;
+    return { footswitches: created.footswitches, fakeFootswitches: created.fake ?? null };
   }
 
-  async #startDisplay(config: BoxConfig): Promise<{ display: DisplayController; fakeBus: FakeI2cBus | null }> {
+  async #startDisplay(config: BoxConfig): Promise<Pick<Parts, 'display' | 'fakeBus'>> {
     const d = config.devices.display;
     const dimAfterMs = d.dim_after_s * 1000;
     const common = { log: this.#log, height: d.height, brightness: d.brightness, dimAfterMs, screensaverAfterMs: d.screensaver ? dimAfterMs : 0 } as const;
@@ -470,7 +551,13 @@ export class MidimonBox {
       case 'shutdown':
         this.#log.warn('shutdown requested from the menu');
         if (this.#opts.onShutdown !== undefined) this.#opts.onShutdown();
-        else if (!this.simulated) spawn('systemctl', ['poweroff'], { stdio: 'ignore' }).on('error', fail('shutdown'));
+        else if (!this.simulated) {
+          spawn('systemctl', ['poweroff'], { stdio: 'ignore' })
+            .on('error', fail('shutdown'))
+            .on('exit', (code) => {
+              if (code !== 0) fail('shutdown')(new MidimonError('permission_denied', `systemctl poweroff failed (exit ${code ?? 'signal'}): is provisioning/polkit/50-midimon.rules installed?`));
+            });
+        }
         break;
     }
   }

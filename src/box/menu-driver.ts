@@ -39,6 +39,8 @@ export class MenuDriver {
   #controls: readonly MenuControl[] = [];
   #timeoutMs = 30_000;
   #timer: unknown;
+  /** Notes/CCs whose press the menu consumed, by device|channel|kind|number, until their release. */
+  readonly #consumed = new Set<string>();
 
   constructor(options: MenuDriverOptions) {
     this.#opts = options;
@@ -69,23 +71,25 @@ export class MenuDriver {
     return control !== undefined || open;
   }
 
-  /** True when the menu consumed the MIDI message (only bound notes/CCs). */
+  /** True when the menu consumed the MIDI message (only bound notes/CCs, and the releases of what it consumed). */
   midi(e: MidiInEvent): boolean {
     const [status = 0, d1 = 0, d2 = 0] = e.bytes;
     const type = status & 0xf0;
     const channel = (status & 0x0f) + 1;
+    const key = `${e.device}|${channel}|${type === 0xb0 ? 'cc' : 'note'}|${d1}`;
+    const release = type === 0x80 || (type === 0x90 && d2 === 0) || (type === 0xb0 && d2 < 64);
+    if (release) return this.#consumed.delete(key);
     const open = this.open;
     const control = this.#controls.find((c) => {
       if (!open && c.control !== 'enter') return false;
       if (c.channel !== undefined && c.channel !== channel) return false;
-      if (c.note !== undefined) return type === 0x90 && d1 === c.note && d2 > 0;
-      if (c.cc !== undefined) return type === 0xb0 && d1 === c.cc && d2 >= 64;
+      if (c.note !== undefined) return type === 0x90 && d1 === c.note;
+      if (c.cc !== undefined) return type === 0xb0 && d1 === c.cc;
       return false;
     });
-    if (control === undefined) {
-      // Note-offs/CC-releases of bound controls must not leak to the engine either.
-      return this.#controls.some((c) => (c.note !== undefined && (type === 0x80 || type === 0x90) && d1 === c.note) || (c.cc !== undefined && type === 0xb0 && d1 === c.cc && open));
-    }
+    if (control === undefined) return false;
+    // Its release must not reach the engine either (a note-off for a note it never saw).
+    this.#consumed.add(key);
     this.input(control.control, e.at);
     return true;
   }

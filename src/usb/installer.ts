@@ -67,26 +67,34 @@ export async function readPackage(dir: string): Promise<StickPackage> {
 }
 
 /** Public keys (PEM, Ed25519) the box trusts for plugin signatures: `<config dir>/trusted-keys/*.pem`. */
-export async function loadTrustedKeys(dir: string): Promise<KeyObject[]> {
+export async function loadTrustedKeys(dir: string): Promise<{ keys: KeyObject[]; skipped: { file: string; reason: string }[] }> {
   let files: string[];
   try {
     files = (await readdir(dir)).filter((f) => f.endsWith('.pem')).sort();
   } catch {
-    return [];
+    return { keys: [], skipped: [] };
   }
   const keys: KeyObject[] = [];
+  const skipped: { file: string; reason: string }[] = [];
+  // One unreadable or foreign key file must not block installs signed by the others.
   for (const f of files) {
-    const key = createPublicKey(await readFile(join(dir, f), 'utf8'));
-    if (key.asymmetricKeyType !== 'ed25519') throw new MidimonError('config_invalid', `${join(dir, f)}: not an Ed25519 public key`);
-    keys.push(key);
+    const file = join(dir, f);
+    try {
+      const key = createPublicKey(await readFile(file, 'utf8'));
+      if (key.asymmetricKeyType === 'ed25519') keys.push(key);
+      else skipped.push({ file, reason: `a ${key.asymmetricKeyType ?? 'unknown'} key, not Ed25519` });
+    } catch (err) {
+      skipped.push({ file, reason: `not a PEM public key: ${(err as Error).message}` });
+    }
   }
-  return keys;
+  return { keys, skipped };
 }
 
 export interface InstallOptions {
   /** `<state dir>/plugins`: one directory per installed plugin. */
   readonly pluginsDir: string;
-  readonly trustedKeys: readonly KeyObject[];
+  /** Read only when a signature has to be checked. */
+  readonly trustedKeys: () => Promise<readonly KeyObject[]>;
   readonly signature: SignaturePolicy;
   /** Loads the bytes in the sandbox and returns what init() reported (rejects with the load error kind). */
   readonly sandboxCheck: (name: string, bytes: Uint8Array) => Promise<LoadedPlugin>;
@@ -189,13 +197,14 @@ async function checkSignature(sigPath: string, bytes: Uint8Array, name: string, 
     }
     return undefined;
   }
-  if (options.trustedKeys.length === 0) {
+  const trusted = await options.trustedKeys();
+  if (trusted.length === 0) {
     throw new MidimonError('signature_invalid', `${name}: signed, but the box trusts no keys yet (add the author's public key to trusted-keys/)`, { details: { plugin: name, file: sigPath } });
   }
-  for (const key of options.trustedKeys) {
+  for (const key of trusted) {
     if (verify(null, bytes, key, sig)) return keyId(key);
   }
-  throw new MidimonError('signature_invalid', `${name}: ${sigPath} does not verify with any trusted key (${options.trustedKeys.map(keyId).join(', ')})`, {
+  throw new MidimonError('signature_invalid', `${name}: ${sigPath} does not verify with any trusted key (${trusted.map(keyId).join(', ')})`, {
     details: { plugin: name, file: sigPath },
   });
 }

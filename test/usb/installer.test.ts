@@ -49,7 +49,7 @@ async function options(signature: InstallOptions['signature'], pluginsDir: strin
   return {
     pluginsDir,
     signature,
-    trustedKeys: await loadTrustedKeys(join(dir, 'trusted-keys')),
+    trustedKeys: async () => (await loadTrustedKeys(join(dir, 'trusted-keys'))).keys,
     sandboxCheck: async (n, bytes) => {
       try {
         return await host.load(`check.${n}`, { bytes });
@@ -138,4 +138,27 @@ test('reinstalling replaces the old version; a swap cut short by a power cut is 
   await rename(join(pluginsDir, pkg.manifest.name), join(pluginsDir, `.old-${pkg.manifest.name}`));
   const listed = await listInstalled(pluginsDir);
   assert.deepEqual(listed.map((p) => p.name), [pkg.manifest.name]);
+});
+
+test('a broken or foreign key file is skipped with a reason, and the good keys still verify', async () => {
+  const keysDir = join(dir, 'mixed-keys');
+  await mkdir(keysDir);
+  await writeFile(join(keysDir, 'a-broken.pem'), '-----BEGIN PUBLIC KEY-----\nnot base64\n-----END PUBLIC KEY-----\n');
+  const { publicKey: ec } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  await writeFile(join(keysDir, 'b-ec.pem'), ec.export({ type: 'spki', format: 'pem' }));
+  await writeFile(join(keysDir, 'c-author.pem'), keys.publicKey.export({ type: 'spki', format: 'pem' }));
+  const loaded = await loadTrustedKeys(keysDir);
+  assert.equal(loaded.keys.length, 1);
+  assert.deepEqual(loaded.skipped.map((s) => s.file.split('/').pop()), ['a-broken.pem', 'b-ec.pem']);
+  assert.match(loaded.skipped[1]?.reason ?? '', /ec key, not Ed25519/);
+  const pkg = await makeStick('mixed', true);
+  const installed = await installPackage(pkg, { ...(await options('required', join(dir, 'p-mixed'))), trustedKeys: async () => loaded.keys });
+  assert.match(installed.signedBy ?? '', /^[0-9a-f]{16}$/);
+});
+
+test('keys are not even read for an unsigned package under "if-present"', async () => {
+  const pkg = await makeStick('nokeys', false);
+  let read = false;
+  await installPackage(pkg, { ...(await options('if-present', join(dir, 'p-nokeys'))), trustedKeys: async () => ((read = true), []) });
+  assert.equal(read, false);
 });

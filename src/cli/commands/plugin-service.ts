@@ -7,6 +7,9 @@ import { EXIT_OK, UsageError, type CliIo } from '../io.js';
 import { COMMON_HELP, cliPaths, clientFor, parseCli, reportError } from '../../control/cli-support.js';
 import type { ControlRequest } from '../../control/protocol.js';
 import { isCapability } from '../../plugins/types.js';
+import { ControlClient } from '../../control/client.js';
+
+const LOAD_TIMEOUT_MS = 120_000;
 
 const HELP: Readonly<Record<string, string>> = {
   list: 'list: configured and installed plugins with state, version and capabilities',
@@ -31,7 +34,9 @@ export function serviceCommand(sub: keyof typeof HELP & string) {
     }
     const request = toRequest(sub, positionals, io.cwd);
     try {
-      const client = clientFor(await cliPaths(io, values), io);
+      const paths = await cliPaths(io, values);
+      // Loading a plugin on a Pi (compile, init, fsync to the SD card) can take well over the default 10 s.
+      const client = sub === 'list' || io.env['MIDIMON_TIMEOUT_MS'] !== undefined ? clientFor(paths, io) : new ControlClient({ socketPath: paths.socketPath, timeoutMs: LOAD_TIMEOUT_MS });
       const result = await client.request(request);
       if (values.json) {
         io.stdout(`${JSON.stringify(result)}\n`);

@@ -1,0 +1,21 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { deviceRows } from '../../src/box/views.js';
+import { boxConfigSchema } from '../../src/config/schema.js';
+
+test('device rows match configured patterns like the MIDI layer does (glob, /regex/, any case) and list the missing ones once', () => {
+  const config = boxConfigSchema.parse({
+    devices: { midi: { inputs: [{ name: 'keystation' }, { name: 'nanoKONTROL*' }, { name: '/Launch.*/' }, { name: 'Absent' }], outputs: [{ name: 'Synth', alias: 'synth' }] } },
+    modes: [{ name: 'A' }],
+  });
+  const port = (name: string, alias?: string) => ({ port: `${name} 20:0`, name, alias, since: 0 });
+  const rows = deviceRows(config, {
+    inputs: [port('Keystation 49:Keystation 49 MIDI 1'), port('nanoKONTROL2:nanoKONTROL2 MIDI 1'), port('Launchpad Mini:Launchpad Mini MIDI 1')],
+    outputs: [port('Synth:Synth MIDI 1', 'synth')],
+    lastSeen: {},
+  });
+  assert.deepEqual(
+    rows.map((r) => `${r.name}/${r.direction}/${r.connected ? 'up' : 'down'}`).sort(),
+    ['Absent/in/down', 'Keystation 49:Keystation 49 MIDI 1/in/up', 'Launchpad Mini:Launchpad Mini MIDI 1/in/up', 'nanoKONTROL2:nanoKONTROL2 MIDI 1/in/up', 'synth/out/up'],
+  );
+});
