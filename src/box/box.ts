@@ -4,6 +4,7 @@
  * down in reverse. The only module that picks real drivers or their fakes.
  */
 import { spawn } from 'node:child_process';
+import type { KeyObject } from 'node:crypto';
 import { basename } from 'node:path';
 import { ConfigService, type ConfigApplyContext } from '../config/config-service.js';
 import type { MidimonPaths } from '../config/paths.js';
@@ -107,7 +108,7 @@ export class MidimonBox {
         if (!plugin.startsWith(INSTALL_PROBE)) this.#parts?.midi.loop.hostCall(plugin, call);
       },
     });
-    this.pluginSet = new PluginSet({ host: this.plugins, log: options.log, state: this.state, problems: this.problems, now });
+    this.pluginSet = new PluginSet({ host: this.plugins, log: options.log, state: this.state, problems: this.problems, trustedKeys: () => this.#trustedKeys(), now });
     this.config = new ConfigService({
       path: options.paths.configPath,
       log: options.log,
@@ -253,6 +254,15 @@ export class MidimonBox {
     );
   }
 
+  /** Public keys in trusted-keys/ beside the config file (root-owned, not writable by the service). */
+  async #trustedKeys(): Promise<KeyObject[]> {
+    const { keys, skipped } = await loadTrustedKeys(join(dirname(this.config.path), 'trusted-keys'));
+    for (const k of skipped) {
+      this.problems.report({ key: `trusted-key:${k.file}`, at: this.#scheduler.now(), severity: 'warning', kind: 'config_invalid', message: `${basename(k.file)} ignored: ${k.reason}`, source: k.file });
+    }
+    return keys;
+  }
+
   // ---- USB sticks ----
 
   get #pluginsDir(): string {
@@ -317,13 +327,7 @@ export class MidimonBox {
       const installed = await installPackage(pkg, {
         pluginsDir: this.#pluginsDir,
         signature: config?.usb.signature ?? 'if-present',
-        trustedKeys: async () => {
-          const { keys, skipped } = await loadTrustedKeys(join(dirname(this.config.path), 'trusted-keys'));
-          for (const k of skipped) {
-            this.problems.report({ key: `trusted-key:${k.file}`, at: this.#scheduler.now(), severity: 'warning', kind: 'config_invalid', message: `${basename(k.file)} ignored: ${k.reason}`, source: k.file });
-          }
-          return keys;
-        },
+        trustedKeys: () => this.#trustedKeys(),
         sandboxCheck: async (n, bytes) => {
           const probe = `${INSTALL_PROBE}${n}`;
           try {

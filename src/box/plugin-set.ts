@@ -7,6 +7,9 @@ import { PROFILES, defaultProfile } from '../plugins/limits.js';
 import type { PluginHost } from '../plugins/host.js';
 import type { Capability, PluginLimits, ProfileName } from '../plugins/types.js';
 import type { StateStore } from '../state/state-store.js';
+import { verifySignature } from '../usb/installer.js';
+import { readFile } from 'node:fs/promises';
+import type { KeyObject } from 'node:crypto';
 import type { Problems } from './problems.js';
 
 /** One plugin as `midimon status`, the menu and the OLED see it. */
@@ -43,6 +46,7 @@ export class PluginSet {
   readonly #state: StateStore;
   readonly #problems: Problems;
   readonly #now: () => number;
+  readonly #trustedKeys: () => Promise<readonly KeyObject[]>;
   #config: BoxConfig | undefined;
   #configPath = '';
   /** Plugins installed from USB sticks (state dir); the config's entry for the same name wins. */
@@ -52,8 +56,9 @@ export class PluginSet {
   readonly #errors = new Map<string, string>();
   #queue: Promise<void> = Promise.resolve();
 
-  constructor(options: { host: PluginHost; log: Logger; state: StateStore; problems: Problems; now?: () => number }) {
+  constructor(options: { host: PluginHost; log: Logger; state: StateStore; problems: Problems; trustedKeys: () => Promise<readonly KeyObject[]>; now?: () => number }) {
     this.#host = options.host;
+    this.#trustedKeys = options.trustedKeys;
     this.#log = options.log.child({ component: 'plugin-set' });
     this.#state = options.state;
     this.#problems = options.problems;
@@ -186,7 +191,10 @@ export class PluginSet {
   async #load(name: string, entry: PluginConfig, boxProfile: BoxConfig['limits']['profile'], fingerprint: string): Promise<void> {
     const path = resolvePluginPath(this.#configPath, entry.path);
     try {
-      await this.#host.load(name, { path }, { limits: limitsFor(entry, boxProfile), grants: entry.capabilities });
+      const bytes = await readPluginFile(path);
+      // [plugins.NAME] signature: "required" refuses an unsigned file, "if-present" checks NAME.wasm.sig when there is one.
+      await verifySignature(`${path}.sig`, bytes, name, { signature: entry.signature, trustedKeys: this.#trustedKeys });
+      await this.#host.load(name, { bytes }, { limits: limitsFor(entry, boxProfile), grants: entry.capabilities });
       this.#loadedWith.set(name, fingerprint);
       this.#errors.delete(name);
       this.#problems.resolve(`plugin:${name}`);
@@ -210,4 +218,12 @@ export function limitsFor(entry: PluginConfig, boxProfile: BoxConfig['limits']['
   if (entry.memory_mb !== undefined) limits.memoryBytes = entry.memory_mb * 1024 * 1024;
   if (entry.timeout_ms !== undefined) limits.timeoutMs = entry.timeout_ms;
   return limits;
+}
+
+async function readPluginFile(path: string): Promise<Uint8Array> {
+  try {
+    return await readFile(path);
+  } catch (err) {
+    throw new MidimonError('not_found', `cannot read ${path}: ${(err as Error).message}`, { details: { file: path } });
+  }
 }

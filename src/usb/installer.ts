@@ -125,7 +125,7 @@ export async function installPackage(pkg: StickPackage, options: InstallOptions)
       details: { file: tomlFile, field: 'binary.checksum', plugin: m.name, actual: sha256 },
     });
   }
-  const signedBy = await checkSignature(`${wasmPath}.sig`, bytes, m.name, options);
+  const signedBy = await verifySignature(`${wasmPath}.sig`, bytes, m.name, options);
   let loaded: LoadedPlugin;
   try {
     loaded = await options.sandboxCheck(m.name, bytes);
@@ -183,7 +183,16 @@ async function readBounded(path: string, tomlFile: string): Promise<Uint8Array> 
   }
 }
 
-async function checkSignature(sigPath: string, bytes: Uint8Array, name: string, options: InstallOptions): Promise<string | undefined> {
+/**
+ * Applies a signature policy to `bytes`: the key id that verified `sigPath`,
+ * undefined when unsigned and allowed, or a `signature_invalid` error.
+ */
+export async function verifySignature(
+  sigPath: string,
+  bytes: Uint8Array,
+  name: string,
+  options: Pick<InstallOptions, 'signature' | 'trustedKeys'>,
+): Promise<string | undefined> {
   if (options.signature === 'off') return undefined;
   let sig: Buffer | undefined;
   try {
