@@ -379,29 +379,25 @@ export class MidimonBox {
    */
   async #swapDevices(parts: Parts, ctx: ConfigApplyContext): Promise<void> {
     const previous = ctx.previous?.config;
-    const swapFootswitches = ctx.diff.has('devices.footswitches') || ctx.diff.has('devices.footswitch_timing');
-    const swapDisplay = ctx.diff.has('devices.display');
+    const devices: Array<{ changed: boolean; stop: () => Promise<void>; start: (c: BoxConfig) => Promise<Partial<Parts>> }> = [
+      {
+        changed: ctx.diff.has('devices.footswitches') || ctx.diff.has('devices.footswitch_timing'),
+        stop: () => parts.footswitches.stop(),
+        start: (c) => this.#startFootswitches(c),
+      },
+      { changed: ctx.diff.has('devices.display'), stop: () => parts.display.stop(), start: (c) => this.#startDisplay(c) },
+    ];
     const undo: Array<() => Promise<void>> = [];
     try {
-      if (swapFootswitches) {
-        await parts.footswitches.stop();
+      for (const d of devices.filter((x) => x.changed)) {
+        await d.stop();
         if (previous !== undefined) {
           undo.push(async () => {
-            await parts.footswitches.stop();
-            Object.assign(parts, await this.#startFootswitches(previous));
+            await d.stop();
+            Object.assign(parts, await d.start(previous));
           });
         }
-        Object.assign(parts, await this.#startFootswitches(ctx.next.config));
-      }
-      if (swapDisplay) {
-        await parts.display.stop();
-        if (previous !== undefined) {
-          undo.push(async () => {
-            await parts.display.stop();
-            Object.assign(parts, await this.#startDisplay(previous));
-          });
-        }
-        Object.assign(parts, await this.#startDisplay(ctx.next.config));
+        Object.assign(parts, await d.start(ctx.next.config));
       }
     } catch (err) {
       for (const step of undo.reverse()) {
@@ -410,6 +406,7 @@ export class MidimonBox {
       throw err;
     }
   }
+
 
   async #build(config: BoxConfig): Promise<Parts> {
     const { backend, fake } = await createMidiBackend(this.#log, { simulate: this.#opts.simulate });

@@ -8,7 +8,8 @@
  * or a power cut never leaves a half-installed plugin.
  */
 import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { syncDirectory, writeFileSynced } from '../util/atomic-write.js';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { MidimonError, toMidimonError } from '../errors.js';
@@ -140,9 +141,9 @@ export async function installPackage(pkg: StickPackage, options: InstallOptions)
   const staging = join(options.pluginsDir, `.staging-${m.name}-${randomBytes(4).toString('hex')}`);
   await mkdir(staging, { recursive: true });
   try {
-    await writeSynced(join(staging, wasmName), bytes);
-    await writeSynced(join(staging, 'plugin.toml'), renderManifest({ ...m, binaryPath: wasmName, checksum: `sha256:${sha256}` }));
-    await syncDir(staging);
+    await writeFileSynced(join(staging, wasmName), bytes);
+    await writeFileSynced(join(staging, 'plugin.toml'), renderManifest({ ...m, binaryPath: wasmName, checksum: `sha256:${sha256}` }));
+    await syncDirectory(staging);
     await swapIn(staging, target, options.pluginsDir);
   } finally {
     await rm(staging, { recursive: true, force: true });
@@ -218,27 +219,6 @@ export async function verifySignature(
   });
 }
 
-async function writeSynced(path: string, data: string | Uint8Array): Promise<void> {
-  const fh = await open(path, 'w', 0o644);
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
-async function syncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } catch {
-    // Not every filesystem syncs directories; the renames stay atomic.
-  } finally {
-    await fh.close();
-  }
-}
-
 /** Old version aside, new one in, old one removed; recoverInterruptedSwaps() finishes a swap cut short. */
 async function swapIn(staging: string, target: string, dir: string): Promise<void> {
   const aside = `${join(dir, '.old-')}${target.slice(dir.length + 1)}`;
@@ -256,7 +236,7 @@ async function swapIn(staging: string, target: string, dir: string): Promise<voi
     if (hadOld) await rename(aside, target).catch(() => undefined);
     throw err;
   }
-  await syncDir(dir);
+  await syncDirectory(dir);
   if (hadOld) await rm(aside, { recursive: true, force: true });
 }
 
