@@ -57,7 +57,10 @@ install -m 0644 "$SRC/provisioning/systemd/midimon-usb@.service" /etc/systemd/sy
 install -m 0644 "$SRC/provisioning/udev/99-midimon-usb.rules" /etc/udev/rules.d/99-midimon-usb.rules
 install -d /etc/polkit-1/rules.d
 install -m 0644 "$SRC/provisioning/polkit/50-midimon.rules" /etc/polkit-1/rules.d/50-midimon.rules
-install -d -o root -g midimon -m 0775 /etc/midimon
+install -d -o root -g midimon -m 0775 /etc/midimon /etc/midimon/trusted-keys
+# The service cannot write /etc (ProtectSystem=strict): the first config is written here.
+node "$PREFIX/bin/midimon.js" config init /etc/midimon/config.toml
+chgrp midimon /etc/midimon/config.toml && chmod 0664 /etc/midimon/config.toml
 udevadm control --reload || true
 systemctl daemon-reload
 systemctl enable midimon.service

@@ -6,6 +6,7 @@ import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, type CliIo } from '../io
 import { configJsonSchema, type BoxConfig } from '../../config/schema.js';
 import { loadConfigFile, validateConfigText } from '../../config/load.js';
 import { formatIssue } from '../../config/issues.js';
+import { ensureDefaultConfig } from '../../config/default-config.js';
 import { COMMON_HELP, cliPaths, clientFor, parseCli, reportError } from '../../control/cli-support.js';
 
 const USAGE = `usage: midimon config <subcommand> [options]
@@ -15,6 +16,7 @@ subcommands:
   show           the effective config with every default filled in (TOML, or --json)
   schema         JSON Schema of the config file, for editors
   path           where the config file is
+  init [FILE]    write the commented default config if FILE (default: the box's config) does not exist
 
 options:
 ${COMMON_HELP}  --file          (show) read the file on disk instead of asking the running service
@@ -37,6 +39,13 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
       return EXIT_OK;
     case 'path':
       return path(io, values);
+    case 'init': {
+      // Provisioning runs this as root: the service itself may not write /etc (ProtectSystem=strict).
+      const file = args[0] === undefined ? (await cliPaths(io, values)).configPath : resolve(io.cwd, args[0]);
+      const wrote = await ensureDefaultConfig(file);
+      io.stdout(wrote ? `wrote the default config to ${file}\n` : `${file} exists; left as it is\n`);
+      return EXIT_OK;
+    }
     default:
       throw new UsageError(`unknown subcommand '${sub}'\n${USAGE}`);
   }
