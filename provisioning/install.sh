@@ -43,6 +43,7 @@ mkdir -p "$PREFIX"
 (cd "$SRC" && git ls-files -z 2>/dev/null || find . -path ./node_modules -prune -o -type f -print0) \
   | (cd "$SRC" && xargs -0 cp --parents -t "$PREFIX")
 (cd "$PREFIX" && npm ci --no-audit --no-fund && npm run build && npm prune --omit=dev)
+ln -sf "$PREFIX/bin/midimon.js" /usr/local/bin/midimon
 
 log "I2C on at 400 kHz, footswitch pull-ups on BCM $FOOTSWITCH_PINS"
 if command -v raspi-config >/dev/null; then raspi-config nonint do_i2c 0; fi
