@@ -17,7 +17,8 @@ log() { printf 'midimon-install: %s\n' "$*"; }
 log "packages"
 apt-get update -qq
 # polkitd replaced policykit-1 in Trixie; libasound2t64 replaced libasound2.
-apt-get install -y -qq --no-install-recommends i2c-tools git ca-certificates curl >/dev/null
+# build-essential + python3: node-gyp builds the i2c-bus and epoll (onoff) addons.
+apt-get install -y -qq --no-install-recommends i2c-tools git ca-certificates curl build-essential python3 >/dev/null
 apt-get install -y -qq --no-install-recommends polkitd >/dev/null 2>&1 || apt-get install -y -qq --no-install-recommends policykit-1 >/dev/null
 apt-get install -y -qq --no-install-recommends libasound2t64 >/dev/null 2>&1 || apt-get install -y -qq --no-install-recommends libasound2 >/dev/null
 
