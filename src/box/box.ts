@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { KeyObject } from 'node:crypto';
-import { basename } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { ConfigService, type ConfigApplyContext } from '../config/config-service.js';
 import type { MidimonPaths } from '../config/paths.js';
 import { formatIssue, type ConfigIssue } from '../config/issues.js';
@@ -24,7 +24,6 @@ import type { MenuEffect } from '../menu/index.js';
 import { createMidiBackend } from '../midi/create-midi-backend.js';
 import type { FakeMidiBackend } from '../midi/fake-midi-backend.js';
 import { PluginHost } from '../plugins/host.js';
-import { defaultProfile } from '../plugins/limits.js';
 import { isCapability } from '../plugins/types.js';
 import { MidiRuntime } from '../runtime/midi-runtime.js';
 import { pluginHostCaller, realScheduler, type Scheduler } from '../runtime/ports.js';
@@ -33,7 +32,6 @@ import { readSystemInfo, type SystemInfo } from '../system/system-info.js';
 import { MenuDriver } from './menu-driver.js';
 import { StickWatcher } from '../usb/mounts.js';
 import { installPackage, listInstalled, loadTrustedKeys, readPackage, scanStick, type StickPackage } from '../usb/installer.js';
-import { dirname, join } from 'node:path';
 import { PluginSet } from './plugin-set.js';
 import { Problems } from './problems.js';
 import { buildControlHandlers } from './control-handlers.js';
@@ -66,6 +64,8 @@ interface Parts {
 }
 
 const STATUS_REFRESH_MS = 500;
+/** Re-read system info every 60 status refreshes (30 s). */
+const SYSTEM_INFO_EVERY = 60;
 /** Name prefix of the throwaway instance that checks a plugin before it is installed. */
 const INSTALL_PROBE = 'install-check.';
 const NOTICE_BANNER_MS = 10_000;
@@ -161,7 +161,7 @@ export class MidimonBox {
       this.#control = new ControlServer({ socketPath: this.#opts.paths.socketPath, handlers: buildControlHandlers(this, configControlHandlers(this.config)), log: this.#log });
       await this.#control.start();
     }
-    void readSystemInfo(this.#opts.paths.stateDir).then((s) => (this.#system = s));
+    this.#readSystemInfo();
     this.#armRefresh();
     this.#refresh();
   }
@@ -229,7 +229,7 @@ export class MidimonBox {
       version: this.#opts.version,
       usb: {
         present: (this.#sticks?.sticks.length ?? 0) > 0,
-        packages: this.#stickPackages.map((p) => ({ path: p.dir, name: p.manifest.name, version: p.manifest.version })),
+        packages: this.stickOffers(),
       },
     });
   }
@@ -269,8 +269,9 @@ export class MidimonBox {
     return join(this.#opts.paths.stateDir, 'plugins');
   }
 
-  get stickPackages(): readonly StickPackage[] {
-    return this.#stickPackages;
+  /** Packages on the mounted sticks, as the menu and `midimon plugin install` list them. */
+  stickOffers(): { path: string; name: string; version: string }[] {
+    return this.#stickPackages.map((p) => ({ path: p.dir, name: p.manifest.name, version: p.manifest.version }));
   }
 
   /** (Re)starts stick detection from the [usb] section; called on start and when the section changes. */
@@ -500,12 +501,17 @@ export class MidimonBox {
 
   // ---- outputs to the display ----
 
-  #armRefresh(): void {
+  #armRefresh(ticks = 0): void {
     this.#refreshTimer = this.#scheduler.setTimeout(() => {
       this.#refresh();
-      if (this.#system.hostname === '' || Math.random() < 0.02) void readSystemInfo(this.#opts.paths.stateDir).then((s) => (this.#system = s));
-      this.#armRefresh();
+      // Addresses (DHCP), free disk and memory for the System page change slowly.
+      if (ticks % SYSTEM_INFO_EVERY === SYSTEM_INFO_EVERY - 1) this.#readSystemInfo();
+      this.#armRefresh(ticks + 1);
     }, STATUS_REFRESH_MS);
+  }
+
+  #readSystemInfo(): void {
+    void readSystemInfo(this.#opts.paths.stateDir).then((s) => (this.#system = s));
   }
 
   /** Cheap: the display controller coalesces frames and sends only changed pages. */
@@ -564,7 +570,3 @@ export class MidimonBox {
   }
 }
 
-/** The profile plugins get when the config says "auto", for status output. */
-export function effectiveProfile(config: BoxConfig): string {
-  return config.limits.profile === 'auto' ? defaultProfile() : config.limits.profile;
-}

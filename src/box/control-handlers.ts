@@ -73,7 +73,7 @@ export function buildControlHandlers(box: MidimonBox, config: Pick<ControlHandle
     },
     async pluginInstall(path) {
       if (path === undefined) {
-        return { installed: false, packages: box.stickPackages.map((p) => ({ path: p.dir, name: p.manifest.name, version: p.manifest.version })) };
+        return { installed: false, packages: box.stickOffers() };
       }
       const r = await box.installFromStick(path);
       return { installed: true, name: r.name, version: r.version, sha256: r.sha256 };

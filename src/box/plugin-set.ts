@@ -75,7 +75,7 @@ export class PluginSet {
   /** Replaces the list of stick-installed plugins and loads/unloads to match. */
   setInstalled(installed: readonly InstalledEntry[]): Promise<void> {
     this.#installed = installed;
-    // Fingerprints include the file hash via the entry path only; force a reload of re-installed builds.
+    // A re-installed build keeps its path (so its fingerprint): forget it so the new file loads.
     for (const p of installed) if (this.#config?.plugins[p.name] === undefined) this.#loadedWith.delete(p.name);
     return this.#serial(() => this.#reconcile());
   }
@@ -88,10 +88,6 @@ export class PluginSet {
     const out: Record<string, PluginConfig> = {};
     for (const p of this.#installed) out[p.name] = { path: p.wasmPath, enabled: true, capabilities: [], signature: 'if-present' };
     return { ...out, ...(this.#config?.plugins ?? {}) };
-  }
-
-  names(): string[] {
-    return Object.keys(this.#all());
   }
 
   list(): PluginEntry[] {
