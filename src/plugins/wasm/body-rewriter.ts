@@ -57,30 +57,39 @@ let ctlSimple = new Uint8Array(256);
 let ctlExit = new Int32Array(256);
 let ctlExitEnd = new Int32Array(256);
 
+type Scratch = Int32Array | Uint8Array | Float64Array;
+
+/** A copy of `a` with room for `n` entries (the scratch tables grow by doubling). */
+function grown<T extends Scratch>(a: T, n: number): T {
+  const b = new (a.constructor as new (length: number) => T)(n);
+  b.set(a);
+  return b;
+}
+
 function growEdits(): void {
   const n = editAt.length * 2;
-  const a = new Int32Array(n); a.set(editAt); editAt = a;
-  const k = new Uint8Array(n); k.set(editKind); editKind = k;
-  const v = new Float64Array(n); v.set(editVal); editVal = v;
-  const e = new Int32Array(n); e.set(editEnd); editEnd = e;
-  const l = new Int32Array(n); l.set(editLabel); editLabel = l;
-  const s = new Int32Array(n); s.set(editSeg); editSeg = s;
-  const x = new Int32Array(n); x.set(editNext); editNext = x;
-  const m = new Float64Array(n); m.set(editMoved); editMoved = m;
+  editAt = grown(editAt, n);
+  editKind = grown(editKind, n);
+  editVal = grown(editVal, n);
+  editEnd = grown(editEnd, n);
+  editLabel = grown(editLabel, n);
+  editSeg = grown(editSeg, n);
+  editNext = grown(editNext, n);
+  editMoved = grown(editMoved, n);
 }
 
 function growCtl(): void {
   const n = ctlKind.length * 2;
-  const a = new Uint8Array(n); a.set(ctlKind); ctlKind = a;
-  const b = new Int32Array(n); b.set(ctlSeg); ctlSeg = b;
-  const c = new Int32Array(n); c.set(ctlMin); ctlMin = c;
-  const d = new Uint8Array(n); d.set(ctlSelf); ctlSelf = d;
-  const e = new Int32Array(n); e.set(ctlThen); ctlThen = e;
-  const f = new Int32Array(n); f.set(ctlArity); ctlArity = f;
-  const h = new Int32Array(n); h.set(ctlPend); ctlPend = h;
-  const i = new Uint8Array(n); i.set(ctlSimple); ctlSimple = i;
-  const j = new Int32Array(n); j.set(ctlExit); ctlExit = j;
-  const k = new Int32Array(n); k.set(ctlExitEnd); ctlExitEnd = k;
+  ctlKind = grown(ctlKind, n);
+  ctlSeg = grown(ctlSeg, n);
+  ctlMin = grown(ctlMin, n);
+  ctlSelf = grown(ctlSelf, n);
+  ctlThen = grown(ctlThen, n);
+  ctlArity = grown(ctlArity, n);
+  ctlPend = grown(ctlPend, n);
+  ctlSimple = grown(ctlSimple, n);
+  ctlExit = grown(ctlExit, n);
+  ctlExitEnd = grown(ctlExitEnd, n);
 }
 
 // Per-body walk state, module-level so the helpers below are plain functions
