@@ -1,48 +1,14 @@
 // Worker entry: one plugin per worker thread, so a stuck plugin is stopped
 // with Worker.terminate() without touching the main thread or other plugins.
 import { parentPort } from 'node:worker_threads';
-import { MidimonError } from '../errors.js';
-import { parseHostMessage, type HostToWorker, type WorkerToHost } from './protocol.js';
-import { CallFailure, PluginRuntime, compilePlugin } from './runtime.js';
+import { parseHostMessage, type WorkerToHost } from './protocol.js';
+import { createPluginServer } from './plugin-server.js';
 
 const port = parentPort;
 if (port === null) throw new Error('plugin-worker must run in a worker thread');
 
 const post = (m: WorkerToHost): void => port.postMessage(m);
-let runtime: PluginRuntime | undefined;
-
-function failure(id: number, err: unknown): WorkerToHost {
-  if (err instanceof CallFailure) return { t: 'failed', id, error: err.error.toJSON(), ...err.cost };
-  const e = err instanceof MidimonError ? err : new MidimonError('internal', err instanceof Error ? err.message : String(err));
-  return { t: 'failed', id, error: e.toJSON(), fuel: 0, fuelTotal: 0, micros: 0 };
-}
-
-function handle(msg: HostToWorker): void {
-  switch (msg.t) {
-    case 'load': {
-      runtime = new PluginRuntime(msg.name, msg.limits, msg.granted, msg.dataDir, {
-        hostCall: (call) => post({ t: 'host_call', call }),
-        log: (level, text, fields) => post({ t: 'log', level, msg: text, fields }),
-      });
-      const r = runtime.load(msg.source, () => post({ t: 'running', id: msg.id }));
-      post({ t: 'loaded', id: msg.id, metadata: r.metadata, compiled: r.compiled, fuel: r.fuel, micros: r.micros });
-      return;
-    }
-    case 'execute': {
-      if (runtime === undefined) throw new MidimonError('internal', 'execute before load');
-      const r = runtime.execute(msg.request);
-      post({ t: 'executed', id: msg.id, code: r.code, fuel: r.fuel, fuelTotal: r.fuelTotal, micros: r.micros });
-      return;
-    }
-    case 'grants':
-      runtime?.setGrants(msg.granted, msg.dataDir);
-      post({ t: 'ack', id: msg.id });
-      return;
-    case 'compile':
-      post({ t: 'compiled', id: msg.id, compiled: compilePlugin(msg.bytes, msg.limits) });
-      return;
-  }
-}
+const serve = createPluginServer(post);
 
 port.on('message', (raw: unknown) => {
   const msg = parseHostMessage(raw);
@@ -50,9 +16,5 @@ port.on('message', (raw: unknown) => {
     post({ t: 'log', level: 'error', msg: 'plugin worker: malformed message from host ignored', fields: {} });
     return;
   }
-  try {
-    handle(msg);
-  } catch (err) {
-    post(failure(msg.id, err));
-  }
+  serve(msg);
 });
