@@ -13,6 +13,7 @@ function pluginStatus(p: PluginEntry): PluginStatus {
     ...(p.version === undefined ? {} : { version: p.version }),
     enabled: p.enabled,
     loaded: p.loaded,
+    lane: p.lane,
     capabilities_granted: p.granted,
     capabilities_requested: p.requested,
     ...(p.error === undefined ? {} : { error: p.error }),

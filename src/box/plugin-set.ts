@@ -5,7 +5,7 @@ import { MidimonError, toMidimonError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { PROFILES, defaultProfile } from '../plugins/limits.js';
 import type { PluginHost } from '../plugins/host.js';
-import type { Capability, PluginLimits, ProfileName } from '../plugins/types.js';
+import type { Capability, Lane, PluginLimits, ProfileName } from '../plugins/types.js';
 import type { StateStore } from '../state/state-store.js';
 import { verifySignature } from '../usb/installer.js';
 import { readFile } from 'node:fs/promises';
@@ -17,6 +17,7 @@ export interface PluginEntry {
   readonly name: string;
   readonly enabled: boolean;
   readonly loaded: boolean;
+  readonly lane: Lane;
   readonly version?: string;
   readonly requested: readonly Capability[];
   readonly granted: readonly Capability[];
@@ -86,7 +87,7 @@ export class PluginSet {
 
   #all(): Readonly<Record<string, PluginConfig>> {
     const out: Record<string, PluginConfig> = {};
-    for (const p of this.#installed) out[p.name] = { path: p.wasmPath, enabled: true, capabilities: [], signature: 'if-present' };
+    for (const p of this.#installed) out[p.name] = { path: p.wasmPath, enabled: true, capabilities: [], signature: 'if-present', lane: 'isolated' };
     return { ...out, ...(this.#config?.plugins ?? {}) };
   }
 
@@ -103,6 +104,7 @@ export class PluginSet {
       name,
       enabled: this.#enabled(name),
       loaded: loaded !== undefined,
+      lane: loaded?.lane ?? this.#configured(name).lane,
       ...(loaded === undefined ? {} : { version: loaded.metadata.version }),
       requested: loaded?.requested ?? [],
       granted: loaded?.granted ?? this.#configured(name).capabilities,
@@ -190,7 +192,7 @@ export class PluginSet {
       const bytes = await readPluginFile(path);
       // [plugins.NAME] signature: "required" refuses an unsigned file, "if-present" checks NAME.wasm.sig when there is one.
       await verifySignature(`${path}.sig`, bytes, name, { signature: entry.signature, trustedKeys: this.#trustedKeys });
-      await this.#host.load(name, { bytes }, { limits: limitsFor(entry, boxProfile), grants: entry.capabilities });
+      await this.#host.load(name, { bytes }, { limits: limitsFor(entry, boxProfile), grants: entry.capabilities, lane: entry.lane });
       this.#loadedWith.set(name, fingerprint);
       this.#errors.delete(name);
       this.#problems.resolve(`plugin:${name}`);

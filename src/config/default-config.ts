@@ -55,6 +55,7 @@ screensaver = false
 # path = "plugins/looper.wasm"
 # capabilities = []            # granted: "Network", "Filesystem", "Process", "Midi"
 # signature = "if-present"     # "required", "if-present" or "off"
+# lane = "isolated"            # "realtime": on the MIDI thread, no thread hop, fuel <= 500000, no Filesystem
 
 [limits]
 profile = "auto"   # plugin resource limits: "auto", "pi" or "desktop"

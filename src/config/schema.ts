@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { REALTIME_FUEL_PER_EXECUTE, REALTIME_FUEL_PER_INIT } from '../plugins/limits.js';
+import { LANES } from '../plugins/types.js';
 import { engineConfigShape } from './mappings-schema.js';
 
 /**
@@ -123,6 +125,18 @@ const plugin = z.strictObject({
     .superRefine((caps, ctx) => uniqueBy(caps, (c) => c, 'capability', ctx, true))
     .meta({ description: 'Capabilities granted to the plugin (it gets only these, whatever it requests).' }),
   signature: z.enum(['required', 'if-present', 'off']).default('if-present').meta({ description: 'Signature policy: refuse unsigned plugins, check when present, or skip.' }),
+  lane: z
+    .enum(LANES)
+    .default('isolated')
+    .meta({
+      description: `"isolated": own thread, wall-clock timeout, a runaway plugin never delays MIDI. "realtime": runs on the MIDI thread with no thread hop, for note-generating plugins; fuel at most ${REALTIME_FUEL_PER_EXECUTE} per action, no Filesystem.`,
+    }),
+}).superRefine((p, ctx) => {
+  if (p.lane !== 'realtime') return;
+  const why = 'in the realtime lane (the plugin runs on the MIDI thread); use lane = "isolated" for more';
+  if (p.fuel !== undefined && p.fuel > REALTIME_FUEL_PER_EXECUTE) ctx.addIssue({ code: 'custom', path: ['fuel'], message: `at most ${REALTIME_FUEL_PER_EXECUTE} ${why}` });
+  if (p.init_fuel !== undefined && p.init_fuel > REALTIME_FUEL_PER_INIT) ctx.addIssue({ code: 'custom', path: ['init_fuel'], message: `at most ${REALTIME_FUEL_PER_INIT} ${why}` });
+  if (p.capabilities.includes('Filesystem')) ctx.addIssue({ code: 'custom', path: ['capabilities'], message: 'Filesystem is not available in the realtime lane (file I/O would stall MIDI); use lane = "isolated"' });
 });
 
 export const boxConfigShape = {

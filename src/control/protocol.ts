@@ -62,6 +62,7 @@ export interface PluginStatus {
   readonly version?: string;
   readonly enabled: boolean;
   readonly loaded: boolean;
+  readonly lane: 'isolated' | 'realtime';
   readonly capabilities_granted: readonly Capability[];
   readonly capabilities_requested?: readonly Capability[];
   readonly error?: string;

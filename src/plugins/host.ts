@@ -3,18 +3,19 @@ import { join } from 'node:path';
 import { MidimonError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { GrantStore } from './grants.js';
-import { defaultProfile, resolveLimits } from './limits.js';
+import { InlineLane } from './inline-lane.js';
+import { defaultProfile, realtimeLimits, resolveLimits } from './limits.js';
 import { PLUGIN_NAME, validateMetadata } from './metadata.js';
-import type { CompiledPlugin } from './protocol.js';
+import type { CompiledPlugin, LogMessage } from './protocol.js';
 import { buildRequest } from './request.js';
 import {
   DEFAULT_GRANTS, codeMeaning, type Capability, type ExecuteContext, type ExecuteResult, type HostCallHandler, type PluginExecutor,
-  type JsonValue, type LoadedPlugin, type PluginLimits, type PluginState, type PluginStatus, type ProfileName,
+  type HostCall, type JsonValue, type Lane, type LoadedPlugin, type PluginLimits, type PluginState, type PluginStatus, type ProfileName,
 } from './types.js';
-import { COMPILE_TIMEOUT_MS, PluginWorker, type WorkerOutcome } from './worker-client.js';
+import { COMPILE_TIMEOUT_MS, PluginWorker, type PluginLane, type WorkerOutcome } from './worker-client.js';
 import { WorkerPool } from './worker-pool.js';
 
-export type { Capability, ExecuteContext, ExecuteResult, HostCall, HostCallHandler, JsonValue, LoadedPlugin, PluginExecutor, PluginLimits, PluginStatus } from './types.js';
+export type { Capability, ExecuteContext, ExecuteResult, HostCall, HostCallHandler, JsonValue, Lane, LoadedPlugin, PluginExecutor, PluginLimits, PluginStatus } from './types.js';
 
 /** Largest plugin file accepted (the guide's plugins are 300 B - 1 MB). */
 export const MAX_PLUGIN_BYTES = 32 * 1024 * 1024;
@@ -41,11 +42,13 @@ export interface LoadOptions {
   readonly limits?: Partial<PluginLimits>;
   /** Extra grants for this plugin (from its config entry). */
   readonly grants?: readonly Capability[];
+  /** Default `isolated` (own worker thread); see Lane. */
+  readonly lane?: Lane;
 }
 
 interface Entry {
   info: LoadedPlugin;
-  readonly worker: PluginWorker;
+  readonly lane: PluginLane;
   readonly compiled: CompiledPlugin;
   readonly configGrants: readonly Capability[];
   queue: Promise<unknown>;
@@ -109,14 +112,19 @@ export class PluginHost implements PluginExecutor {
     if (bytes.length > MAX_PLUGIN_BYTES) throw new MidimonError('invalid_module', `plugin is ${bytes.length} bytes, the limit is ${MAX_PLUGIN_BYTES}`);
     // WebCrypto hashes off the main thread.
     const sha256 = Buffer.from(await crypto.subtle.digest('SHA-256', bytes)).toString('hex');
-    const limits = resolveLimits(this.#profile, this.#opts.limits, options.limits);
+    const laneName = options.lane ?? 'isolated';
+    const resolved = resolveLimits(this.#profile, this.#opts.limits, options.limits);
+    const limits = laneName === 'realtime' ? realtimeLimits(resolved) : resolved;
     const configGrants = [...(this.#opts.grants?.[name] ?? []), ...(options.grants ?? [])];
-    const granted = this.#effectiveGrants(name, sha256, configGrants);
+    if (laneName === 'realtime' && configGrants.includes('Filesystem')) throw realtimeFilesystem(name);
     const log = this.#log.child({ plugin: name });
+    const granted = this.#effectiveGrants(name, sha256, configGrants, laneName, log);
     let entry: Entry | undefined;
-    const worker = new PluginWorker(limits, {
-      onHostCall: (call) => this.#opts.onHostCall?.(name, call),
-      onLog: (m) => log[m.level](m.fields, m.msg),
+    const onHostCall = (call: HostCall): void => this.#opts.onHostCall?.(name, call);
+    const onLog = (m: LogMessage): void => log[m.level](m.fields, m.msg);
+    const lane: PluginLane = laneName === 'realtime' ? new InlineLane({ onHostCall, onLog }) : new PluginWorker(limits, {
+      onHostCall,
+      onLog,
       onRespawn: () => {
         if (entry !== undefined && this.#plugins.get(name) === entry) this.#scheduleReload(entry);
       },
@@ -125,16 +133,16 @@ export class PluginHost implements PluginExecutor {
     try {
       compiled = await this.#compile(bytes, limits);
     } catch (err) {
-      await worker.stop();
+      await lane.stop();
       throw err;
     }
-    const outcome = await worker.call(
+    const outcome = await lane.call(
       { t: 'load', name, source: { kind: 'compiled', ...compiled }, limits, granted, dataDir: this.#dataDir(name, granted) },
       limits.timeoutMs,
       COMPILE_TIMEOUT_MS,
     );
     if (outcome.t !== 'response' || outcome.response.t !== 'loaded') {
-      await worker.stop();
+      await lane.stop();
       throw outcomeError(outcome, limits.timeoutMs, 'load');
     }
     const res = outcome.response;
@@ -144,14 +152,14 @@ export class PluginHost implements PluginExecutor {
     for (const cap of denied) log.warn({ capability: cap }, `plugin requests ${cap}, which is not granted: calls needing it will fail with a permission error`);
     if (metadata.name !== name) log.info({ metadataName: metadata.name }, 'plugin metadata name differs from its configured name');
     const info: LoadedPlugin = {
-      name, metadata, sha256, size: bytes.length, requested, granted, denied, limits,
+      name, metadata, sha256, size: bytes.length, requested, granted, denied, limits, lane: laneName,
       initFuel: res.fuel, initMicros: res.micros, loadMicros: Math.round((performance.now() - t0) * 1000),
     };
-    entry = { info, worker, compiled: res.compiled, configGrants, queue: Promise.resolve(), needsReload: false, state: 'ready', calls: 0, errors: 0 };
+    entry = { info, lane, compiled: res.compiled, configGrants, queue: Promise.resolve(), needsReload: false, state: 'ready', calls: 0, errors: 0 };
     const old = this.#plugins.get(name);
     this.#plugins.set(name, entry);
-    if (old !== undefined) await old.worker.stop();
-    log.info({ version: metadata.version, sha256, granted, fuel: res.fuel, micros: res.micros }, 'plugin loaded');
+    if (old !== undefined) await old.lane.stop();
+    log.info({ version: metadata.version, sha256, granted, lane: laneName, fuel: res.fuel, micros: res.micros }, 'plugin loaded');
     return info;
   }
 
@@ -168,7 +176,7 @@ export class PluginHost implements PluginExecutor {
         const err = await this.#reload(entry);
         if (err !== undefined) return this.#failed(entry, err, { fuel: 0, fuelTotal: 0, micros: 0 });
       }
-      const outcome = await entry.worker.call({ t: 'execute', request }, entry.info.limits.timeoutMs);
+      const outcome = await entry.lane.call({ t: 'execute', request }, entry.info.limits.timeoutMs);
       if (outcome.t === 'response' && outcome.response.t === 'executed') {
         const r = outcome.response;
         return { status: 'returned', code: r.code, meaning: codeMeaning(r.code), fuel: r.fuel, fuelTotal: r.fuelTotal, micros: r.micros };
@@ -196,6 +204,7 @@ export class PluginHost implements PluginExecutor {
     return [...this.#plugins.values()].map((e) => ({
       name: e.info.name,
       state: e.state,
+      lane: e.info.lane,
       version: e.info.metadata.version,
       sha256: e.info.sha256,
       requested: e.info.requested,
@@ -210,7 +219,7 @@ export class PluginHost implements PluginExecutor {
     const entry = this.#plugins.get(name);
     if (entry === undefined) return;
     this.#plugins.delete(name);
-    await entry.worker.stop();
+    await entry.lane.stop();
   }
 
   async stop(): Promise<void> {
@@ -243,8 +252,11 @@ export class PluginHost implements PluginExecutor {
     return run;
   }
 
-  #effectiveGrants(name: string, sha256: string, configGrants: readonly Capability[]): Capability[] {
-    return [...new Set([...DEFAULT_GRANTS, ...this.#grants.get(name, sha256), ...configGrants])].sort();
+  #effectiveGrants(name: string, sha256: string, configGrants: readonly Capability[], lane: Lane, log: Logger): Capability[] {
+    const all = [...new Set([...DEFAULT_GRANTS, ...this.#grants.get(name, sha256), ...configGrants])].sort();
+    if (lane !== 'realtime' || !all.includes('Filesystem')) return all;
+    log.warn('stored Filesystem grant ignored: a realtime plugin must not do file I/O on the MIDI thread');
+    return all.filter((c) => c !== 'Filesystem');
   }
 
   /** Per-plugin directory: unrelated plugins never share one. */
@@ -255,15 +267,16 @@ export class PluginHost implements PluginExecutor {
   async #changeGrant(name: string, cap: Capability, add: boolean): Promise<readonly Capability[]> {
     const entry = this.#plugins.get(name);
     if (entry === undefined) throw new MidimonError('not_found', `no plugin named '${name}' is loaded`);
+    if (add && cap === 'Filesystem' && entry.info.lane === 'realtime') throw realtimeFilesystem(name);
     await this.start();
     const { sha256 } = entry.info;
     const stored = this.#grants.get(name, sha256).filter((c) => c !== cap);
     await this.#grants.set(name, sha256, add ? [...stored, cap] : stored);
-    const granted = this.#effectiveGrants(name, sha256, entry.configGrants);
+    const granted = this.#effectiveGrants(name, sha256, entry.configGrants, entry.info.lane, this.#log.child({ plugin: name }));
     entry.info = { ...entry.info, granted, denied: entry.info.requested.filter((c) => !granted.includes(c)) };
     this.#log.info({ plugin: name, capability: cap, granted }, add ? 'capability granted' : 'capability revoked');
     await this.#enqueue(entry, async () => {
-      if (!entry.needsReload) await entry.worker.call({ t: 'grants', granted, dataDir: this.#dataDir(name, granted) }, entry.info.limits.timeoutMs);
+      if (!entry.needsReload) await entry.lane.call({ t: 'grants', granted, dataDir: this.#dataDir(name, granted) }, entry.info.limits.timeoutMs);
     });
     return granted;
   }
@@ -285,7 +298,7 @@ export class PluginHost implements PluginExecutor {
 
   async #reload(entry: Entry): Promise<MidimonError | undefined> {
     const { name, limits, granted } = entry.info;
-    const outcome = await entry.worker.call(
+    const outcome = await entry.lane.call(
       { t: 'load', name, source: { kind: 'compiled', ...entry.compiled }, limits, granted, dataDir: this.#dataDir(name, granted) },
       limits.timeoutMs,
       COMPILE_TIMEOUT_MS,
@@ -306,6 +319,10 @@ export class PluginHost implements PluginExecutor {
     this.#log.warn({ plugin: entry.info.name, kind: error.kind, err: error.message }, 'plugin call failed; instance discarded');
     return { status: 'error', error, fuel: cost.fuel, fuelTotal: cost.fuelTotal, micros: cost.micros };
   }
+}
+
+function realtimeFilesystem(name: string): MidimonError {
+  return new MidimonError('bad_request', `plugin '${name}' runs in the realtime lane, which has no Filesystem (file I/O would stall MIDI); use lane = "isolated" for it`, { details: { plugin: name, capability: 'Filesystem' } });
 }
 
 async function readPlugin(path: string): Promise<Uint8Array> {

@@ -40,6 +40,24 @@ export const PROFILES: Readonly<Record<ProfileName, PluginLimits>> = {
   },
 };
 
+/**
+ * The realtime lane runs a plugin on the MIDI thread, where fuel is the only
+ * bound on a call's time (nothing can pre-empt the thread). 500k fuel is
+ * ~1-2 ms of wasm on a Pi 3/4 (0.6 ms here) and ~35x what the example
+ * plugins use per action (6-14k); init gets 10x that.
+ */
+export const REALTIME_FUEL_PER_EXECUTE = 500_000;
+export const REALTIME_FUEL_PER_INIT = 5_000_000;
+
+/** Limits for the realtime lane: the isolated lane's, with fuel capped. */
+export function realtimeLimits(limits: PluginLimits): PluginLimits {
+  return {
+    ...limits,
+    fuelPerExecute: Math.min(limits.fuelPerExecute, REALTIME_FUEL_PER_EXECUTE),
+    fuelPerInit: Math.min(limits.fuelPerInit, REALTIME_FUEL_PER_INIT),
+  };
+}
+
 /** ARM boards get the tight profile unless the operator says otherwise. */
 export function defaultProfile(arch: string = process.arch): ProfileName {
   return arch === 'arm' || arch === 'arm64' ? 'pi' : 'desktop';

@@ -27,6 +27,14 @@ export interface PluginMetadata {
 
 export type ProfileName = 'desktop' | 'pi';
 
+/**
+ * Where a plugin runs. `isolated`: its own worker thread with a wall-clock
+ * timeout, so a runaway plugin never delays MIDI. `realtime`: on the MIDI
+ * thread, no thread hop, fuel capped (limits.ts), no Filesystem.
+ */
+export const LANES = ['isolated', 'realtime'] as const;
+export type Lane = (typeof LANES)[number];
+
 /** Every bound the sandbox enforces on one plugin (see limits.ts for the profiles). */
 export interface PluginLimits {
   /** Fuel for one `execute` round (alloc + execute + dealloc). */
@@ -115,6 +123,7 @@ export interface LoadedPlugin {
   /** Requested but not granted: the plugin loads, those calls fail with a permission error. */
   readonly denied: readonly Capability[];
   readonly limits: PluginLimits;
+  readonly lane: Lane;
   /** Fuel and time of the start section + `init()`. */
   readonly initFuel: number;
   readonly initMicros: number;
@@ -127,6 +136,7 @@ export type PluginState = 'ready' | 'respawning' | 'broken';
 export interface PluginStatus {
   readonly name: string;
   readonly state: PluginState;
+  readonly lane: Lane;
   readonly version: string;
   readonly sha256: string;
   readonly requested: readonly Capability[];

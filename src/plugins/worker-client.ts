@@ -20,6 +20,12 @@ export interface WorkerHooks {
   readonly onRespawn: () => void;
 }
 
+/** Where one plugin's instance lives: its own worker thread, or the main (MIDI) thread. */
+export interface PluginLane {
+  call(req: WorkerRequest, timeoutMs: number, firstTimeoutMs?: number): Promise<WorkerOutcome>;
+  stop(): Promise<void>;
+}
+
 interface Pending {
   readonly id: number;
   readonly resolve: (o: WorkerOutcome) => void;
@@ -33,7 +39,7 @@ interface Pending {
  * worker (terminate() stops a wasm loop without blocking this thread), is
  * answered with `timeout`, and a fresh warm worker is spawned at once.
  */
-export class PluginWorker {
+export class PluginWorker implements PluginLane {
   readonly #limits: PluginLimits;
   readonly #hooks: WorkerHooks;
   readonly #log: Logger;

@@ -93,12 +93,31 @@ test('starts in the first mode with the configured devices connected', async () 
   const names = status.devices.filter((d) => d.connected).map((d) => `${d.kind}:${d.name}`);
   for (const d of ['midi-in:keys', 'midi-in:pads', 'midi-out:synth', 'footswitch:left', 'footswitch:right']) assert.ok(names.includes(d), `${d} in ${names.join(', ')}`);
   assert.deepEqual(
-    status.plugins.map((p) => [p.name, p.loaded]),
+    status.plugins.map((p) => [p.name, p.loaded, p.lane]),
     [
-      ['setlist', true],
-      ['chord', true],
+      ['setlist', true, 'isolated'],
+      ['chord', true, 'realtime'],
     ],
   );
+});
+
+test('a key in Chords mode runs the realtime chord plugin: its maj7 reaches the synth before the next event-loop turn', async () => {
+  box.setMode({ name: 'Chords' }, 'socket');
+  box.simulation.midi?.clearSent();
+  let turned = false;
+  setImmediate(() => {
+    turned = true;
+  });
+  box.simulation.midi?.inject(KEYS, [0x90, 60, 100]);
+  // The realtime lane answers within microtasks: no worker round trip.
+  await Promise.resolve();
+  for (let i = 0; i < 10 && sent().length < 4; i++) await Promise.resolve();
+  assert.equal(turned, false, 'the chord arrived without waiting for another thread');
+  assert.deepEqual(sent(), [[0x90, 60, 100], [0x90, 64, 100], [0x90, 67, 100], [0x90, 71, 100]]);
+  // The chord route plays in every mode, so its notes stay on until the plugin releases them.
+  await box.plugins.execute('chord', 'release', {}, { root: 60, shape: 'maj7' });
+  assert.deepEqual(sent().slice(4), [[0x80, 60, 0], [0x80, 64, 0], [0x80, 67, 0], [0x80, 71, 0]]);
+  box.setMode({ name: 'Setlist' }, 'socket');
 });
 
 test('a footswitch press runs the setlist plugin, whose host calls send MIDI and switch the mode', async () => {

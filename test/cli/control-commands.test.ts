@@ -28,7 +28,7 @@ const STATUS: StatusResult = {
     { name: 'left', kind: 'footswitch', connected: true },
     { name: 'ssd1306@0x3c', kind: 'display', connected: false, detail: 'no ACK on i2c-1' },
   ],
-  plugins: [{ name: 'looper', version: '1.2.0', enabled: true, loaded: true, capabilities_granted: ['Midi'] }],
+  plugins: [{ name: 'looper', version: '1.2.0', enabled: true, loaded: true, lane: 'isolated', capabilities_granted: ['Midi'] }],
   recent_errors: [{ at: '2026-11-27T05:00:00.000Z', kind: 'timeout', message: 'looper: action took longer than 20 ms', source: 'plugin' }],
   config: {
     path: '/etc/midimon/config.toml',

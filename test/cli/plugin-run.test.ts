@@ -78,6 +78,13 @@ test('plugin run: --fuel and --timeout-ms bound a runaway action', async () => {
   assert.equal(time.code, 1);
 });
 
+test('plugin run --lane realtime: the endless loop ends at the lane\'s fuel cap, even when --fuel asks for more', async () => {
+  const r = await inProcess('plugin', 'run', looper, 'l', 'ok', '--json', '--lane', 'realtime', '--fuel', '1000000000000000');
+  const ev = events(r.stdout);
+  assert.deepEqual(ev.map((e) => e['kind'] ?? e['event']), ['loaded', 'out_of_fuel', 'executed']);
+  assert.match(String(ev[1]?.['message']), /limit 500000 per execute/);
+});
+
 /** In-process runs through the same dispatcher (no process spawn: fast). */
 async function inProcess(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
@@ -91,6 +98,7 @@ test('plugin run: usage errors exit 2', async () => {
   assert.equal((await inProcess('plugin', 'run', healthy, '--velocity', '300')).code, 2);
   assert.equal((await inProcess('plugin', 'run', healthy, '--profile', 'mainframe')).code, 2);
   assert.equal((await inProcess('plugin', 'run', healthy, '--grant', 'Root')).code, 2);
+  assert.equal((await inProcess('plugin', 'run', healthy, '--lane', 'fast')).code, 2);
   assert.equal((await inProcess('plugin', 'run', healthy, '--bogus')).code, 2);
   assert.equal((await inProcess('plugin', 'frobnicate')).code, 2);
 });

@@ -95,6 +95,17 @@ const CASES: ReadonlyArray<readonly [string, string, string | string[]]> = [
     'box.toml:3:25: plugins.looper.capabilities[1]: duplicate capability "Midi" (already used by entry 0)',
   ],
   ['plugin signature', '[plugins.looper]\npath = "a.wasm"\nsignature = "maybe"', 'box.toml:3:1: plugins.looper.signature: expected one of "required", "if-present", "off", found string "maybe"'],
+  ['plugin lane', '[plugins.looper]\npath = "a.wasm"\nlane = "fast"', 'box.toml:3:1: plugins.looper.lane: expected one of "isolated", "realtime", found string "fast"'],
+  [
+    'realtime plugin fuel cap',
+    '[plugins.chord]\npath = "a.wasm"\nlane = "realtime"\nfuel = 600_000',
+    'box.toml:4:1: plugins.chord.fuel: at most 500000 in the realtime lane (the plugin runs on the MIDI thread); use lane = "isolated" for more',
+  ],
+  [
+    'realtime plugin without Filesystem',
+    '[plugins.chord]\npath = "a.wasm"\nlane = "realtime"\ncapabilities = ["Midi", "Filesystem"]',
+    'box.toml:4:1: plugins.chord.capabilities: Filesystem is not available in the realtime lane (file I/O would stall MIDI); use lane = "isolated"',
+  ],
   ['plugin unknown key', '[plugins.looper]\npath = "a.wasm"\nmemory = 4', "box.toml:3:1: plugins.looper.memory: unknown key 'memory' (did you mean 'memory_mb'?)"],
   ['limits profile', '[limits]\nprofile = "fast"', 'box.toml:2:1: limits.profile: expected one of "auto", "pi", "desktop", found string "fast"'],
   [
@@ -218,7 +229,7 @@ test('defaults are applied to absent sections', async () => {
     dim_after_s: 60,
     screensaver: false,
   });
-  assert.deepEqual(r.config.plugins['looper'], { path: 'a.wasm', enabled: true, capabilities: [], signature: 'if-present' });
+  assert.deepEqual(r.config.plugins['looper'], { path: 'a.wasm', enabled: true, capabilities: [], signature: 'if-present', lane: 'isolated' });
   assert.equal(r.config.menu.timeout_s, 30);
   assert.equal(r.config.logging.level, 'info');
 });

@@ -33,7 +33,7 @@ const USAGE = (): string =>
     .map(([n, s]) => `  ${n.padEnd(10)} ${s.summary}`)
     .join('\n')}\n\n` +
   `run options: --velocity N --mode N --fuel N --memory-mb N --timeout-ms N --profile pi|desktop\n` +
-  `             --grant CAP (repeatable) --state-dir DIR --json\n` +
+  `             --grant CAP (repeatable) --lane isolated|realtime --state-dir DIR --json\n` +
   `exit status: 0 every action returned 0, 1 otherwise, 2 usage error\n`;
 
 export async function run(argv: readonly string[], io: CliIo): Promise<number> {
@@ -152,12 +152,15 @@ const runRun: CommandRunner = async (argv, io) => {
       'timeout-ms': { type: 'string' },
       profile: { type: 'string' },
       grant: { type: 'string', multiple: true },
+      lane: { type: 'string' },
       'state-dir': { type: 'string' },
     },
   } as const);
   const [file, ...actions] = positionals;
   if (file === undefined) throw new UsageError('usage: midimon plugin run FILE.wasm [ACTION ...] [options]');
   if (values.profile !== undefined && !isProfileName(values.profile)) throw new UsageError(`--profile must be pi or desktop, got '${String(values.profile)}'`);
+  const lane = values.lane ?? 'isolated';
+  if (lane !== 'isolated' && lane !== 'realtime') throw new UsageError(`--lane must be isolated or realtime, got '${lane}'`);
   const velocity = int('velocity', values.velocity, 0, 127);
   const mode = int('mode', values.mode, 0, 1_000_000);
   const fuel = int('fuel', values.fuel, 1, Number.MAX_SAFE_INTEGER);
@@ -182,7 +185,7 @@ const runRun: CommandRunner = async (argv, io) => {
     const name = pluginName(file);
     let loaded;
     try {
-      loaded = await host.load(name, { path: file }, { limits, grants });
+      loaded = await host.load(name, { path: file }, { limits, grants, lane });
     } catch (err) {
       const e = toMidimonError(err);
       emit({ event: 'error', stage: 'load', ...errorFields(e) }, `load failed: ${e.kind}: ${e.message}`);

@@ -1,0 +1,64 @@
+import { createPluginServer } from './plugin-server.js';
+import type { HostToWorker, LogMessage, WorkerResponse, WorkerToHost } from './protocol.js';
+import type { HostCall } from './types.js';
+import type { PluginLane, WorkerOutcome, WorkerRequest } from './worker-client.js';
+
+export interface InlineHooks {
+  readonly onHostCall: (call: HostCall) => void;
+  readonly onLog: (msg: LogMessage) => void;
+}
+
+/**
+ * The realtime lane: the plugin's instance lives on the calling (MIDI)
+ * thread and each request runs synchronously, so a note reaches the plugin
+ * and its `midi_send` reaches the output with no thread hop. Fuel is the only
+ * bound on a call's time here (nothing can pre-empt the thread), which is why
+ * the host caps this lane's fuel far below the isolated lane's.
+ *
+ * Host calls and log lines are held until the call returns and then
+ * delivered in order, before the outcome: the engine is never re-entered
+ * while plugin code is on the stack.
+ */
+export class InlineLane implements PluginLane {
+  readonly #hooks: InlineHooks;
+  readonly #serve: (msg: HostToWorker) => void;
+  #held: WorkerToHost[] = [];
+  #nextId = 1;
+  #stopped = false;
+
+  constructor(hooks: InlineHooks) {
+    this.#hooks = hooks;
+    this.#serve = createPluginServer((m) => this.#held.push(m));
+  }
+
+  call(req: WorkerRequest): Promise<WorkerOutcome> {
+    if (this.#stopped) return Promise.resolve({ t: 'crashed', message: 'plugin unloaded' });
+    const id = this.#nextId++;
+    this.#held = [];
+    this.#serve({ ...req, id } as HostToWorker);
+    const out = this.#held;
+    this.#held = [];
+    let response: WorkerResponse | undefined;
+    for (const m of out) {
+      switch (m.t) {
+        case 'host_call':
+          this.#hooks.onHostCall(m.call);
+          break;
+        case 'log':
+          this.#hooks.onLog(m);
+          break;
+        case 'running':
+          break;
+        default:
+          if (m.id === id) response = m;
+      }
+    }
+    if (response === undefined) return Promise.resolve({ t: 'crashed', message: `realtime lane gave no answer to '${req.t}'` });
+    return Promise.resolve({ t: 'response', response });
+  }
+
+  stop(): Promise<void> {
+    this.#stopped = true;
+    return Promise.resolve();
+  }
+}
