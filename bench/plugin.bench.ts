@@ -181,6 +181,20 @@ export default (async () => {
     figures.push({ name: 'event_loop_gap_idle_ms', value: idle.gapMs, unit: 'ms', target: '(same, nothing running)' });
     figures.push({ name: 'event_loop_block_idle_ms', value: idle.cpuMs, unit: 'ms', target: '(main-thread CPU, nothing running)' });
     figures.push({ name: 'gc_pause_max_ms', value: stall.gcMs, unit: 'ms', target: '(V8 main-thread GC during the hostile phase, excluded above)' });
+
+    // 5. The worst a realtime-lane plugin can do to the MIDI thread: an endless loop, stopped by its capped fuel
+    // (each call also pays re-instantiation, because the instance is discarded after the out_of_fuel trap).
+    await host.load('runaway', { bytes: await wat(LOOPER) }, { lane: 'realtime' });
+    const stalls: number[] = [];
+    for (let i = 0; i < 40; i++) {
+      const t0 = nowUs();
+      const r = await host.execute('runaway', 'x', { timestamp: 0 });
+      if (r.status !== 'error' || r.error.kind !== 'out_of_fuel') throw new Error('runaway realtime plugin was not stopped by fuel');
+      if (i >= 5) stalls.push((nowUs() - t0) / 1000);
+    }
+    const st = summarize(stalls);
+    figures.push({ name: 'realtime_runaway_call_p50_ms', value: st.p50, unit: 'ms', target: `(MIDI thread held by one endless-loop call, ${host.get('runaway')?.limits.fuelPerExecute ?? 0} fuel)` });
+    figures.push({ name: 'realtime_runaway_call_max_ms', value: st.max, unit: 'ms' });
   } finally {
     await host.stop();
     rmSync(stateDir, { recursive: true, force: true });
