@@ -60,10 +60,13 @@ interface Entry {
 }
 
 /**
- * Runs MIDIMon WASM plugins, each in its own warm worker thread, under fuel,
- * memory, stack and wall-clock limits. Nothing a plugin does rejects a
- * promise or blocks the caller's event loop: execute() always resolves with
- * a result; after any failure the plugin's next call gets a fresh instance.
+ * Runs MIDIMon WASM plugins under fuel, memory, stack and wall-clock limits,
+ * each in its own warm worker thread (isolated lane) or, when asked, on the
+ * calling thread with capped fuel (realtime lane, see InlineLane). Nothing a
+ * plugin does rejects a promise; an isolated plugin never blocks the caller's
+ * event loop, a realtime one at most until its capped fuel runs out.
+ * execute() always resolves with a result; after any failure the plugin's
+ * next call gets a fresh instance.
  */
 export class PluginHost implements PluginExecutor {
   readonly #opts: PluginHostOptions;
