@@ -13,7 +13,7 @@ import { MidiDevices } from '../src/midi/midi-devices.js';
 import { EngineLoop } from '../src/runtime/engine-loop.js';
 import type { PluginCaller } from '../src/runtime/ports.js';
 import { nowUs, summarize, type Bench, type BenchFigure } from './util.js';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import wabtInit from 'wabt';
@@ -39,8 +39,32 @@ const SENDER_WAT = `(module
     (drop (call $midi_send (i32.const 4000) (i32.const 3)))
     (i32.const 0)))`;
 
+interface BenchPlugin {
+  readonly bytes: Uint8Array;
+  readonly action: string;
+  readonly params: Record<string, string | number>;
+  /** Messages one note makes the plugin send; the round trip ends with the last. */
+  readonly outputs: number;
+  /** Sent between samples so the next note starts from silence (chord notes stay on otherwise). */
+  readonly reset?: { readonly action: string; readonly params: Record<string, string | number> };
+}
+
+async function senderPlugin(): Promise<BenchPlugin> {
+  const wabt = await wabtInit();
+  const mod = wabt.parseWat('sender.wat', SENDER_WAT);
+  const bytes = new Uint8Array(mod.toBinary({}).buffer);
+  mod.destroy();
+  return { bytes, action: 'go', params: { n: 1 }, outputs: 1 };
+}
+
+/** The example chord plugin (Rust, serde_json): a real plugin's parse + four midi_send calls. */
+function chordPlugin(): BenchPlugin {
+  const bytes = new Uint8Array(readFileSync(new URL('../plugins/chord/chord.wasm', import.meta.url)));
+  return { bytes, action: 'play', params: { shape: 'maj7' }, outputs: 4, reset: { action: 'release', params: { root: 60, shape: 'maj7' } } };
+}
+
 /** note in -> PluginHost.execute (in `lane`) -> midimon.midi_send -> route -> fake output; null if the host is unavailable. */
-async function pluginRoundTrip(lane: 'realtime' | 'isolated'): Promise<{ p50: number; p99: number } | null> {
+async function pluginRoundTrip(lane: 'realtime' | 'isolated', plugin: BenchPlugin): Promise<{ p50: number; p99: number } | null> {
   let hostModule: typeof import('../src/plugins/host.js');
   try {
     hostModule = await import('../src/plugins/host.js');
@@ -48,19 +72,15 @@ async function pluginRoundTrip(lane: 'realtime' | 'isolated'): Promise<{ p50: nu
     console.log(`plugin_action_p99_us skipped: plugin host unavailable (${(err as Error).message})`);
     return null;
   }
-  const wabt = await wabtInit();
-  const mod = wabt.parseWat('sender.wat', SENDER_WAT);
-  const bytes = new Uint8Array(mod.toBinary({}).buffer);
-  mod.destroy();
   const stateDir = mkdtempSync(join(tmpdir(), 'midimon-bench-'));
   let box: BenchBox | null = null;
-  const host = new hostModule.PluginHost({ log: silentLogger(), stateDir, profile: 'pi', onHostCall: (plugin, call) => box?.loop.hostCall(plugin, call) });
+  const host = new hostModule.PluginHost({ log: silentLogger(), stateDir, profile: 'pi', onHostCall: (name, call) => box?.loop.hostCall(name, call) });
   try {
-    await host.load('sender', { bytes }, { lane });
+    await host.load('p', { bytes: plugin.bytes }, { lane });
     box = benchBox(
       {
-        modes: [{ name: 'M', mappings: [{ trigger: { type: 'Note', note: 60 }, action: { type: 'Plugin', plugin: 'sender', action: 'go', params: { n: 1 } } }] }],
-        routes: [{ name: 'p', from: 'plugin:sender', to: 'Synth' }],
+        modes: [{ name: 'M', mappings: [{ trigger: { type: 'Note', note: 60 }, action: { type: 'Plugin', plugin: 'p', action: plugin.action, params: plugin.params } }] }],
+        routes: [{ name: 'p', from: 'plugin:p', to: 'Synth' }],
       },
       pluginHostCaller(host),
     );
@@ -72,14 +92,15 @@ async function pluginRoundTrip(lane: 'realtime' | 'isolated'): Promise<{ p50: nu
         b.backend.onSend = () => {
           b.lastOut = nowUs();
           b.outCount++;
-          resolve();
+          if (b.outCount === before + plugin.outputs) resolve();
         };
       });
       const t0 = nowUs();
       b.backend.inject(IN, [0x90, 60, 100]);
       await done;
-      if (b.outCount !== before + 1) throw new Error('plugin output missing');
       if (i >= 300) lat.push(b.lastOut - t0);
+      b.backend.onSend = () => undefined;
+      if (plugin.reset !== undefined) await host.execute('p', plugin.reset.action, {}, plugin.reset.params);
       b.backend.clearSent();
     }
     return summarize(lat);
@@ -200,9 +221,17 @@ export default (async () => {
   figures.push({ name: 'flood_p99_us', value: fs.p99, unit: 'us', target: '<= 100' });
   figures.push({ name: 'flood_lost', value: f.lost, unit: 'msgs', target: '0' });
   figures.push({ name: 'flood_reordered', value: f.reordered, unit: 'msgs', target: '0' });
-  const realtime = await pluginRoundTrip('realtime');
+  const sender = await senderPlugin();
+  const realtime = await pluginRoundTrip('realtime', sender);
   if (realtime !== null) figures.push({ name: 'plugin_action_p99_us', value: realtime.p99, unit: 'us', target: '<= 400 (realtime lane)' }, { name: 'plugin_action_p50_us', value: realtime.p50, unit: 'us' });
-  const isolated = await pluginRoundTrip('isolated');
+  const isolated = await pluginRoundTrip('isolated', sender);
   if (isolated !== null) figures.push({ name: 'plugin_action_isolated_p99_us', value: isolated.p99, unit: 'us' }, { name: 'plugin_action_isolated_p50_us', value: isolated.p50, unit: 'us' });
+  const chord = await pluginRoundTrip('realtime', chordPlugin());
+  if (chord !== null) {
+    figures.push(
+      { name: 'plugin_action_chord_p99_us', value: chord.p99, unit: 'us', target: '(realtime lane, the Rust chord plugin: JSON request, maj7, 4 notes out)' },
+      { name: 'plugin_action_chord_p50_us', value: chord.p50, unit: 'us' },
+    );
+  }
   return figures;
 }) satisfies Bench;
