@@ -98,6 +98,8 @@ export function menuContext(args: {
     currentMode: s?.modeName ?? '',
     plugins: args.plugins.map((p) => {
       const caps = new Set([...p.requested, ...p.granted]);
+      // The realtime lane never links Filesystem: no toggle that could only fail.
+      if (p.lane === 'realtime') caps.delete('Filesystem');
       return {
         name: p.name,
         state: pluginState(p),

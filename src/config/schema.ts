@@ -136,6 +136,7 @@ const plugin = z.strictObject({
   const why = 'in the realtime lane (the plugin runs on the MIDI thread); use lane = "isolated" for more';
   if (p.fuel !== undefined && p.fuel > REALTIME_FUEL_PER_EXECUTE) ctx.addIssue({ code: 'custom', path: ['fuel'], message: `at most ${REALTIME_FUEL_PER_EXECUTE} ${why}` });
   if (p.init_fuel !== undefined && p.init_fuel > REALTIME_FUEL_PER_INIT) ctx.addIssue({ code: 'custom', path: ['init_fuel'], message: `at most ${REALTIME_FUEL_PER_INIT} ${why}` });
+  if (p.timeout_ms !== undefined) ctx.addIssue({ code: 'custom', path: ['timeout_ms'], message: 'has no effect in the realtime lane (nothing can pre-empt the MIDI thread; capped fuel bounds each call); remove it or use lane = "isolated"' });
   if (p.capabilities.includes('Filesystem')) ctx.addIssue({ code: 'custom', path: ['capabilities'], message: 'Filesystem is not available in the realtime lane (file I/O would stall MIDI); use lane = "isolated"' });
 });
 

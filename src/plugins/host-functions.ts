@@ -1,6 +1,7 @@
 import type { GuestMemory } from './guest-memory.js';
 import type { OutputLimiter } from './output-limiter.js';
 import type { LogLevel } from './protocol.js';
+import { HOST_CALL_FUEL, MIDI_SEND_FUEL_PER_BYTE } from './limits.js';
 import type { Capability, HostCall } from './types.js';
 import { HostTrap } from './wasi-errors.js';
 
@@ -14,8 +15,10 @@ export interface HostFunctionContext {
   readonly output: OutputLimiter;
   readonly isGranted: (cap: Capability) => boolean;
   readonly denied: (cap: Capability, fn: string) => void;
-  /** Queues the call for the main thread (posted in order, delivered asynchronously). */
-  readonly send: (call: HostCall) => void;
+  /** Queues the call (delivered in order, after the fact); false when the per-call cap is reached, and `make` is not run. */
+  readonly send: (make: () => HostCall) => boolean;
+  /** Takes fuel for work done on the plugin's behalf; throws (out_of_fuel) when there is not enough. */
+  readonly charge: (units: number) => void;
 }
 
 /**
@@ -24,21 +27,21 @@ export interface HostFunctionContext {
  * on it after the plugin returns. A pointer outside memory traps (bad_pointer).
  */
 export function createHostFunctions(ctx: HostFunctionContext): Record<string, (...args: number[]) => number | undefined> {
-  const bytes = (fn: string, ptr: number, len: number): Uint8Array => {
+  const bytes = (fn: string, ptr: number, len: number, perByte = 1): Uint8Array => {
+    ctx.charge(HOST_CALL_FUEL + perByte * (len >>> 0));
     const b = ctx.memory.bytes(ptr, len);
     if (b === undefined) throw new HostTrap('bad_pointer', `${fn}: range ${ptr >>> 0}+${len >>> 0} is outside the plugin's memory (${ctx.memory.size} bytes)`);
     return b;
   };
   return {
     midi_send: (ptr, len) => {
-      const b = bytes('midi_send', ptr, len);
+      const b = bytes('midi_send', ptr, len, MIDI_SEND_FUEL_PER_BYTE);
       if (!ctx.isGranted('Midi')) {
         ctx.denied('Midi', 'midi_send');
         return -1;
       }
       if (b.length === 0 || b.length > MIDI_SEND_MAX) return -1;
-      ctx.send({ fn: 'midi_send', bytes: Array.from(b) });
-      return 0;
+      return ctx.send(() => ({ fn: 'midi_send', bytes: toArray(b) })) ? 0 : -1;
     },
     set_mode: (ptr, len) => {
       const b = bytes('set_mode', ptr, len);
@@ -49,16 +52,22 @@ export function createHostFunctions(ctx: HostFunctionContext): Record<string, (.
       } catch {
         return -1;
       }
-      ctx.send({ fn: 'set_mode', mode });
-      return 0;
+      return ctx.send(() => ({ fn: 'set_mode', mode })) ? 0 : -1;
     },
     log: (level, ptr, len) => {
       const b = bytes('log', ptr, Math.min(len >>> 0, 4096));
       const lvl = level >= 0 && level <= 3 ? (level as 0 | 1 | 2 | 3) : 1;
       const message = new TextDecoder().decode(b);
       // Rate-limited like stdout; the admitted ones reach the engine too.
-      if (ctx.output.message(LEVELS[lvl] ?? 'info', message)) ctx.send({ fn: 'log', level: lvl, message });
+      if (ctx.output.message(LEVELS[lvl] ?? 'info', message)) ctx.send(() => ({ fn: 'log', level: lvl, message }));
       return undefined;
     },
   };
+}
+
+/** A plain loop: Array.from on a typed array is ~25x slower (100 us for a 4 KiB SysEx). */
+function toArray(b: Uint8Array): number[] {
+  const out = new Array<number>(b.length);
+  for (let i = 0; i < b.length; i++) out[i] = b[i] as number;
+  return out;
 }

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
 import { MidimonError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { GrantStore } from './grants.js';
@@ -16,6 +17,15 @@ import { COMPILE_TIMEOUT_MS, PluginWorker, type PluginLane, type WorkerOutcome }
 import { WorkerPool } from './worker-pool.js';
 
 export type { Capability, ExecuteContext, ExecuteResult, HostCall, HostCallHandler, JsonValue, Lane, LoadedPlugin, PluginExecutor, PluginLimits, PluginStatus } from './types.js';
+
+// V8 compiles wasm functions lazily, on the thread that first calls them: in the realtime lane that
+// would be the MIDI thread (3.2 ms for one 600 KB function here, 0.15 ms eager). Eager compilation
+// puts all of it in the compiler worker. The flag is process-wide and read at each compile.
+setFlagsFromString('--no-wasm-lazy-compilation');
+
+/** A realtime plugin that fails this often within REALTIME_FAULT_WINDOW_MS moves to its own thread. */
+export const REALTIME_FAULTS_TO_ISOLATE = 3;
+export const REALTIME_FAULT_WINDOW_MS = 60_000;
 
 /** Largest plugin file accepted (the guide's plugins are 300 B - 1 MB). */
 export const MAX_PLUGIN_BYTES = 32 * 1024 * 1024;
@@ -48,7 +58,11 @@ export interface LoadOptions {
 
 interface Entry {
   info: LoadedPlugin;
-  readonly lane: PluginLane;
+  lane: PluginLane;
+  /** When the realtime lane's recent calls failed (see REALTIME_FAULTS_TO_ISOLATE). */
+  realtimeFaults: number[];
+  /** Builds the isolated lane's worker for this plugin (used when a realtime plugin keeps failing). */
+  readonly makeWorker: () => PluginWorker;
   readonly compiled: CompiledPlugin;
   readonly configGrants: readonly Capability[];
   queue: Promise<unknown>;
@@ -121,17 +135,21 @@ export class PluginHost implements PluginExecutor {
     const configGrants = [...(this.#opts.grants?.[name] ?? []), ...(options.grants ?? [])];
     if (laneName === 'realtime' && configGrants.includes('Filesystem')) throw realtimeFilesystem(name);
     const log = this.#log.child({ plugin: name });
-    const granted = this.#effectiveGrants(name, sha256, configGrants, laneName, log);
+    const granted = this.#effectiveGrants(name, sha256, configGrants, laneName);
+    if (laneName === 'realtime' && this.#grants.get(name, sha256).includes('Filesystem')) {
+      log.warn('stored Filesystem grant not linked: a realtime plugin must not do file I/O on the MIDI thread');
+    }
     let entry: Entry | undefined;
     const onHostCall = (call: HostCall): void => this.#opts.onHostCall?.(name, call);
     const onLog = (m: LogMessage): void => log[m.level](m.fields, m.msg);
-    const lane: PluginLane = laneName === 'realtime' ? new InlineLane({ onHostCall, onLog }) : new PluginWorker(limits, {
+    const makeWorker = (): PluginWorker => new PluginWorker(limits, {
       onHostCall,
       onLog,
       onRespawn: () => {
         if (entry !== undefined && this.#plugins.get(name) === entry) this.#scheduleReload(entry);
       },
     }, log, this.#pool);
+    const lane: PluginLane = laneName === 'realtime' ? new InlineLane({ onHostCall, onLog }) : makeWorker();
     let compiled: CompiledPlugin;
     try {
       compiled = await this.#compile(bytes, limits);
@@ -158,7 +176,7 @@ export class PluginHost implements PluginExecutor {
       name, metadata, sha256, size: bytes.length, requested, granted, denied, limits, lane: laneName,
       initFuel: res.fuel, initMicros: res.micros, loadMicros: Math.round((performance.now() - t0) * 1000),
     };
-    entry = { info, lane, compiled: res.compiled, configGrants, queue: Promise.resolve(), needsReload: false, state: 'ready', calls: 0, errors: 0 };
+    entry = { info, lane, realtimeFaults: [], makeWorker, compiled: res.compiled, configGrants, queue: Promise.resolve(), needsReload: false, state: 'ready', calls: 0, errors: 0 };
     const old = this.#plugins.get(name);
     this.#plugins.set(name, entry);
     if (old !== undefined) await old.lane.stop();
@@ -185,8 +203,32 @@ export class PluginHost implements PluginExecutor {
         return { status: 'returned', code: r.code, meaning: codeMeaning(r.code), fuel: r.fuel, fuelTotal: r.fuelTotal, micros: r.micros };
       }
       const cost = outcome.t === 'response' && outcome.response.t === 'failed' ? outcome.response : { fuel: 0, fuelTotal: 0, micros: entry.info.limits.timeoutMs * 1000 };
-      return this.#failed(entry, outcomeError(outcome, entry.info.limits.timeoutMs, 'execute'), cost);
+      const result = this.#failed(entry, outcomeError(outcome, entry.info.limits.timeoutMs, 'execute'), cost);
+      if (entry.info.lane === 'realtime') this.#realtimeFault(entry);
+      return result;
     });
+  }
+
+  /**
+   * Each failure in the realtime lane costs the MIDI thread up to the capped
+   * fuel plus a fresh instance's init on the next call; a plugin that keeps
+   * failing is moved to its own thread (until it is loaded again).
+   */
+  #realtimeFault(entry: Entry): void {
+    const now = performance.now();
+    entry.realtimeFaults = [...entry.realtimeFaults.filter((t) => now - t < REALTIME_FAULT_WINDOW_MS), now];
+    if (entry.realtimeFaults.length < REALTIME_FAULTS_TO_ISOLATE) return;
+    const inline = entry.lane;
+    entry.lane = entry.makeWorker();
+    entry.info = { ...entry.info, lane: 'isolated' };
+    entry.realtimeFaults = [];
+    void inline.stop();
+    this.#log.warn(
+      { plugin: entry.info.name, faults: REALTIME_FAULTS_TO_ISOLATE, windowMs: REALTIME_FAULT_WINDOW_MS },
+      `plugin failed ${REALTIME_FAULTS_TO_ISOLATE} times within ${REALTIME_FAULT_WINDOW_MS / 1000} s in the realtime lane: moved to its own thread (isolated lane) until it is loaded again`,
+    );
+    // Load the kept compiled module into the new worker before the next call runs.
+    this.#scheduleReload(entry);
   }
 
   /** Grants a capability to this build (name + SHA-256) of a loaded plugin; persisted; effective from its next instance. */
@@ -255,11 +297,9 @@ export class PluginHost implements PluginExecutor {
     return run;
   }
 
-  #effectiveGrants(name: string, sha256: string, configGrants: readonly Capability[], lane: Lane, log: Logger): Capability[] {
+  #effectiveGrants(name: string, sha256: string, configGrants: readonly Capability[], lane: Lane): Capability[] {
     const all = [...new Set([...DEFAULT_GRANTS, ...this.#grants.get(name, sha256), ...configGrants])].sort();
-    if (lane !== 'realtime' || !all.includes('Filesystem')) return all;
-    log.warn('stored Filesystem grant ignored: a realtime plugin must not do file I/O on the MIDI thread');
-    return all.filter((c) => c !== 'Filesystem');
+    return lane === 'realtime' ? all.filter((c) => c !== 'Filesystem') : all;
   }
 
   /** Per-plugin directory: unrelated plugins never share one. */
@@ -275,7 +315,7 @@ export class PluginHost implements PluginExecutor {
     const { sha256 } = entry.info;
     const stored = this.#grants.get(name, sha256).filter((c) => c !== cap);
     await this.#grants.set(name, sha256, add ? [...stored, cap] : stored);
-    const granted = this.#effectiveGrants(name, sha256, entry.configGrants, entry.info.lane, this.#log.child({ plugin: name }));
+    const granted = this.#effectiveGrants(name, sha256, entry.configGrants, entry.info.lane);
     entry.info = { ...entry.info, granted, denied: entry.info.requested.filter((c) => !granted.includes(c)) };
     this.#log.info({ plugin: name, capability: cap, granted }, add ? 'capability granted' : 'capability revoked');
     await this.#enqueue(entry, async () => {

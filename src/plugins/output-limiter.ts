@@ -36,7 +36,8 @@ export class OutputLimiter {
     this.#now = now;
   }
 
-  write(source: OutputSource, bytes: Uint8Array): void {
+  /** `perLine` runs before each completed line is handled (the host charges fuel there; it may throw to stop). */
+  write(source: OutputSource, bytes: Uint8Array, perLine: () => void = () => undefined): void {
     const buf = this.#buffers[source];
     let i = 0;
     while (i < bytes.length) {
@@ -55,6 +56,7 @@ export class OutputLimiter {
         }
       }
       if (nl === -1) break;
+      perLine();
       this.#flushBuffer(source);
       i = nl + 1;
     }

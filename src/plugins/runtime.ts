@@ -148,9 +148,17 @@ export class PluginRuntime {
       }
       const isGranted = (c: Capability): boolean => this.#granted.has(c);
       const denied = (c: Capability, fn: string): void => this.#denied(c, fn);
+      // Bound to the instance's fuel global once it exists (host calls before that, none, are free).
+      let meter: WebAssembly.Global | undefined;
+      const charge = (units: number): void => {
+        if (meter === undefined) return;
+        const left = Number(meter.value as bigint) - units;
+        meter.value = BigInt(left);
+        if (left < 0) throw new HostTrap('out_of_fuel', 'fuel ran out in a host call');
+      };
       const imports = {
-        wasi_snapshot_preview1: createWasiImports({ memory, output: this.#output, fs, isGranted, denied }),
-        midimon: createHostFunctions({ memory, output: this.#output, isGranted, denied, send: (call) => this.#send(call) }),
+        wasi_snapshot_preview1: createWasiImports({ memory, output: this.#output, fs, isGranted, denied, charge }),
+        midimon: createHostFunctions({ memory, output: this.#output, isGranted, denied, charge, send: (make) => this.#send(make) }),
       };
       let instance: WebAssembly.Instance;
       try {
@@ -166,6 +174,7 @@ export class PluginRuntime {
       const fuelG = ex[compiled.fuelGlobal];
       const growG = ex[compiled.growFailedGlobal];
       if (!(fuelG instanceof WebAssembly.Global) || !(growG instanceof WebAssembly.Global)) throw new MidimonError('internal', 'instrumented module lacks its meter globals');
+      meter = fuelG;
       live = { fuel: fuelG, growFailed: growG, init: fn(ex, 'init'), execute: fn(ex, 'execute'), alloc: fn(ex, 'alloc'), dealloc: fn(ex, 'dealloc'), memory, fs };
       live.fuel.value = BigInt(budget);
       if (compiled.startExport !== null) fn(ex, compiled.startExport)();
@@ -194,13 +203,14 @@ export class PluginRuntime {
     }
   }
 
-  #send(call: HostCall): void {
+  #send(make: () => HostCall): boolean {
     this.#hostCalls += 1;
     if (this.#hostCalls > MAX_HOST_CALLS_PER_CALL) {
       if (this.#hostCalls === MAX_HOST_CALLS_PER_CALL + 1) this.#hooks.log('warn', 'plugin exceeded host calls per call; further calls dropped', { limit: MAX_HOST_CALLS_PER_CALL });
-      return;
+      return false;
     }
-    this.#hooks.hostCall(call);
+    this.#hooks.hostCall(make());
+    return true;
   }
 
   #denied(cap: Capability, fn: string): void {
@@ -217,7 +227,7 @@ export class PluginRuntime {
   #classify(err: unknown, live: Live | undefined): MidimonError {
     if (err instanceof CallFailure) return err.error;
     if (err instanceof ProcExit) return new MidimonError('plugin_exit', `plugin called proc_exit(${err.code})`, { details: { code: err.code } });
-    if (err instanceof HostTrap) return new MidimonError(err.kind, err.message);
+    if (err instanceof HostTrap && err.kind !== 'out_of_fuel') return new MidimonError(err.kind, err.message);
     if (err instanceof MidimonError) return err;
     const message = err instanceof Error ? err.message : String(err);
     if (live !== undefined && remaining(live) < 0) {

@@ -1,6 +1,7 @@
 import { randomFillSync } from 'node:crypto';
 import type { GuestMemory } from './guest-memory.js';
 import { WASI_SIGNATURES } from './import-signatures.js';
+import { HOST_CALL_FUEL, HOST_LINE_FUEL } from './limits.js';
 import type { OutputLimiter } from './output-limiter.js';
 import type { Capability } from './types.js';
 import { ConfinedFs, PREOPEN_FD, PREOPEN_NAME, type Filestat, type Result } from './wasi-fs.js';
@@ -16,6 +17,8 @@ export interface WasiContext {
   readonly isGranted: (cap: Capability) => boolean;
   /** Called when a call needed a capability the plugin was not granted; logs once per capability. */
   readonly denied: (cap: Capability, fn: string) => void;
+  /** Takes fuel for work done on the plugin's behalf; throws (out_of_fuel) when there is not enough. */
+  readonly charge: (units: number) => void;
 }
 
 const n = (v: number | bigint | undefined): number => (typeof v === 'bigint' ? Number(v) : (v ?? 0));
@@ -29,7 +32,9 @@ const big = (v: number | bigint | undefined): bigint => (typeof v === 'bigint' ?
  * confined data directory. Everything else answers ENOSYS.
  */
 export function createWasiImports(ctx: WasiContext): Record<string, WasiFn> {
-  const { memory, output } = ctx;
+  const { memory, output, charge } = ctx;
+  const chargeLine = (): void => charge(HOST_LINE_FUEL);
+  const sum = (chunks: readonly Uint8Array[]): number => chunks.reduce((a, c) => a + c.length, 0);
   const u32 = (ptr: number | bigint | undefined, value: number): boolean => {
     const v = memory.view(n(ptr), 4);
     if (v === undefined) return false;
@@ -56,7 +61,10 @@ export function createWasiImports(ctx: WasiContext): Record<string, WasiFn> {
     }
     return out;
   };
-  const path = (ptr: number | bigint | undefined, len: number | bigint | undefined): string | undefined => memory.string(n(ptr), n(len));
+  const path = (ptr: number | bigint | undefined, len: number | bigint | undefined): string | undefined => {
+    charge(n(len) >>> 0);
+    return memory.string(n(ptr), n(len));
+  };
   /** Filesystem functions go through here: no grant, no data directory. */
   const withFs = (fn: string, body: (fs: ConfinedFs) => number): number => {
     if (ctx.fs === null) {
@@ -96,6 +104,7 @@ export function createWasiImports(ctx: WasiContext): Record<string, WasiFn> {
       return u64(out, ns) ? ERRNO.SUCCESS : ERRNO.FAULT;
     },
     random_get: (buf, len) => {
+      charge(n(len) >>> 0);
       const b = memory.bytes(n(buf), n(len));
       if (b === undefined) return ERRNO.FAULT;
       for (let off = 0; off < b.length; off += 65536) randomFillSync(b, off, Math.min(65536, b.length - off));
@@ -109,10 +118,11 @@ export function createWasiImports(ctx: WasiContext): Record<string, WasiFn> {
       const f = n(fd);
       const chunks = iovecs(iovs, count);
       if (chunks === undefined) return ERRNO.FAULT;
+      charge(sum(chunks));
       let total = 0;
       if (f === 1 || f === 2) {
         for (const c of chunks) {
-          output.write(f === 1 ? 'stdout' : 'stderr', c);
+          output.write(f === 1 ? 'stdout' : 'stderr', c, chargeLine);
           total += c.length;
         }
       } else if (ctx.fs?.has(f) === true) {
@@ -136,6 +146,7 @@ export function createWasiImports(ctx: WasiContext): Record<string, WasiFn> {
       for (const c of chunks) {
         const r = ctx.fs.read(f, c);
         if (!('value' in r)) return r.errno;
+        charge(r.value);
         total += r.value;
         if (r.value < c.length) break;
       }
@@ -203,6 +214,7 @@ export function createWasiImports(ctx: WasiContext): Record<string, WasiFn> {
       if (ctx.fs?.has(n(fd)) !== true) return ERRNO.BADF;
       const r = ctx.fs.entries(n(fd));
       if (!('value' in r)) return r.errno;
+      charge(n(bufLen) >>> 0);
       const out = memory.bytes(n(buf), n(bufLen));
       if (out === undefined) return ERRNO.FAULT;
       const enc = new TextEncoder();
@@ -267,6 +279,12 @@ export function createWasiImports(ctx: WasiContext): Record<string, WasiFn> {
     return ERRNO.NOTCAPABLE;
   }
   const out: Record<string, WasiFn> = {};
-  for (const name of Object.keys(WASI_SIGNATURES)) out[name] = impl[name] ?? (() => ERRNO.NOSYS);
+  for (const name of Object.keys(WASI_SIGNATURES)) {
+    const f = impl[name] ?? ((): number => ERRNO.NOSYS);
+    out[name] = (...args) => {
+      charge(HOST_CALL_FUEL);
+      return f(...args);
+    };
+  }
   return out;
 }

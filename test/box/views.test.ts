@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { deviceRows } from '../../src/box/views.js';
+import { deviceRows, menuContext } from '../../src/box/views.js';
 import { boxConfigSchema } from '../../src/config/schema.js';
 
 test('device rows match configured patterns like the MIDI layer does (glob, /regex/, any case) and list the missing ones once', () => {
@@ -18,4 +18,22 @@ test('device rows match configured patterns like the MIDI layer does (glob, /reg
     rows.map((r) => `${r.name}/${r.direction}/${r.connected ? 'up' : 'down'}`).sort(),
     ['Absent/in/down', 'Keystation 49:Keystation 49 MIDI 1/in/up', 'Launchpad Mini:Launchpad Mini MIDI 1/in/up', 'nanoKONTROL2:nanoKONTROL2 MIDI 1/in/up', 'synth/out/up'],
   );
+});
+
+test('the OLED permissions page offers no Filesystem toggle for a realtime plugin (that lane never links it)', () => {
+  const plugin = (name: string, lane: 'isolated' | 'realtime') => ({
+    name, enabled: true, loaded: true, lane, version: '1.0.0', requested: ['Filesystem', 'Midi'] as const, granted: ['Midi'] as const,
+  });
+  const ctx = menuContext({
+    now: 0,
+    snapshot: null,
+    plugins: [plugin('iso', 'isolated'), plugin('rt', 'realtime')],
+    devices: [],
+    problems: [],
+    system: { hostname: 'box', addresses: [], memFreeMb: 1, memTotalMb: 1, diskFreeMb: null, uptimeS: 0 },
+    version: 'test',
+    usb: { present: false, packages: [] },
+  });
+  const caps = Object.fromEntries(ctx.plugins.map((p) => [p.name, p.capabilities.map((c) => `${c.name}:${c.granted ? 'on' : 'off'}`)]));
+  assert.deepEqual(caps, { iso: ['Filesystem:off', 'Midi:on'], rt: ['Midi:on'] });
 });

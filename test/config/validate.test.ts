@@ -102,6 +102,16 @@ const CASES: ReadonlyArray<readonly [string, string, string | string[]]> = [
     'box.toml:4:1: plugins.chord.fuel: at most 500000 in the realtime lane (the plugin runs on the MIDI thread); use lane = "isolated" for more',
   ],
   [
+    'realtime plugin init_fuel cap',
+    '[plugins.chord]\npath = "a.wasm"\nlane = "realtime"\ninit_fuel = 2_000_000',
+    'box.toml:4:1: plugins.chord.init_fuel: at most 1000000 in the realtime lane (the plugin runs on the MIDI thread); use lane = "isolated" for more',
+  ],
+  [
+    'realtime plugin without timeout',
+    '[plugins.chord]\npath = "a.wasm"\nlane = "realtime"\ntimeout_ms = 50',
+    'box.toml:4:1: plugins.chord.timeout_ms: has no effect in the realtime lane (nothing can pre-empt the MIDI thread; capped fuel bounds each call); remove it or use lane = "isolated"',
+  ],
+  [
     'realtime plugin without Filesystem',
     '[plugins.chord]\npath = "a.wasm"\nlane = "realtime"\ncapabilities = ["Midi", "Filesystem"]',
     'box.toml:4:1: plugins.chord.capabilities: Filesystem is not available in the realtime lane (file I/O would stall MIDI); use lane = "isolated"',

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { silentLogger } from '../../src/log.js';
 import { PluginHost } from '../../src/plugins/host.js';
-import { REALTIME_FUEL_PER_EXECUTE } from '../../src/plugins/limits.js';
+import { REALTIME_FAULTS_TO_ISOLATE } from '../../src/plugins/host.js';
+import { REALTIME_FUEL_PER_EXECUTE, REALTIME_FUEL_PER_INIT } from '../../src/plugins/limits.js';
 import type { HostCall } from '../../src/plugins/types.js';
 import { fixture, metadataJson, wat } from './helpers/wat.js';
 
@@ -13,21 +14,28 @@ const calls: Array<[string, HostCall]> = [];
 const host = new PluginHost({ log: silentLogger(), stateDir: mkdtempSync(join(tmpdir(), 'midimon-rt-')), profile: 'pi', onHostCall: (p, c) => calls.push([p, c]) });
 after(() => host.stop());
 
-/** execute counts down from `iterations` (about 5 fuel per turn) and returns 0. */
-function burner(iterations: number): Uint8Array {
-  const meta = metadataJson('burner');
-  return wat(`(module
+/** A plugin with the usual ABI around `body` (imports, and funcs defining "execute" and "init"). */
+function module(imports: string, body: string): Uint8Array {
+  const meta = metadataJson('probe');
+  return wat(`(module ${imports}
     (memory (export "memory") 2)
     (global $heap (mut i32) (i32.const 65536))
     (data (i32.const 16) "${meta.replaceAll('"', '\\22')}")
-    (func (export "init") (result i64) (i64.or (i64.shl (i64.const 16) (i64.const 32)) (i64.const ${Buffer.byteLength(meta)})))
     (func (export "alloc") (param $n i32) (result i32) (local $p i32)
       (local.set $p (global.get $heap)) (global.set $heap (i32.add (global.get $heap) (local.get $n))) (local.get $p))
     (func (export "dealloc") (param i32 i32) (global.set $heap (i32.const 65536)))
-    (func (export "execute") (param i32 i32) (result i32) (local $i i32)
-      (local.set $i (i32.const ${iterations}))
-      (loop $l (local.set $i (i32.sub (local.get $i) (i32.const 1))) (br_if $l (local.get $i)))
-      (i32.const 0)))`);
+    (func $meta (result i64) (i64.or (i64.shl (i64.const 16) (i64.const 32)) (i64.const ${Buffer.byteLength(meta)})))
+    ${body})`);
+}
+
+/** A loop of `iterations` turns (about 5 fuel each). */
+const spin = (iterations: number): string =>
+  `(local.set $i (i32.const ${iterations})) (loop $l (local.set $i (i32.sub (local.get $i) (i32.const 1))) (br_if $l (local.get $i)))`;
+
+/** execute spins `iterations` turns and returns 0. */
+function burner(iterations: number): Uint8Array {
+  return module('', `(func (export "init") (result i64) (call $meta))
+    (func (export "execute") (param i32 i32) (result i32) (local $i i32) ${spin(iterations)} (i32.const 0))`);
 }
 
 /** Host calls seen after `run` started and a few microtasks passed: no event-loop turn, so none can come from another thread. */
@@ -38,6 +46,18 @@ async function callsWithoutATurn(run: () => Promise<unknown>): Promise<number> {
   const seen = calls.length;
   await done;
   return seen;
+}
+
+/** Whether `run` settles after microtasks only, i.e. without waiting for an event-loop turn (which any thread hop needs). */
+async function settlesWithoutATurn(run: () => Promise<unknown>): Promise<boolean> {
+  let settled = false;
+  const done = run().then(() => {
+    settled = true;
+  });
+  for (let i = 0; i < 20; i++) await Promise.resolve();
+  const result = settled;
+  await done;
+  return result;
 }
 
 test('a realtime plugin runs on the calling thread: its host calls arrive in order within microtasks, without an event-loop turn', async () => {
@@ -103,4 +123,78 @@ test('a realtime plugin gets no Filesystem: refused from config, by grant, and a
   await host.load('fs-rt', { bytes: fixture('fs-probe', { name: 'fs-rt' }) }, { lane: 'realtime' });
   assert.deepEqual(host.get('fs-rt')?.granted, ['Midi']);
   await assert.rejects(host.grant('fs-rt', 'Filesystem'), /realtime lane/);
+});
+
+test('host functions are metered: flooding fd_write, random_get or midi_send runs out of the capped fuel instead of holding the MIDI thread', async () => {
+  // 1024 iovecs, each the whole 128 KiB memory: 128 MiB of output for a handful of instructions.
+  const fdWrite = module('(import "wasi_snapshot_preview1" "fd_write" (func $w (param i32 i32 i32 i32) (result i32)))', `
+    (func (export "init") (result i64) (call $meta))
+    (func (export "execute") (param i32 i32) (result i32) (local $i i32)
+      (loop $l
+        (i32.store (i32.add (i32.const 8192) (i32.mul (local.get $i) (i32.const 8))) (i32.const 0))
+        (i32.store (i32.add (i32.const 8196) (i32.mul (local.get $i) (i32.const 8))) (i32.const 131072))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br_if $l (i32.lt_u (local.get $i) (i32.const 1024))))
+      (drop (call $w (i32.const 1) (i32.const 8192) (i32.const 1024) (i32.const 0)))
+      (i32.const 0))`);
+  const random = module('(import "wasi_snapshot_preview1" "random_get" (func $r (param i32 i32) (result i32)))', `
+    (func (export "init") (result i64) (call $meta))
+    (func (export "execute") (param i32 i32) (result i32)
+      (loop $l (drop (call $r (i32.const 0) (i32.const 131072))) (br $l))
+      (i32.const 0))`);
+  const sysex = module('(import "midimon" "midi_send" (func $s (param i32 i32) (result i32)))', `
+    (func (export "init") (result i64) (call $meta))
+    (func (export "execute") (param i32 i32) (result i32)
+      (loop $l (drop (call $s (i32.const 0) (i32.const 4096))) (br $l))
+      (i32.const 0))`);
+  for (const [name, bytes] of [['flood-write', fdWrite], ['flood-random', random], ['flood-sysex', sysex]] as const) {
+    await host.load(name, { bytes }, { lane: 'realtime' });
+    calls.length = 0;
+    const r = await host.execute(name, 'x');
+    assert.equal(r.status === 'error' && r.error.kind, 'out_of_fuel', name);
+    assert.ok(r.fuelTotal >= REALTIME_FUEL_PER_EXECUTE, `${name} burnt ${r.fuelTotal}`);
+  }
+  // 500k fuel buys about 12 SysEx sends of 4 KiB (100 + 10 x 4096 each), not the 1024 the per-call cap allows.
+  assert.ok(calls.length >= 10 && calls.length <= 13, `${calls.length} SysEx sends`);
+});
+
+test('init is capped too: a plugin whose init needs more than the realtime init fuel loads only in the isolated lane', async () => {
+  const heavyInit = module('', `(func (export "init") (result i64) (local $i i32) ${spin(Math.ceil(REALTIME_FUEL_PER_INIT / 4))} (call $meta))
+    (func (export "execute") (param i32 i32) (result i32) (i32.const 0))`);
+  await host.load('init-iso', { bytes: heavyInit });
+  assert.ok((host.get('init-iso')?.initFuel ?? 0) > REALTIME_FUEL_PER_INIT);
+  await assert.rejects(host.load('init-rt', { bytes: heavyInit }, { lane: 'realtime' }), (e: Error & { kind?: string }) => e.kind === 'out_of_fuel');
+});
+
+test('host calls reach the engine after the plugin returned: no wasm frame is on the stack when they are delivered', async () => {
+  const stacks: string[] = [];
+  const probe = new PluginHost({ log: silentLogger(), stateDir: mkdtempSync(join(tmpdir(), 'midimon-rt-')), profile: 'pi', onHostCall: () => void stacks.push(new Error().stack ?? '') });
+  try {
+    await probe.load('rt', { bytes: fixture('host-calls', { name: 'rt' }) }, { lane: 'realtime' });
+    await probe.execute('rt', 'go');
+    assert.equal(stacks.length, 4);
+    for (const st of stacks) assert.doesNotMatch(st, /wasm-function|wasm:\/\//);
+  } finally {
+    await probe.stop();
+  }
+});
+
+test(`a realtime plugin that fails ${REALTIME_FAULTS_TO_ISOLATE} times within a minute moves to its own thread and keeps working there`, async () => {
+  await host.load('flaky', { bytes: fixture('trap-then-good', { name: 'flaky' }) }, { lane: 'realtime' });
+  assert.equal(await settlesWithoutATurn(() => host.execute('flaky', 'ok')), true);
+  for (let i = 0; i < REALTIME_FAULTS_TO_ISOLATE - 1; i++) assert.equal((await host.execute('flaky', 't')).status, 'error');
+  assert.equal(host.get('flaky')?.lane, 'realtime', 'two failures are tolerated');
+  assert.equal((await host.execute('flaky', 't')).status, 'error');
+  assert.equal(host.get('flaky')?.lane, 'isolated');
+  assert.equal(host.status().find((s) => s.name === 'flaky')?.lane, 'isolated');
+  // Served by the worker now: its answer needs an event-loop turn.
+  assert.equal(await settlesWithoutATurn(() => host.execute('flaky', 'ok')), false);
+  const r = await host.execute('flaky', 'c');
+  assert.equal(r.status === 'returned' && r.code, 2, 'a fresh instance in the worker counted this call and the one before');
+});
+
+test('file access really fails in the realtime lane (the probe gets NOTCAPABLE from path_open)', async () => {
+  await host.load('fs-try', { bytes: fixture('fs-probe', { name: 'fs-try' }) }, { lane: 'realtime' });
+  const r = await host.execute('fs-try', 'wnote.txt');
+  assert.equal(r.status === 'returned' && r.code, 100 + 76);
 });

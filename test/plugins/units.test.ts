@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { isMidimonError } from '../../src/errors.js';
 import { GuestMemory } from '../../src/plugins/guest-memory.js';
-import { defaultProfile, PROFILES, resolveLimits } from '../../src/plugins/limits.js';
+import { defaultProfile, HOST_CALL_FUEL, HOST_LINE_FUEL, PROFILES, resolveLimits } from '../../src/plugins/limits.js';
 import { parseMetadata } from '../../src/plugins/metadata.js';
 import { OutputLimiter } from '../../src/plugins/output-limiter.js';
 import { parseHostMessage, parseWorkerMessage } from '../../src/plugins/protocol.js';
@@ -98,9 +98,11 @@ describe('WASI shim', () => {
     const memory = new GuestMemory();
     memory.bind(mem);
     const denied: string[] = [];
-    const output = new OutputLimiter(PROFILES.desktop, () => undefined);
-    const w = createWasiImports({ memory, output, fs, isGranted: () => false, denied: (c, f) => denied.push(`${c}:${f}`) });
-    return { w, view: new DataView(mem.buffer), bytes: new Uint8Array(mem.buffer), denied };
+    const lines: string[] = [];
+    const output = new OutputLimiter(PROFILES.desktop, (_level, line) => lines.push(line));
+    const charged: number[] = [];
+    const w = createWasiImports({ memory, output, fs, isGranted: () => false, denied: (c, f) => denied.push(`${c}:${f}`), charge: (u) => void charged.push(u) });
+    return { w, view: new DataView(mem.buffer), bytes: new Uint8Array(mem.buffer), denied, charged, lines, output };
   }
   const call = (f: unknown, ...args: Array<number | bigint>) => (f as (...a: Array<number | bigint>) => number)(...args);
 
@@ -128,5 +130,50 @@ describe('WASI shim', () => {
     assert.equal(call(w['random_get'], 100, 64), ERRNO.SUCCESS);
     assert.equal(call(w['fd_write'], 1, 65530, 1, 0), ERRNO.FAULT);
     assert.equal(call(w['fd_write'], 9, 0, 0, 0), ERRNO.BADF);
+  });
+});
+
+describe('host functions charge fuel for their work', () => {
+  function shim(charge: (units: number) => void) {
+    const mem = new WebAssembly.Memory({ initial: 1 });
+    const memory = new GuestMemory();
+    memory.bind(mem);
+    const lines: string[] = [];
+    const output = new OutputLimiter(PROFILES.desktop, (_level, line) => lines.push(line));
+    const w = createWasiImports({ memory, output, fs: null, isGranted: () => false, denied: () => undefined, charge });
+    return { w, view: new DataView(mem.buffer), bytes: new Uint8Array(mem.buffer), lines, output };
+  }
+  const call = (f: unknown, ...args: Array<number | bigint>) => (f as (...a: Array<number | bigint>) => number)(...args);
+
+  test('fd_write: a base per call, one per byte and one line charge per line; random_get: base + bytes', () => {
+    const charged: number[] = [];
+    const { w, view, bytes, lines, output } = shim((u) => void charged.push(u));
+    bytes.set(new TextEncoder().encode('one\ntwo\nthree'), 1000);
+    view.setUint32(100, 1000, true);
+    view.setUint32(104, 13, true);
+    assert.equal(call(w['fd_write'], 1, 100, 1, 200), ERRNO.SUCCESS);
+    assert.deepEqual(charged, [HOST_CALL_FUEL, 13, HOST_LINE_FUEL, HOST_LINE_FUEL]);
+    output.flush();
+    assert.deepEqual(lines, ['one', 'two', 'three']);
+    charged.length = 0;
+    assert.equal(call(w['random_get'], 2000, 4096), ERRNO.SUCCESS);
+    assert.deepEqual(charged, [HOST_CALL_FUEL, 4096]);
+  });
+
+  test('when the charge throws (fuel gone), the work is not done', () => {
+    // Enough fuel for the base charge of each call, none for its bytes.
+    let calls = 0;
+    const { w, view, bytes, lines, output } = shim(() => {
+      if (calls++ % 2 === 1) throw new Error('out of fuel');
+    });
+    bytes.set(new TextEncoder().encode('never\n'), 1000);
+    view.setUint32(100, 1000, true);
+    view.setUint32(104, 6, true);
+    assert.throws(() => call(w['fd_write'], 1, 100, 1, 200), /out of fuel/);
+    bytes.fill(7, 2000, 2100);
+    assert.throws(() => call(w['random_get'], 2000, 100), /out of fuel/);
+    output.flush();
+    assert.deepEqual(lines, []);
+    assert.ok(bytes.subarray(2000, 2100).every((b) => b === 7), 'random_get filled nothing');
   });
 });
