@@ -118,7 +118,7 @@ const plugin = z.strictObject({
   fuel: z.number().int().min(1000).max(10_000_000_000).optional().meta({ description: 'Fuel (instructions) per action; overrides the profile.' }),
   init_fuel: z.number().int().min(1000).max(10_000_000_000).optional().meta({ description: 'Fuel for init(); overrides the profile.' }),
   memory_mb: z.number().int().min(1).max(512).optional().meta({ description: 'Linear memory cap in MiB; overrides the profile.' }),
-  timeout_ms: z.number().int().min(1).max(60_000).optional().meta({ description: 'Wall-clock limit per call; overrides the profile.' }),
+  timeout_ms: z.number().int().min(1).max(60_000).optional().meta({ description: 'Wall-clock limit per call (isolated lane); overrides the profile.' }),
   capabilities: z
     .array(z.enum(CAPABILITIES))
     .default([])

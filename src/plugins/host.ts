@@ -381,7 +381,7 @@ function outcomeError(outcome: WorkerOutcome, timeoutMs: number, stage: 'load' |
     case 'timeout':
       return new MidimonError('timeout', `plugin ${stage} did not finish within ${outcome.timeoutMs} ms; its worker was terminated and restarted`, { details: { timeoutMs } });
     case 'crashed':
-      return new MidimonError('trap', `plugin worker died during ${stage}: ${outcome.message}`);
+      return new MidimonError('trap', `plugin stopped during ${stage}: ${outcome.message}`);
     case 'response':
       if (outcome.response.t === 'failed') return MidimonError.fromJSON(outcome.response.error);
       return new MidimonError('internal', `unexpected worker response '${outcome.response.t}' to ${stage}`);

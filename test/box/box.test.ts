@@ -339,3 +339,27 @@ test('reloading device sections restarts only those parts: a new display control
   await writeFile(configPath, text);
   await box.config.reload('test restore');
 });
+
+test('switching a plugin\'s lane in the config reloads just that plugin into the other lane, and the chord still plays', async () => {
+  const text = await readFile(configPath, 'utf8');
+  assert.ok(text.includes('lane = "realtime"'));
+  try {
+    await writeFile(configPath, text.replace('lane = "realtime"', 'lane = "isolated"'));
+    const r = await box.config.reload('test lane');
+    assert.equal(r.applied, true, JSON.stringify(r));
+    await waitFor('chord reloaded isolated', () => box.plugins.get('chord')?.lane === 'isolated');
+    assert.equal(box.plugins.get('setlist')?.lane, 'isolated');
+    box.setMode({ name: 'Chords' }, 'socket');
+    box.simulation.midi?.clearSent();
+    box.simulation.midi?.inject(KEYS, [0x90, 60, 100]);
+    // From the worker now: the notes arrive after the event loop turned.
+    await waitFor('chord from the isolated lane', () => sent().length === 4);
+    assert.deepEqual(sent(), [[0x90, 60, 100], [0x90, 64, 100], [0x90, 67, 100], [0x90, 71, 100]]);
+    await box.plugins.execute('chord', 'release', {}, { root: 60, shape: 'maj7' });
+  } finally {
+    box.setMode({ name: 'Setlist' }, 'socket');
+    await writeFile(configPath, text);
+    await box.config.reload('test restore');
+  }
+  await waitFor('chord back in the realtime lane', () => box.plugins.get('chord')?.lane === 'realtime');
+});
