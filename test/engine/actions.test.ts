@@ -52,6 +52,21 @@ test('velocity curves: pass-through, fixed, linear, exponential, logarithmic, s-
   assert.equal(velocityFor('exponential', 127), 127);
 });
 
+test('curves also shape passed CC / aftertouch values, not just velocity', () => {
+  const sent = (send: Record<string, unknown>, v: number): number[] => {
+    const r = new Rig({
+      modes: [{ name: 'Main', mappings: [{ trigger: { type: 'CC', cc: 20 }, action: { type: 'SendMidi', output: 'O', value: 'pass', ...send } }] }],
+    });
+    r.midi(cc(1, 20, v));
+    return r.takeOut()[0] as number[];
+  };
+  assert.deepEqual(sent({ message: 'cc', cc: 7, curve: 'exponential' }, 64), [0xb0, 7, 32], '(64/127)^2 * 127 = 32.25');
+  assert.deepEqual(sent({ message: 'cc', cc: 7, curve: 'linear' }, 64), [0xb0, 7, 64]);
+  assert.deepEqual(sent({ message: 'cc', cc: 7 }, 64), [0xb0, 7, 64]);
+  assert.deepEqual(sent({ message: 'aftertouch', curve: 'logarithmic' }, 64), [0xd0, 90], 'sqrt(64/127) * 127 = 90.15');
+  assert.deepEqual(sent({ message: 'poly_aftertouch', note: 61, curve: 's-curve' }, 32), [0xa0, 61, 20]);
+});
+
 test('SendMidi "note" follows the triggering key: note-off when the key is released', () => {
   const r = rigWith({ type: 'SendMidi', output: 'Synth', message: 'note', note: 48 });
   r.midi(on(1, 60, 90));
@@ -71,6 +86,25 @@ test('SendMidi "note" with duration_ms ends by timer', () => {
   assert.deepEqual(r.takeOut(), []);
   r.advance(1);
   assert.deepEqual(r.takeOut(), [[0x80, 48, 0]]);
+});
+
+test('SendMidi "note" without duration from a trigger with no held key ends after timing.note_duration_ms', () => {
+  const r = new Rig({
+    modes: [
+      {
+        name: 'Main',
+        mappings: [{ trigger: { type: 'Footswitch', switch: 'left' }, action: { type: 'SendMidi', output: 'Synth', message: 'note', note: 48, velocity: 100 } }],
+      },
+    ],
+    timing: { note_duration_ms: 500 },
+  });
+  r.footswitch('left', 'press');
+  assert.deepEqual(r.takeOut(), [[0x90, 48, 100]]);
+  r.advance(499);
+  assert.deepEqual(r.takeOut(), [], 'still sounding at 499 ms');
+  r.advance(1);
+  assert.deepEqual(r.takeOut(), [[0x80, 48, 0]]);
+  assert.equal(r.pendingTimers, 0);
 });
 
 test('ModeChange by name, next and prev (wrapping)', () => {

@@ -126,6 +126,16 @@ test('CC fires within its value range', () => {
   assert.deepEqual(r.takeOut(), [cc(1, 1, 127)]);
 });
 
+test('CC max_value is inclusive: 50 fires, 51 does not', () => {
+  const r = rigFor({ type: 'CC', cc: 20, min_value: 0, max_value: 50 });
+  r.midi(cc(1, 20, 51));
+  r.midi(cc(1, 20, 127));
+  assert.deepEqual(r.takeOut(), [], 'above max_value');
+  r.midi(cc(1, 20, 50));
+  r.midi(cc(1, 20, 0));
+  assert.deepEqual(r.takeOut(), [cc(1, 1, 50), cc(1, 1, 0)]);
+});
+
 test('EncoderTurn decodes twos-complement, signed-bit and offset-64 and filters direction', () => {
   const deltas = (encoding: string, direction: string, values: number[]) => {
     const r = new Rig({
@@ -173,6 +183,26 @@ test('PitchBend fires within its signed range and passes the bend through', () =
   assert.deepEqual(r.takeOut(), [[0xe2, 0x7f, 0x7f]]);
 });
 
+test('PitchBend max_value bounds the range from above (-100..100)', () => {
+  const r = new Rig({
+    modes: [
+      {
+        name: 'M',
+        mappings: [
+          { trigger: { type: 'PitchBend', min_value: -100, max_value: 100 }, action: { type: 'SendMidi', message: 'pitch_bend', output: 'Out' } },
+        ],
+      },
+    ],
+  });
+  const bend = (v: number): number[] => [0xe0, (v + 8192) & 0x7f, (v + 8192) >> 7];
+  r.midi(bend(8191));
+  r.midi(bend(101));
+  assert.deepEqual(r.takeOut(), [], 'above max_value');
+  r.midi(bend(50));
+  r.midi(bend(100));
+  assert.deepEqual(r.takeOut(), [bend(50), bend(100)]);
+});
+
 test('Aftertouch: channel, poly with a note, and value range', () => {
   const chan = rigFor({ type: 'Aftertouch', kind: 'channel', min_value: 10 });
   const poly = rigFor({ type: 'Aftertouch', kind: 'poly', note: 60 });
@@ -184,6 +214,18 @@ test('Aftertouch: channel, poly with a note, and value range', () => {
   }
   assert.deepEqual(chan.takeOut(), [cc(1, 1, 50)]);
   assert.deepEqual(poly.takeOut(), [cc(1, 1, 80)]);
+});
+
+test('Aftertouch kind "any" takes channel and poly pressure, bounded by max_value', () => {
+  const r = rigFor({ type: 'Aftertouch', kind: 'any', max_value: 50 });
+  r.midi([0xd0, 60]);
+  r.midi([0xa0, 64, 60]);
+  r.midi([0xd0, 51]);
+  assert.deepEqual(r.takeOut(), [], 'above max_value');
+  r.midi([0xd0, 40]);
+  r.midi([0xa0, 64, 30]);
+  r.midi([0xa0, 65, 50]);
+  assert.deepEqual(r.takeOut(), [cc(1, 1, 40), cc(1, 1, 30), cc(1, 1, 50)]);
 });
 
 test('Footswitch fires for its switch name and gesture', () => {

@@ -91,6 +91,43 @@ test('outputs: sent by pattern/alias; a vanished output drops messages with a co
   assert.ok(lines.some((l) => l['msg'] === 'MIDI output disconnected'));
 });
 
+test('output hot-plug: a configured output absent at start is picked up by the poll, and again after a replug under a new suffix', () => {
+  const { log, lines } = capturingLogger();
+  const { backend, scheduler, midi, devices } = setup({ outputs: [{ name: 'Synth', alias: 'synth' }] }, log);
+  midi.start();
+  assert.deepEqual(backend.openOutputs(), []);
+  assert.equal(midi.send('synth', [0x90, 1, 1]), 0, 'nothing to send to yet');
+  assert.equal(midi.droppedMessages, 1);
+  assert.ok(lines.some((l) => l['msg'] === 'MIDI message dropped: no open MIDI output matches "synth"'));
+
+  backend.addOutput('Synth:Synth MIDI 1 30:0');
+  scheduler.advance(1000);
+  assert.deepEqual(backend.openOutputs(), ['Synth:Synth MIDI 1 30:0']);
+  assert.equal(midi.send('synth', [0x90, 1, 2]), 1, 'delivered once the poll opened the output');
+  assert.deepEqual(backend.sent('Synth:Synth MIDI 1 30:0'), [[0x90, 1, 2]]);
+  assert.equal(midi.droppedMessages, 1);
+
+  backend.removeOutput('Synth:Synth MIDI 1 30:0');
+  scheduler.advance(1000);
+  assert.deepEqual(backend.openOutputs(), []);
+  assert.equal(midi.send('synth', [0x90, 1, 3]), 0, 'unplugged: dropped');
+  assert.equal(midi.droppedMessages, 2);
+
+  backend.addOutput('Synth:Synth MIDI 1 31:0');
+  scheduler.advance(1000);
+  assert.deepEqual(backend.openOutputs(), ['Synth:Synth MIDI 1 31:0'], 'reopened within one poll under the new suffix');
+  assert.equal(midi.send('synth', [0x90, 1, 4]), 1);
+  assert.deepEqual(backend.sent('Synth:Synth MIDI 1 31:0'), [[0x90, 1, 4]]);
+  assert.deepEqual(backend.sent('Synth:Synth MIDI 1 30:0'), [[0x90, 1, 2]], 'nothing more to the old port');
+  assert.equal(midi.droppedMessages, 2);
+  assert.deepEqual(
+    devices.map((d) => `${d.change} ${d.direction} ${d.device} @${d.at}`),
+    ['connected output Synth:Synth MIDI 1 @2000', 'disconnected output Synth:Synth MIDI 1 @3000', 'connected output Synth:Synth MIDI 1 @4000'],
+  );
+  midi.stop();
+  assert.deepEqual(backend.openOutputs(), []);
+});
+
 test('ignoreTypes follow what routes need; reconfigure updates open ports in place', () => {
   let needClock = false;
   const { backend, midi, messages } = setup({

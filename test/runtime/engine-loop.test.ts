@@ -202,6 +202,20 @@ test('clock reaches a route only when the route wants it (ignoreTypes follow the
   assert.equal(drops.backend.ignoreTypesOf(KEYS)?.timing, true);
 });
 
+test('sysex reaches a route only when the route wants it (ignoreTypes follow the routes)', () => {
+  const SYSEX = [0xf0, 0x7e, 0x7f, 0x06, 0x01, 0xf7];
+  const wants = box({ modes: [{ name: 'M' }], routes: [{ name: 'sx', from: 'keys', to: 'synth', types: ['note', 'sysex'] }] });
+  assert.equal(wants.backend.ignoreTypesOf(KEYS)?.sysex, false, 'the route needs sysex from keys');
+  assert.equal(wants.backend.ignoreTypesOf(PADS)?.sysex, true, 'no route from pads: still ignored there');
+  wants.backend.inject(KEYS, SYSEX);
+  assert.deepEqual(wants.backend.sent(SYNTH), [SYSEX]);
+  const notesOnly = box({ modes: [{ name: 'M' }], routes: [{ name: 'notes', from: 'keys', to: 'synth', types: ['note'] }] });
+  assert.equal(notesOnly.backend.ignoreTypesOf(KEYS)?.sysex, true, 'no route needs sysex: ignored at the port');
+  notesOnly.backend.inject(KEYS, SYSEX);
+  notesOnly.backend.inject(KEYS, [0x90, 60, 100]);
+  assert.deepEqual(notesOnly.backend.sent(SYNTH), [[0x90, 60, 100]]);
+});
+
 test('the documented example config runs end to end: notes, CCs, footswitches and a plugin', async () => {
   const doc = parse(readFileSync(new URL('../../docs/example-config.toml', import.meta.url), 'utf8')) as Record<string, unknown>;
   const input = Object.fromEntries(Object.keys(engineConfigShape).filter((k) => k in doc).map((k) => [k, doc[k]]));
