@@ -18,5 +18,9 @@ if (files.length === 0) {
   console.error(`no test files match ${filters.join(' ')}`);
   process.exit(1);
 }
-const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files], { stdio: 'inherit' });
+// A failing test that leaves a worker thread running must not hang CI: force exit once tests
+// are done, and bound each test (both flags exist from Node 20.14).
+const [major, minor] = process.versions.node.split('.').map(Number);
+const bounded = major > 20 || (major === 20 && minor >= 14) ? ['--test-force-exit', '--test-timeout=300000'] : [];
+const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...bounded, ...files], { stdio: 'inherit' });
 process.exit(r.status ?? 1);

@@ -9,6 +9,8 @@ interface GrantFile {
   readonly version: 1;
   /** key: `${name}@${sha256}` -> granted capabilities. */
   readonly grants: Readonly<Record<string, readonly Capability[]>>;
+  /** Same keys -> default grants (Midi) the operator took back. */
+  readonly revoked?: Readonly<Record<string, readonly Capability[]>>;
 }
 
 /**
@@ -20,6 +22,7 @@ export class GrantStore {
   readonly #path: string;
   readonly #log: Logger;
   #grants = new Map<string, Capability[]>();
+  #revoked = new Map<string, Capability[]>();
   #loaded = false;
 
   constructor(stateDir: string, log: Logger) {
@@ -49,6 +52,12 @@ export class GrantStore {
       for (const [key, caps] of Object.entries(grants)) {
         if (Array.isArray(caps)) this.#grants.set(key, caps.filter(isCapability));
       }
+      const revoked = (raw as Partial<GrantFile>).revoked;
+      if (typeof revoked === 'object' && revoked !== null) {
+        for (const [key, caps] of Object.entries(revoked)) {
+          if (Array.isArray(caps)) this.#revoked.set(key, caps.filter(isCapability));
+        }
+      }
     } catch (err) {
       // A corrupt grants file must not stop the box: start with no grants, loudly.
       this.#log.error({ path: this.#path, err: (err as Error).message }, 'grants file unreadable, starting with no stored grants');
@@ -60,13 +69,27 @@ export class GrantStore {
     return this.#grants.get(`${name}@${sha256}`) ?? [];
   }
 
-  async set(name: string, sha256: string, caps: readonly Capability[]): Promise<void> {
+  /** Default grants taken back from this build. */
+  revoked(name: string, sha256: string): readonly Capability[] {
+    return this.#revoked.get(`${name}@${sha256}`) ?? [];
+  }
+
+  async set(name: string, sha256: string, caps: readonly Capability[], revoked: readonly Capability[] = this.revoked(name, sha256)): Promise<void> {
     if (!this.#loaded) await this.load();
     const key = `${name}@${sha256}`;
-    const sorted = [...new Set(caps)].sort();
-    if (sorted.length === 0) this.#grants.delete(key);
-    else this.#grants.set(key, sorted);
-    const file: GrantFile = { version: 1, grants: Object.fromEntries([...this.#grants].sort(([a], [b]) => a.localeCompare(b))) };
+    put(this.#grants, key, caps);
+    put(this.#revoked, key, revoked);
+    const file: GrantFile = { version: 1, grants: sortedRecord(this.#grants), ...(this.#revoked.size === 0 ? {} : { revoked: sortedRecord(this.#revoked) }) };
     await writeFileAtomic(this.#path, `${JSON.stringify(file, null, 2)}\n`);
   }
+}
+
+function put(map: Map<string, Capability[]>, key: string, caps: readonly Capability[]): void {
+  const sorted = [...new Set(caps)].sort();
+  if (sorted.length === 0) map.delete(key);
+  else map.set(key, sorted);
+}
+
+function sortedRecord(map: Map<string, Capability[]>): Record<string, Capability[]> {
+  return Object.fromEntries([...map].sort(([a], [b]) => a.localeCompare(b)));
 }

@@ -298,7 +298,9 @@ export class PluginHost implements PluginExecutor {
   }
 
   #effectiveGrants(name: string, sha256: string, configGrants: readonly Capability[], lane: Lane): Capability[] {
-    const all = [...new Set([...DEFAULT_GRANTS, ...this.#grants.get(name, sha256), ...configGrants])].sort();
+    const revoked = this.#grants.revoked(name, sha256);
+    const defaults = DEFAULT_GRANTS.filter((c) => !revoked.includes(c));
+    const all = [...new Set([...defaults, ...this.#grants.get(name, sha256), ...configGrants])].sort();
     return lane === 'realtime' ? all.filter((c) => c !== 'Filesystem') : all;
   }
 
@@ -314,7 +316,9 @@ export class PluginHost implements PluginExecutor {
     await this.start();
     const { sha256 } = entry.info;
     const stored = this.#grants.get(name, sha256).filter((c) => c !== cap);
-    await this.#grants.set(name, sha256, add ? [...stored, cap] : stored);
+    // A default grant (Midi) is taken back by recording it as revoked; granting it again clears that.
+    const revoked = this.#grants.revoked(name, sha256).filter((c) => c !== cap);
+    await this.#grants.set(name, sha256, add ? [...stored, cap] : stored, !add && DEFAULT_GRANTS.includes(cap) ? [...revoked, cap] : revoked);
     const granted = this.#effectiveGrants(name, sha256, entry.configGrants, entry.info.lane);
     entry.info = { ...entry.info, granted, denied: entry.info.requested.filter((c) => !granted.includes(c)) };
     this.#log.info({ plugin: name, capability: cap, granted }, add ? 'capability granted' : 'capability revoked');

@@ -68,3 +68,40 @@ test('a corrupt grants file does not stop the host', async () => {
   assert.deepEqual(loaded.granted, ['Midi']);
   await host.stop();
 });
+
+test('Midi, granted by default, can be revoked: midi_send is refused, the revocation survives a new host, and granting restores it', async (t) => {
+  const stateDir = mkdtempSync(join(tmpdir(), 'midimon-grants-'));
+  const sent: string[] = [];
+  const hostWith = () => new PluginHost({ log: silentLogger(), stateDir, profile: 'desktop', onHostCall: (_p, c) => void sent.push(c.fn) });
+  const calls = fixture('host-calls', { name: 'calls' });
+  const hosts: PluginHost[] = [];
+  t.after(() => Promise.all(hosts.map((h) => h.stop())));
+  const first = hostWith();
+  hosts.push(first);
+  await first.load('calls', { bytes: calls });
+  await first.execute('calls', 'go');
+  assert.deepEqual(sent, ['midi_send', 'set_mode', 'log', 'midi_send']);
+  assert.deepEqual(await first.revoke('calls', 'Midi'), []);
+  sent.length = 0;
+  // The fixture returns 10 when its first midi_send is refused (-1).
+  const refused = await first.execute('calls', 'go');
+  assert.equal(refused.status === 'returned' && refused.code, 10);
+  assert.deepEqual(sent, [], 'midi_send refused once Midi is revoked');
+  await first.stop();
+
+  const second = hostWith();
+  hosts.push(second);
+  const again = await second.load('calls', { bytes: calls });
+  assert.deepEqual(again.granted, []);
+  sent.length = 0;
+  const still = await second.execute('calls', 'go');
+  assert.equal(still.status === 'returned' && still.code, 10);
+  assert.deepEqual(sent, []);
+  assert.deepEqual(await second.grant('calls', 'Midi'), ['Midi']);
+  sent.length = 0;
+  await second.execute('calls', 'go');
+  assert.deepEqual(sent, ['midi_send', 'set_mode', 'log', 'midi_send']);
+  await second.stop();
+  const stored = JSON.parse(readFileSync(join(stateDir, 'grants.json'), 'utf8')) as { revoked?: Record<string, string[]> };
+  assert.equal(stored.revoked, undefined, 'nothing left revoked');
+});
