@@ -89,6 +89,16 @@ function unknownKeyMessage(ctx: IssueContext, parent: KeyPath, key: string): { m
   return { message: guess === undefined ? `unknown key '${key}' (allowed here: ${known.join(', ')})` : `unknown key '${key}' (did you mean '${guess}'?)`, expected };
 }
 
+/** `mode "Live" mapping 1: ` for a path inside a mode, so an error names the mode, not only its index. */
+function modeContext(raw: unknown, path: KeyPath): string {
+  if (path[0] !== 'modes' || typeof path[1] !== 'number' || typeof raw !== 'object' || raw === null) return '';
+  const modes = (raw as { modes?: unknown }).modes;
+  const mode: unknown = Array.isArray(modes) ? modes[path[1]] : undefined;
+  const name = typeof mode === 'object' && mode !== null ? (mode as { name?: unknown }).name : undefined;
+  if (typeof name !== 'string') return '';
+  return path[2] === 'mappings' && typeof path[3] === 'number' ? `mode ${JSON.stringify(name)} mapping ${path[3]}: ` : `mode ${JSON.stringify(name)}: `;
+}
+
 /** Turns one zod issue into zero or more config issues (unions are unfolded). */
 export function fromZodIssue(issue: ZodIssue, ctx: IssueContext, prefix: KeyPath = []): ConfigIssue[] {
   const { file, locator } = ctx;
@@ -100,7 +110,7 @@ export function fromZodIssue(issue: ZodIssue, ctx: IssueContext, prefix: KeyPath
       file,
       ...(pos === undefined ? {} : { line: pos.line, column: pos.column }),
       path: formatPath(p),
-      message,
+      message: `${modeContext(ctx.raw, p)}${message}`,
       ...(expected === undefined ? {} : { expected }),
       ...(found === undefined ? {} : { found }),
     };

@@ -150,7 +150,7 @@ describe('engine sections keep their own messages, located in the file', () => {
       line: 6,
       column: 28,
       path: 'modes[1].mappings[0].trigger.note',
-      message: 'a MIDI note number must be <= 127, found integer 130',
+      message: 'mode "Other" mapping 0: a MIDI note number must be <= 127, found integer 130',
       expected: 'a value <= 127',
       found: 'integer 130',
     });
@@ -175,8 +175,8 @@ describe('engine sections keep their own messages, located in the file', () => {
   test('an unknown key inside a tagged union is matched against the form the user wrote', async () => {
     const toml = `${MODE}[[modes.mappings]]\ntrigger = { type = "Note", note = 1, velocty_min = 3 }\naction = { type = "SendMidi", message = "cc", cc = 1, vaule = 3 }\n`;
     assert.deepEqual((await issuesOf(toml)).map(formatIssue), [
-      "box.toml:4:38: modes[0].mappings[0].trigger.velocty_min: unknown key 'velocty_min' (did you mean 'velocity_min'?)",
-      "box.toml:5:55: modes[0].mappings[0].action.vaule: unknown key 'vaule' (did you mean 'value'?)",
+      `box.toml:4:38: modes[0].mappings[0].trigger.velocty_min: mode "Main" mapping 0: unknown key 'velocty_min' (did you mean 'velocity_min'?)`,
+      `box.toml:5:55: modes[0].mappings[0].action.vaule: mode "Main" mapping 0: unknown key 'vaule' (did you mean 'value'?)`,
     ]);
   });
 
