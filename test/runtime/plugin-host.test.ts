@@ -103,6 +103,12 @@ test('note -> PluginHost.execute -> midi_send out through the route, set_mode sw
     assert.equal(request.context['timestamp'], 1_705_612_800_000);
     assert.equal(request.context['mode_name'], 'Songs');
     assert.equal(request.context['note'], 48);
+    // The documented extras, in order, after the guide's three (cc is null for a note trigger).
+    assert.deepEqual(request.context, {
+      velocity: 99, current_mode: 0, timestamp: 1_705_612_800_000,
+      mode_name: 'Songs', channel: 1, note: 48, cc: null, value: 99, trigger: 'Note', device: 'Keys',
+    });
+    assert.deepEqual(Object.keys(request.context), ['velocity', 'current_mode', 'timestamp', 'mode_name', 'channel', 'note', 'cc', 'value', 'trigger', 'device']);
     loop.stop();
     devices.stop();
   } finally {
