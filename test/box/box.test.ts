@@ -363,3 +363,19 @@ test('switching a plugin\'s lane in the config reloads just that plugin into the
   }
   await waitFor('chord back in the realtime lane', () => box.plugins.get('chord')?.lane === 'realtime');
 });
+
+test('unplugging a controller shows on the OLED banner, and plugging it back in reconnects it', async () => {
+  const midi = box.simulation.midi;
+  assert.ok(midi);
+  midi.removeInput(KEYS);
+  clock.advance(1000);
+  const banner = box.problems.banner();
+  assert.equal(banner?.kind, 'device_disconnected');
+  assert.match(banner?.message ?? '', /Keystation/);
+  const keys = async (): Promise<boolean | undefined> =>
+    (await client.request({ cmd: 'status' })).devices.find((d) => d.name === 'keys' && d.kind === 'midi-in')?.connected;
+  assert.equal(await keys(), false);
+  midi.addInput(KEYS.replace('20:0', '24:0'));
+  clock.advance(1000);
+  assert.equal(await keys(), true);
+});
