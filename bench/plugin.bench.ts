@@ -42,6 +42,14 @@ const FLOOD_RANDOM = `(module (import "wasi_snapshot_preview1" "random_get" (fun
   (func (export "execute") (param i32 i32) (result i32) (loop $l (drop (call $r (i32.const 0) (i32.const 131072))) (br $l)) (i32.const 0)))`;
 const FLOOD_SYSEX = `(module (import "midimon" "midi_send" (func $s (param i32 i32) (result i32))) ${ABI}
   (func (export "execute") (param i32 i32) (result i32) (loop $l (drop (call $s (i32.const 0) (i32.const 4096))) (br $l)) (i32.const 0)))`;
+const FLOOD_SET_MODE = `(module (import "midimon" "set_mode" (func $m (param i32 i32) (result i32))) ${ABI}
+  (data (i32.const 3000) "next")
+  (func (export "execute") (param i32 i32) (result i32) (loop $l (drop (call $m (i32.const 3000) (i32.const 4))) (br $l)) (i32.const 0)))`;
+const FLOOD_CLOCK = `(module (import "wasi_snapshot_preview1" "clock_time_get" (func $c (param i32 i64 i32) (result i32))) ${ABI}
+  (func (export "execute") (param i32 i32) (result i32) (loop $l (drop (call $c (i32.const 1) (i64.const 0) (i32.const 3000))) (br $l)) (i32.const 0)))`;
+/** fd_write of 1024 empty iovecs, again and again: no bytes, only per-call and per-iovec work. */
+const FLOOD_IOVECS = `(module (import "wasi_snapshot_preview1" "fd_write" (func $w (param i32 i32 i32 i32) (result i32))) ${ABI}
+  (func (export "execute") (param i32 i32) (result i32) (loop $l (drop (call $w (i32.const 1) (i32.const 8192) (i32.const 1024) (i32.const 0))) (br $l)) (i32.const 0)))`;
 /** init spins ~0.9 M fuel (under the realtime init cap), execute loops: the re-instantiation plus a full execute. */
 const HEAVY_INIT_LOOPER = `(module ${ABI_NO_INIT}
   (func (export "init") (result i64) (local $i i32)
@@ -215,6 +223,7 @@ export default (async () => {
     const cases: ReadonlyArray<readonly [string, string]> = [
       ['loop', LOOPER], ['fd_write_flood', FLOOD_WRITE], ['newline_flood', FLOOD_NEWLINES],
       ['random_get_flood', FLOOD_RANDOM], ['midi_send_flood', FLOOD_SYSEX], ['heavy_init_loop', HEAVY_INIT_LOOPER],
+      ['set_mode_flood', FLOOD_SET_MODE], ['clock_flood', FLOOD_CLOCK], ['empty_iovec_flood', FLOOD_IOVECS],
     ];
     let worst = 0;
     let worstCase = '';

@@ -10,6 +10,7 @@ import type { MenuContext, MenuDevice } from '../menu/index.js';
 import type { PortStatus } from '../midi/midi-devices.js';
 import type { DeviceStatus } from '../control/protocol.js';
 import type { SystemInfo } from '../system/system-info.js';
+import { DEFAULT_GRANTS } from '../plugins/types.js';
 import type { PluginEntry } from './plugin-set.js';
 import type { Problem } from './problems.js';
 
@@ -97,7 +98,8 @@ export function menuContext(args: {
     modes: (s?.modeNames ?? []).map((name, index) => ({ name, index })),
     currentMode: s?.modeName ?? '',
     plugins: args.plugins.map((p) => {
-      const caps = new Set([...p.requested, ...p.granted]);
+      // Default grants stay listed after a revoke, so the page can grant them back.
+      const caps = new Set([...p.requested, ...p.granted, ...DEFAULT_GRANTS]);
       // The realtime lane never links Filesystem: no toggle that could only fail.
       if (p.lane === 'realtime') caps.delete('Filesystem');
       return {

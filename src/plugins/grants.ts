@@ -74,11 +74,11 @@ export class GrantStore {
     return this.#revoked.get(`${name}@${sha256}`) ?? [];
   }
 
-  async set(name: string, sha256: string, caps: readonly Capability[], revoked: readonly Capability[] = this.revoked(name, sha256)): Promise<void> {
+  async set(name: string, sha256: string, caps: readonly Capability[], revoked?: readonly Capability[]): Promise<void> {
     if (!this.#loaded) await this.load();
     const key = `${name}@${sha256}`;
     put(this.#grants, key, caps);
-    put(this.#revoked, key, revoked);
+    put(this.#revoked, key, revoked ?? this.revoked(name, sha256));
     const file: GrantFile = { version: 1, grants: sortedRecord(this.#grants), ...(this.#revoked.size === 0 ? {} : { revoked: sortedRecord(this.#revoked) }) };
     await writeFileAtomic(this.#path, `${JSON.stringify(file, null, 2)}\n`);
   }

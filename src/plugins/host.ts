@@ -204,7 +204,9 @@ export class PluginHost implements PluginExecutor {
       }
       const cost = outcome.t === 'response' && outcome.response.t === 'failed' ? outcome.response : { fuel: 0, fuelTotal: 0, micros: entry.info.limits.timeoutMs * 1000 };
       const result = this.#failed(entry, outcomeError(outcome, entry.info.limits.timeoutMs, 'execute'), cost);
-      if (entry.info.lane === 'realtime') this.#realtimeFault(entry);
+      // Only the plugin's own faults count, and only while this entry is the live one (not after unload/replace).
+      const ownFault = outcome.t === 'response';
+      if (entry.info.lane === 'realtime' && ownFault && this.#plugins.get(entry.info.name) === entry) this.#realtimeFault(entry);
       return result;
     });
   }

@@ -44,19 +44,22 @@ export const PROFILES: Readonly<Record<ProfileName, PluginLimits>> = {
  * Host functions charge the caller's fuel for the work they do on its behalf,
  * so fuel bounds time spent in host code too (wasmtime charges nothing there,
  * but wasm's own memory.copy costs 1 per byte, and a 16 MiB fd_write would
- * otherwise cost a few fuel): HOST_CALL_FUEL per call, 1 per byte copied,
- * scanned or filled, HOST_LINE_FUEL per output line.
+ * otherwise cost a few fuel): HOST_CALL_FUEL per call (one call from wasm
+ * into JS is ~0.5-0.8 us here, what a plain loop does with ~1000 fuel), 1 per
+ * byte copied, scanned or filled, HOST_LINE_FUEL per output line.
  */
-export const HOST_CALL_FUEL = 100;
+export const HOST_CALL_FUEL = 1000;
 export const HOST_LINE_FUEL = 400;
-/** Sized so that a flood of any host function holds the thread about as long as a plain loop of the same fuel (bench/plugin.bench.ts, section 5): midi_send copies into a JS array for the engine, an output line is split, counted and rate-limited. */
+/** Per iovec of fd_write/fd_read: each one is a bounds check and a view, even when empty. */
+export const HOST_IOVEC_FUEL = 150;
+/** All rates are sized so that a flood of any host function holds the thread about as long as a plain loop of the same fuel (bench/plugin.bench.ts, section 5): midi_send copies into a JS array for the engine, an output line is split, counted and rate-limited. */
 export const MIDI_SEND_FUEL_PER_BYTE = 10;
 
 /**
  * The realtime lane runs a plugin on the MIDI thread, where fuel is the only
  * bound on a call's time (nothing can pre-empt the thread; host functions
- * charge fuel too). 500k fuel is ~35x what the example plugins use per action
- * (6-14k) and ~0.3 ms of an endless loop here, an estimated 1-2 ms on a Pi 3/4;
+ * charge fuel too). 500k fuel is ~30x what the example plugins use per action
+ * (7-17k, host-call charges included) and ~0.3 ms of an endless loop here, an estimated 1-2 ms on a Pi 3/4;
  * init (rerun after any failure) gets twice that.
  */
 export const REALTIME_FUEL_PER_EXECUTE = 500_000;

@@ -139,9 +139,9 @@ export class PluginRuntime {
     const budget = this.#limits.fuelPerInit;
     const memory = new GuestMemory();
     let live: Live | undefined;
+    let fs: ConfinedFs | null = null;
     this.#hostCalls = 0;
     try {
-      let fs: ConfinedFs | null = null;
       if (this.#granted.has('Filesystem') && this.#dataDir !== null) {
         mkdirSync(this.#dataDir, { recursive: true, mode: 0o700 });
         fs = new ConfinedFs(this.#dataDir);
@@ -196,6 +196,8 @@ export class PluginRuntime {
       return { live, metadata, fuel: used, fuelTotal: used, micros: micros(t0) };
     } catch (err) {
       this.#discard();
+      // Not yet this.#live: files the failed start/init opened are closed here.
+      fs?.closeAll();
       const used = live === undefined ? 0 : budget - remaining(live);
       throw new CallFailure(this.#classify(err, live), { fuel: used, fuelTotal: used, micros: micros(t0) });
     } finally {

@@ -1,7 +1,7 @@
 import { randomFillSync } from 'node:crypto';
 import type { GuestMemory } from './guest-memory.js';
 import { WASI_SIGNATURES } from './import-signatures.js';
-import { HOST_CALL_FUEL, HOST_LINE_FUEL } from './limits.js';
+import { HOST_CALL_FUEL, HOST_IOVEC_FUEL, HOST_LINE_FUEL } from './limits.js';
 import type { OutputLimiter } from './output-limiter.js';
 import type { Capability } from './types.js';
 import { ConfinedFs, PREOPEN_FD, PREOPEN_NAME, type Filestat, type Result } from './wasi-fs.js';
@@ -51,6 +51,7 @@ export function createWasiImports(ctx: WasiContext): Record<string, WasiFn> {
   const iovecs = (iovs: number | bigint | undefined, count: number | bigint | undefined): Uint8Array[] | undefined => {
     const c = n(count) >>> 0;
     if (c > 1024) return undefined;
+    charge(c * HOST_IOVEC_FUEL);
     const table = memory.view(n(iovs), c * 8);
     if (table === undefined) return undefined;
     const out: Uint8Array[] = [];
@@ -143,10 +144,11 @@ export function createWasiImports(ctx: WasiContext): Record<string, WasiFn> {
       if (f === 0) return u32(nread, 0) ? ERRNO.SUCCESS : ERRNO.FAULT;
       if (ctx.fs?.has(f) !== true) return ERRNO.BADF;
       let total = 0;
+      // Charged for the buffers offered, before reading: the read itself must stay within the fuel bound.
+      charge(sum(chunks));
       for (const c of chunks) {
         const r = ctx.fs.read(f, c);
         if (!('value' in r)) return r.errno;
-        charge(r.value);
         total += r.value;
         if (r.value < c.length) break;
       }

@@ -37,3 +37,17 @@ test('the OLED permissions page offers no Filesystem toggle for a realtime plugi
   const caps = Object.fromEntries(ctx.plugins.map((p) => [p.name, p.capabilities.map((c) => `${c.name}:${c.granted ? 'on' : 'off'}`)]));
   assert.deepEqual(caps, { iso: ['Filesystem:off', 'Midi:on'], rt: ['Midi:on'] });
 });
+
+test('after Midi is revoked the permissions page still lists it, so it can be granted back', () => {
+  const ctx = menuContext({
+    now: 0,
+    snapshot: null,
+    plugins: [{ name: 'quiet', enabled: true, loaded: true, lane: 'isolated', version: '1.0.0', requested: [], granted: [] }],
+    devices: [],
+    problems: [],
+    system: { hostname: 'box', addresses: [], memFreeMb: 1, memTotalMb: 1, diskFreeMb: null, uptimeS: 0 },
+    version: 'test',
+    usb: { present: false, packages: [] },
+  });
+  assert.deepEqual(ctx.plugins[0]?.capabilities, [{ name: 'Midi', granted: false }]);
+});

@@ -8,6 +8,7 @@ import { PluginHost } from '../../src/plugins/host.js';
 import { REALTIME_FAULTS_TO_ISOLATE } from '../../src/plugins/host.js';
 import { REALTIME_FUEL_PER_EXECUTE, REALTIME_FUEL_PER_INIT } from '../../src/plugins/limits.js';
 import type { HostCall } from '../../src/plugins/types.js';
+import { captureLog } from './helpers/capture-log.js';
 import { fixture, metadataJson, wat } from './helpers/wat.js';
 
 const calls: Array<[string, HostCall]> = [];
@@ -154,7 +155,7 @@ test('host functions are metered: flooding fd_write, random_get or midi_send run
     assert.equal(r.status === 'error' && r.error.kind, 'out_of_fuel', name);
     assert.ok(r.fuelTotal >= REALTIME_FUEL_PER_EXECUTE, `${name} burnt ${r.fuelTotal}`);
   }
-  // 500k fuel buys about 12 SysEx sends of 4 KiB (100 + 10 x 4096 each), not the 1024 the per-call cap allows.
+  // 500k fuel buys about 12 SysEx sends of 4 KiB (1000 + 10 x 4096 each), not the 1024 the per-call cap allows.
   assert.ok(calls.length >= 10 && calls.length <= 13, `${calls.length} SysEx sends`);
 });
 
@@ -197,4 +198,19 @@ test('file access really fails in the realtime lane (the probe gets NOTCAPABLE f
   await host.load('fs-try', { bytes: fixture('fs-probe', { name: 'fs-try' }) }, { lane: 'realtime' });
   const r = await host.execute('fs-try', 'wnote.txt');
   assert.equal(r.status === 'returned' && r.code, 100 + 76);
+});
+
+test('calls still queued when a realtime plugin is unloaded fail as "unloaded" and do not count as its faults', async () => {
+  const { log, lines } = captureLog();
+  const own = new PluginHost({ log, stateDir: mkdtempSync(join(tmpdir(), 'midimon-rt-')), profile: 'pi' });
+  try {
+    await own.load('gone', { bytes: fixture('trap-then-good', { name: 'gone' }) }, { lane: 'realtime' });
+    const queued = Array.from({ length: REALTIME_FAULTS_TO_ISOLATE + 1 }, () => own.execute('gone', 't'));
+    await own.unload('gone');
+    const results = await Promise.all(queued);
+    for (const r of results) assert.match(r.status === 'error' ? r.error.message : 'returned', /unloaded/);
+    assert.equal(lines.filter((l) => /moved to its own thread/.test(l.msg)).length, 0);
+  } finally {
+    await own.stop();
+  }
 });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { isMidimonError } from '../../src/errors.js';
 import { GuestMemory } from '../../src/plugins/guest-memory.js';
-import { defaultProfile, HOST_CALL_FUEL, HOST_LINE_FUEL, PROFILES, resolveLimits } from '../../src/plugins/limits.js';
+import { defaultProfile, HOST_CALL_FUEL, HOST_IOVEC_FUEL, HOST_LINE_FUEL, PROFILES, resolveLimits } from '../../src/plugins/limits.js';
 import { parseMetadata } from '../../src/plugins/metadata.js';
 import { OutputLimiter } from '../../src/plugins/output-limiter.js';
 import { parseHostMessage, parseWorkerMessage } from '../../src/plugins/protocol.js';
@@ -152,7 +152,7 @@ describe('host functions charge fuel for their work', () => {
     view.setUint32(100, 1000, true);
     view.setUint32(104, 13, true);
     assert.equal(call(w['fd_write'], 1, 100, 1, 200), ERRNO.SUCCESS);
-    assert.deepEqual(charged, [HOST_CALL_FUEL, 13, HOST_LINE_FUEL, HOST_LINE_FUEL]);
+    assert.deepEqual(charged, [HOST_CALL_FUEL, HOST_IOVEC_FUEL, 13, HOST_LINE_FUEL, HOST_LINE_FUEL]);
     output.flush();
     assert.deepEqual(lines, ['one', 'two', 'three']);
     charged.length = 0;
