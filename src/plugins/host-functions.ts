@@ -28,9 +28,10 @@ export interface HostFunctionContext {
  */
 export function createHostFunctions(ctx: HostFunctionContext): Record<string, (...args: number[]) => number | undefined> {
   const bytes = (fn: string, ptr: number, len: number, perByte = 1): Uint8Array => {
-    ctx.charge(HOST_CALL_FUEL + perByte * (len >>> 0));
+    // Bounds first (a view costs nothing): a wild pointer is reported as bad_pointer, not as fuel.
     const b = ctx.memory.bytes(ptr, len);
     if (b === undefined) throw new HostTrap('bad_pointer', `${fn}: range ${ptr >>> 0}+${len >>> 0} is outside the plugin's memory (${ctx.memory.size} bytes)`);
+    ctx.charge(HOST_CALL_FUEL + perByte * b.length);
     return b;
   };
   return {
