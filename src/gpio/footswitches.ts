@@ -35,19 +35,7 @@ export interface GestureTiming {
 
 export const DEFAULT_GESTURE_TIMING: GestureTiming = { debounceMs: 20, longPressMs: 600, doublePressMs: 300 };
 
-/** Time source and timers, injected so gesture timing is tested with fake timers. */
-export interface Scheduler {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-/** Looks the globals up on every call so node:test mock.timers (setTimeout + Date) can replace them. */
-export const realScheduler: Scheduler = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => globalThis.setTimeout(fn, ms),
-  clearTimeout: (h) => globalThis.clearTimeout(h as ReturnType<typeof setTimeout>),
-};
+export { realScheduler, type Scheduler } from '../util/scheduler.js';
 
 export interface Footswitches {
   /** Acquires the pins (exports GPIOs). Rejects with MidimonError('device_unavailable') when the backend cannot run. */

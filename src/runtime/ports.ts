@@ -5,20 +5,7 @@
  */
 import type { ModeChangedEffect, NoticeEffect, TriggerContext, TriggerFiredEffect } from '../engine/types.js';
 
-/** Clock + timers; structurally the same as the GPIO Scheduler and ManualScheduler (tests). */
-export interface Scheduler {
-  /** Unix milliseconds (a fake clock in tests). */
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-/** Looks the globals up on every call so test doubles that replace them still work. */
-export const realScheduler: Scheduler = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
-};
+export { realScheduler, type Scheduler } from '../util/scheduler.js';
 
 /** Where MIDI goes out: MidiDevices implements it. Returns how many ports got the message; never throws. */
 export interface MidiSink {
