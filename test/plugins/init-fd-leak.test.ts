@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { silentLogger } from '../../src/log.js';
 import { PluginHost } from '../../src/plugins/host.js';
-import { metadataJson, wat } from './helpers/wat.js';
+import { abiModule, metadataJson } from './helpers/wat.js';
 
 /**
  * The first init creates "f.txt" (O_CREAT|O_EXCL) and succeeds; every later
@@ -13,23 +13,20 @@ import { metadataJson, wat } from './helpers/wat.js';
  * traps, so that instance never becomes live. execute("t") traps.
  */
 function opensThenTraps(): Uint8Array {
-  const meta = metadataJson('opener', { capabilities: ['Filesystem'] });
-  return wat(`(module
-    (import "wasi_snapshot_preview1" "path_open" (func $open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
-    (memory (export "memory") 2)
-    (data (i32.const 16) "${meta.replaceAll('"', '\\22')}")
-    (data (i32.const 1000) "f.txt")
+  return abiModule(
+    '(import "wasi_snapshot_preview1" "path_open" (func $open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))',
+    `(data (i32.const 1000) "f.txt")
     (data (i32.const 1008) "g.txt")
-    (func (export "alloc") (param i32) (result i32) (i32.const 4096))
-    (func (export "dealloc") (param i32 i32))
     (func (export "init") (result i64)
       (if (i32.eqz (call $open (i32.const 3) (i32.const 0) (i32.const 1000) (i32.const 5) (i32.const 5) (i64.const 2) (i64.const 0) (i32.const 0) (i32.const 2000)))
-        (then (return (i64.or (i64.shl (i64.const 16) (i64.const 32)) (i64.const ${Buffer.byteLength(meta)})))))
+        (then (return (call $meta))))
       (drop (call $open (i32.const 3) (i32.const 0) (i32.const 1008) (i32.const 5) (i32.const 1) (i64.const 2) (i64.const 0) (i32.const 0) (i32.const 2000)))
       (unreachable))
     (func (export "execute") (param $p i32) (param i32) (result i32)
       (if (i32.eq (i32.load8_u offset=11 (local.get $p)) (i32.const 116)) (then (unreachable)))
-      (i32.const 0)))`);
+      (i32.const 0))`,
+    metadataJson('opener', { capabilities: ['Filesystem'] }),
+  );
 }
 
 const openFds = (): number => readdirSync('/proc/self/fd').length;

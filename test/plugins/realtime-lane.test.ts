@@ -9,25 +9,11 @@ import { REALTIME_FAULTS_TO_ISOLATE } from '../../src/plugins/host.js';
 import { REALTIME_FUEL_PER_EXECUTE, REALTIME_FUEL_PER_INIT } from '../../src/plugins/limits.js';
 import type { HostCall } from '../../src/plugins/types.js';
 import { captureLog } from './helpers/capture-log.js';
-import { fixture, metadataJson, wat } from './helpers/wat.js';
+import { abiModule, fixture } from './helpers/wat.js';
 
 const calls: Array<[string, HostCall]> = [];
 const host = new PluginHost({ log: silentLogger(), stateDir: mkdtempSync(join(tmpdir(), 'midimon-rt-')), profile: 'pi', onHostCall: (p, c) => calls.push([p, c]) });
 after(() => host.stop());
-
-/** A plugin with the usual ABI around `body` (imports, and funcs defining "execute" and "init"). */
-function module(imports: string, body: string): Uint8Array {
-  const meta = metadataJson('probe');
-  return wat(`(module ${imports}
-    (memory (export "memory") 2)
-    (global $heap (mut i32) (i32.const 65536))
-    (data (i32.const 16) "${meta.replaceAll('"', '\\22')}")
-    (func (export "alloc") (param $n i32) (result i32) (local $p i32)
-      (local.set $p (global.get $heap)) (global.set $heap (i32.add (global.get $heap) (local.get $n))) (local.get $p))
-    (func (export "dealloc") (param i32 i32) (global.set $heap (i32.const 65536)))
-    (func $meta (result i64) (i64.or (i64.shl (i64.const 16) (i64.const 32)) (i64.const ${Buffer.byteLength(meta)})))
-    ${body})`);
-}
 
 /** A loop of `iterations` turns (about 5 fuel each). */
 const spin = (iterations: number): string =>
@@ -35,7 +21,7 @@ const spin = (iterations: number): string =>
 
 /** execute spins `iterations` turns and returns 0. */
 function burner(iterations: number): Uint8Array {
-  return module('', `(func (export "init") (result i64) (call $meta))
+  return abiModule('', `(func (export "init") (result i64) (call $meta))
     (func (export "execute") (param i32 i32) (result i32) (local $i i32) ${spin(iterations)} (i32.const 0))`);
 }
 
@@ -128,7 +114,7 @@ test('a realtime plugin gets no Filesystem: refused from config, by grant, and a
 
 test('host functions are metered: flooding fd_write, random_get or midi_send runs out of the capped fuel instead of holding the MIDI thread', async () => {
   // 1024 iovecs, each the whole 128 KiB memory: 128 MiB of output for a handful of instructions.
-  const fdWrite = module('(import "wasi_snapshot_preview1" "fd_write" (func $w (param i32 i32 i32 i32) (result i32)))', `
+  const fdWrite = abiModule('(import "wasi_snapshot_preview1" "fd_write" (func $w (param i32 i32 i32 i32) (result i32)))', `
     (func (export "init") (result i64) (call $meta))
     (func (export "execute") (param i32 i32) (result i32) (local $i i32)
       (loop $l
@@ -138,12 +124,12 @@ test('host functions are metered: flooding fd_write, random_get or midi_send run
         (br_if $l (i32.lt_u (local.get $i) (i32.const 1024))))
       (drop (call $w (i32.const 1) (i32.const 8192) (i32.const 1024) (i32.const 0)))
       (i32.const 0))`);
-  const random = module('(import "wasi_snapshot_preview1" "random_get" (func $r (param i32 i32) (result i32)))', `
+  const random = abiModule('(import "wasi_snapshot_preview1" "random_get" (func $r (param i32 i32) (result i32)))', `
     (func (export "init") (result i64) (call $meta))
     (func (export "execute") (param i32 i32) (result i32)
       (loop $l (drop (call $r (i32.const 0) (i32.const 131072))) (br $l))
       (i32.const 0))`);
-  const sysex = module('(import "midimon" "midi_send" (func $s (param i32 i32) (result i32)))', `
+  const sysex = abiModule('(import "midimon" "midi_send" (func $s (param i32 i32) (result i32)))', `
     (func (export "init") (result i64) (call $meta))
     (func (export "execute") (param i32 i32) (result i32)
       (loop $l (drop (call $s (i32.const 0) (i32.const 4096))) (br $l))
@@ -160,7 +146,7 @@ test('host functions are metered: flooding fd_write, random_get or midi_send run
 });
 
 test('init is capped too: a plugin whose init needs more than the realtime init fuel loads only in the isolated lane', async () => {
-  const heavyInit = module('', `(func (export "init") (result i64) (local $i i32) ${spin(Math.ceil(REALTIME_FUEL_PER_INIT / 4))} (call $meta))
+  const heavyInit = abiModule('', `(func (export "init") (result i64) (local $i i32) ${spin(Math.ceil(REALTIME_FUEL_PER_INIT / 4))} (call $meta))
     (func (export "execute") (param i32 i32) (result i32) (i32.const 0))`);
   await host.load('init-iso', { bytes: heavyInit });
   assert.ok((host.get('init-iso')?.initFuel ?? 0) > REALTIME_FUEL_PER_INIT);

@@ -40,11 +40,12 @@ function watString(s: string): string {
  * address 16, init() pointing at it, a bump allocator from 64 KiB that
  * dealloc resets. Fixtures write {{STD}} to include it (memory >= 2 pages).
  */
-const STD = `
+const ABI_HEAD = `
   (global $heap (mut i32) (i32.const 65536))
-  (data (i32.const 16) "{{META}}")
-  (func (export "init") (result i64)
-    (i64.or (i64.shl (i64.const 16) (i64.const 32)) (i64.const {{META_LEN}})))
+  (data (i32.const 16) "{{META}}")`;
+/** init()'s packed (pointer << 32 | length) of the metadata. */
+const META_PAIR = '(i64.or (i64.shl (i64.const 16) (i64.const 32)) (i64.const {{META_LEN}}))';
+const ABI_ALLOC = `
   (func (export "alloc") (param $n i32) (result i32)
     (local $p i32)
     (local.set $p (global.get $heap))
@@ -52,6 +53,25 @@ const STD = `
     (local.get $p))
   (func (export "dealloc") (param i32 i32)
     (global.set $heap (i32.const 65536)))`;
+const STD = `${ABI_HEAD}
+  (func (export "init") (result i64)
+    ${META_PAIR})${ABI_ALLOC}`;
+
+function fillMeta(text: string, meta: string): string {
+  return text.replaceAll('{{META}}', watString(meta)).replaceAll('{{META_LEN}}', String(Buffer.byteLength(meta)));
+}
+
+/**
+ * A module with the fixtures' ABI (2 pages of memory, metadata, allocator)
+ * around `body`, which exports init and execute itself; `(call $meta)` gives
+ * init's return value. For tests whose init is the subject.
+ */
+export function abiModule(imports: string, body: string, meta: string = metadataJson('probe')): Uint8Array {
+  return wat(fillMeta(`(module ${imports}
+  (memory (export "memory") 2)${ABI_HEAD}
+  (func $meta (result i64) ${META_PAIR})${ABI_ALLOC}
+  ${body})`, meta));
+}
 
 /**
  * Compiles test/fixtures/hostile/<file>.wat, filling {{STD}}, {{META}} and
@@ -61,10 +81,7 @@ const STD = `
 export function fixture(file: string, opts: { name?: string; meta?: MetaOverrides; metaText?: string; vars?: Record<string, string | number> } = {}): Uint8Array {
   const base = file.replace(/\.wat$/, '');
   const meta = opts.metaText ?? metadataJson(opts.name ?? base, opts.meta);
-  let text = readFileSync(new URL(`${base}.wat`, FIXTURES), 'utf8')
-    .replaceAll('{{STD}}', STD)
-    .replaceAll('{{META}}', watString(meta))
-    .replaceAll('{{META_LEN}}', String(Buffer.byteLength(meta)));
+  let text = fillMeta(readFileSync(new URL(`${base}.wat`, FIXTURES), 'utf8').replaceAll('{{STD}}', STD), meta);
   for (const [k, v] of Object.entries(opts.vars ?? {})) text = text.replaceAll(`{{${k}}}`, String(v));
   return wat(text, `${base}.wat`);
 }
