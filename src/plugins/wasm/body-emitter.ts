@@ -10,6 +10,10 @@ export interface MeterGlobals {
   readonly fuel: number;
   readonly growFailed: number;
   readonly growCostPerPage: number;
+  /** memory.grow: fixed cost of the runtime call, and the surcharge of a grow past `largeMemoryPages` (see InstrumentOptions). */
+  readonly growBaseCost: number;
+  readonly largeMemoryPages: number;
+  readonly largeGrowCost: number;
   /** Result count of each type (the arity of a block/if label using it). */
   readonly typeResults: Int32Array;
   /** Reference mode for tests: every operator is its own segment, no merging (slow, obviously exact). */
@@ -29,6 +33,8 @@ export const E_BR_IF = 8;
 export const E_ADJ = 9;
 /** Inserts `else; fuel += refund` before an else-less if's `end` (the false path's refund). */
 export const E_ELSE = 10;
+/** A segment charge followed by a check: placed where the fuel charged since the last check can be large. */
+export const E_CHARGE_CHECK = 11;
 
 /** [i64 fuel] -> []: if fuel < 0 { flush it; unreachable }. */
 function checkNeg(out: ByteWriter, fL: number, fuel: number): void {
@@ -90,18 +96,31 @@ export function emitBody(buf: Uint8Array, out: ByteWriter, b: BodyLayout, edits:
       case E_FLUSH:
         out.u8(0x20); out.u32(fL); out.u8(0x24); out.u32(g.fuel);
         break;
-      case E_RELOAD:
-        out.u8(0x23); out.u32(g.fuel); out.u8(0x21); out.u32(fL);
+      case E_RELOAD: // after a call: the callee's unchecked tail (and host charges) must not let this frame run on
+        out.u8(0x23); out.u32(g.fuel); out.u8(0x22); out.u32(fL);
+        checkNeg(out, fL, g.fuel);
+        break;
+      case E_CHARGE_CHECK:
+        out.u8(0x20); out.u32(fL);
+        if (v !== 0) { out.u8(0x42); out.sleb(v); out.u8(0x7d); out.u8(0x22); out.u32(fL); }
+        checkNeg(out, fL, g.fuel);
         break;
       case E_BULK: // [n] -> [n], fuel -= n, trap when negative
         out.u8(0x22); out.u32(tL); out.u8(0x20); out.u32(fL); out.u8(0x20); out.u32(tL); out.u8(0xad);
         out.u8(0x7d); out.u8(0x22); out.u32(fL);
         checkNeg(out, fL, g.fuel);
         break;
-      case E_GROW_PRE: // [delta] -> [delta], fuel -= delta * costPerPage
-        if (g.growCostPerPage === 0) break;
-        out.u8(0x22); out.u32(tL); out.u8(0x20); out.u32(fL); out.u8(0x20); out.u32(tL); out.u8(0xad);
-        out.u8(0x42); out.sleb(g.growCostPerPage); out.u8(0x7e); out.u8(0x7d); out.u8(0x22); out.u32(fL);
+      case E_GROW_PRE: // [delta] -> [delta], fuel -= base + delta * costPerPage + (size + delta > large ? largeCost : 0)
+        if (g.growCostPerPage === 0 && g.growBaseCost === 0 && g.largeGrowCost === 0) break;
+        out.u8(0x22); out.u32(tL); out.u8(0x20); out.u32(fL);
+        out.u8(0x20); out.u32(tL); out.u8(0xad); out.u8(0x42); out.sleb(g.growCostPerPage); out.u8(0x7e);
+        out.u8(0x42); out.sleb(g.growBaseCost); out.u8(0x7c);
+        if (g.largeGrowCost !== 0) {
+          out.u8(0x20); out.u32(tL); out.u8(0xad); out.u8(0x3f); out.u8(0x00); out.u8(0xad); out.u8(0x7c);
+          out.u8(0x42); out.sleb(g.largeMemoryPages); out.u8(0x56); out.u8(0xad);
+          out.u8(0x42); out.sleb(g.largeGrowCost); out.u8(0x7e); out.u8(0x7c);
+        }
+        out.u8(0x7d); out.u8(0x22); out.u32(fL);
         checkNeg(out, fL, g.fuel);
         break;
       case E_BR_IF: { // br_if L -> if (refund; br L+1) when there is something to refund

@@ -2,7 +2,7 @@ import type { ByteReader } from './byte-reader.js';
 import { blockType, memIndexZero, opcodeFeature, unsupported } from './body-decode.js';
 import type { ByteWriter } from './byte-writer.js';
 import {
-  E_ADJ, E_BR_IF, E_BULK, E_CHARGE, E_ELSE, E_ENTRY, E_FLUSH, E_GROW_POST, E_GROW_PRE, E_LOOP, E_RELOAD, emitBody,
+  E_ADJ, E_BR_IF, E_BULK, E_CHARGE, E_CHARGE_CHECK, E_ELSE, E_ENTRY, E_FLUSH, E_GROW_POST, E_GROW_PRE, E_LOOP, E_RELOAD, emitBody,
   type MeterGlobals,
 } from './body-emitter.js';
 
@@ -26,6 +26,14 @@ const C_FUNC = 4;
 
 /** V8's per-function local limit. */
 const MAX_LOCALS = 50000;
+/**
+ * Fuel a function may charge without a check in between (an estimate over
+ * all paths): past it a segment's charge gets a check. Entries, loop headers,
+ * returns from calls and bulk/grow operators check anyway; this bounds the
+ * straight-line code after a loop or across many `if` arms, which otherwise
+ * runs unchecked however long it is.
+ */
+export const CHECK_INTERVAL = 10_000;
 
 // Reused across calls: instrumenting is synchronous and single-threaded.
 let editAt = new Int32Array(1024);
@@ -56,6 +64,9 @@ let ctlSimple = new Uint8Array(256);
 /** For simple arms: frame index the arm's branch targets (-1: none yet) and where the branch ends. */
 let ctlExit = new Int32Array(256);
 let ctlExitEnd = new Int32Array(256);
+/** Unchecked charge when the frame opened, and the charges closed inside it (for the bound at its end). */
+let ctlAcc = new Float64Array(256);
+let ctlSum = new Float64Array(256);
 
 type Scratch = Int32Array | Uint8Array | Float64Array;
 
@@ -90,6 +101,8 @@ function growCtl(): void {
   ctlSimple = grown(ctlSimple, n);
   ctlExit = grown(ctlExit, n);
   ctlExitEnd = grown(ctlExitEnd, n);
+  ctlAcc = grown(ctlAcc, n);
+  ctlSum = grown(ctlSum, n);
 }
 
 // Per-body walk state, module-level so the helpers below are plain functions
@@ -102,6 +115,22 @@ let depth = 0;
 // True while the fuel local is known to equal the global (right after a reload
 // or flush, with no charge or control merge since): a flush there is redundant.
 let synced = false;
+// Fuel charged since the last check, bounded over the paths to here; the
+// current segment's cost when it became current; whether a check placed after
+// the current segment's start (a call's return, a bulk op) covers its charge.
+let acc = 0;
+let segBase = 0;
+let segChecked = false;
+
+function checkedKind(k: number): boolean {
+  return k === E_ENTRY || k === E_LOOP || k === E_CHARGE_CHECK;
+}
+
+/** A check runs here: it covers every charge made before it on this path. */
+function checkPoint(): void {
+  acc = 0;
+  segChecked = true;
+}
 
 function push(at: number, kind: number): number {
   if (n === editAt.length) growEdits();
@@ -113,18 +142,42 @@ function push(at: number, kind: number): number {
 }
 
 function close(): void {
-  if (cur >= 0) editVal[cur] = cost;
+  if (cur >= 0) {
+    editVal[cur] = cost;
+    const d = cost - segBase;
+    if (d > 0) {
+      if (depth > 0) ctlSum[depth - 1] = (ctlSum[depth - 1] as number) + d;
+      if (!segChecked && !checkedKind(editKind[cur] as number)) {
+        acc += d;
+        if (acc > CHECK_INTERVAL && editKind[cur] === E_CHARGE) {
+          editKind[cur] = E_CHARGE_CHECK;
+          acc = 0;
+        }
+      }
+    }
+  }
   cost = 0;
+  segBase = 0;
+  segChecked = false;
   synced = false;
+}
+
+/** Makes segment `sg` current again with its charge so far (code after a construct joins it). */
+function resume(sg: number): void {
+  cur = sg;
+  cost = sg >= 0 ? (editVal[sg] as number) : 0;
+  segBase = cost;
 }
 
 function reload(at: number): void {
   push(at, E_RELOAD);
+  checkPoint();
   synced = true;
 }
 
 function bulk(at: number): void {
   push(at, E_BULK);
+  checkPoint();
   synced = false;
 }
 
@@ -136,6 +189,7 @@ function flush(at: number): void {
 function startSeg(at: number, kind: number): void {
   close();
   cur = push(at, kind);
+  if (kind === E_LOOP) acc = 0;
 }
 
 function dead(): void {
@@ -162,7 +216,15 @@ function open(kind: number, arity: number): void {
   ctlSelf[depth] = 0;
   ctlArity[depth] = arity;
   ctlPend[depth] = -1;
+  ctlAcc[depth] = acc;
+  ctlSum[depth] = 0;
   depth++;
+}
+
+/** Frame `f` (of kind `k`) ended: the unchecked charge after it covers every path through it. */
+function leave(f: number, k: number): void {
+  if (k !== C_LOOP) acc = Math.max(acc, (ctlAcc[f] as number) + (ctlSum[f] as number));
+  ctlSum[f - 1] = (ctlSum[f - 1] as number) + (ctlSum[f] as number);
 }
 
 /** Cost charged so far by segment `sg` (open or closed). */
@@ -228,8 +290,16 @@ export function rewriteBody(r: ByteReader, out: ByteWriter, params: number, g: M
   ctlKind[0] = C_FUNC;
   ctlMin[0] = 0;
   ctlPend[0] = -1;
+  ctlAcc[0] = 0;
+  ctlSum[0] = 0;
   depth = 1;
   cur = push(declEnd, E_ENTRY);
+  // wasmtime charges 1 for entering a function (even an empty one costs 1).
+  cost = 1;
+  segBase = 0;
+  segChecked = false;
+  acc = 0;
+  const growChecks = g.growCostPerPage !== 0 || g.growBaseCost !== 0 || g.largeGrowCost !== 0;
 
   const naive = g.perOperator === true;
   let pos = declEnd;
@@ -259,11 +329,13 @@ export function rewriteBody(r: ByteReader, out: ByteWriter, params: number, g: M
         open(C_IF, blockType(r, g.typeResults));
         startSeg(r.pos, E_CHARGE);
         ctlThen[depth - 1] = cur;
+        ctlAcc[depth - 1] = acc;
         break;
       case 0x05: // else
         if (ctlKind[depth - 1] !== C_IF) r.fail('else without if', at);
         ctlKind[depth - 1] = C_ELSE;
         startSeg(r.pos, E_CHARGE);
+        acc = ctlAcc[depth - 1] as number; // the else arm starts where the if did
         synced = false;
         break;
       case 0x0b: { // end
@@ -283,6 +355,7 @@ export function rewriteBody(r: ByteReader, out: ByteWriter, params: number, g: M
           // The code after a loop runs once per exit, but the segment current at
           // the end may also have been charged on iterations (fold below): split.
           if (cur >= 0) startSeg(r.pos, E_CHARGE);
+          leave(depth, k);
           synced = false;
           break;
         }
@@ -299,8 +372,7 @@ export function rewriteBody(r: ByteReader, out: ByteWriter, params: number, g: M
           // extra charge) and T's charge refunds what that segment charges from
           // here to the end of T's target, which T skips.
           close();
-          cur = pre;
-          cost = editVal[pre] as number;
+          resume(pre);
           const e = push(r.pos, E_ADJ);
           editSeg[e] = pre;
           editLabel[e] = then;
@@ -318,6 +390,7 @@ export function rewriteBody(r: ByteReader, out: ByteWriter, params: number, g: M
           editMoved[then] = t;
           startSeg(r.pos, E_CHARGE);
           cost = -t;
+          segBase = -t;
         } else if (k === C_IF && pre >= 0 && then >= 0 && editKind[pre] === E_LOOP && (editVal[then] as number) !== 0) {
           // binaryen's loop shape, `loop; if cond; body; ... end; end` with a body that
           // can fall through: charge the body's first segment with the loop header and
@@ -332,8 +405,7 @@ export function rewriteBody(r: ByteReader, out: ByteWriter, params: number, g: M
           const e = push(at, E_ELSE);
           editVal[e] = -t;
           if (min >= depth) {
-            cur = pre;
-            cost = editVal[pre] as number;
+            resume(pre);
           } else {
             startSeg(r.pos, E_CHARGE);
           }
@@ -341,11 +413,11 @@ export function rewriteBody(r: ByteReader, out: ByteWriter, params: number, g: M
           // Nothing inside branched past this frame: the code after it runs exactly
           // once per run of the code before it, so it joins that segment.
           close();
-          cur = ctlSeg[depth] as number;
-          cost = cur >= 0 ? (editVal[cur] as number) : 0;
+          resume(ctlSeg[depth] as number);
         } else {
           startSeg(r.pos, E_CHARGE);
         }
+        leave(depth, k as number);
         synced = false;
         break;
       }
@@ -417,6 +489,7 @@ export function rewriteBody(r: ByteReader, out: ByteWriter, params: number, g: M
       case 0x40: // memory.grow
         memIndexZero(r); cost++;
         push(at, E_GROW_PRE); push(r.pos, E_GROW_POST);
+        if (growChecks) checkPoint();
         synced = false;
         break;
       case 0x41: r.sleb(32); cost++; break;
@@ -444,7 +517,8 @@ export function rewriteBody(r: ByteReader, out: ByteWriter, params: number, g: M
           case 12: r.u32(); r.u32(); bulk(at); break; // table.init
           case 13: r.u32(); break; // elem.drop
           case 14: r.u32(); r.u32(); bulk(at); break; // table.copy
-          case 15: case 16: r.u32(); break; // table.grow, table.size
+          case 15: r.u32(); bulk(at); break; // table.grow: 1 per requested slot, checked before it runs
+          case 16: r.u32(); break; // table.size
           case 17: r.u32(); bulk(at); break; // table.fill
           default: unsupported(r, `0xFC ${sub} operator`, at);
         }

@@ -3,7 +3,7 @@ import { ByteReader } from './byte-reader.js';
 import { ByteWriter } from './byte-writer.js';
 import { rewriteBody, type MeterGlobals } from './body-rewriter.js';
 import { decodeModule, SECTION, type DecodedModule, type RawSection } from './module-decoder.js';
-import type { InstrumentedModule, InstrumentOptions, MemoryInfo, ModuleInfo } from './types.js';
+import type { InstrumentedModule, InstrumentOptions, MemoryInfo, ModuleInfo, ModuleLimits } from './types.js';
 
 /**
  * The fuel instrumenter's public API: a pure bytes -> bytes rewrite (no I/O,
@@ -17,6 +17,27 @@ const START_EXPORT = '__midimon_start';
 const MAX_PAGES = 65536;
 /** Start-function budget when InstrumentOptions.initialFuel is not given. */
 export const DEFAULT_INITIAL_FUEL = 10_000_000;
+/** memory.grow's own runtime call: 100k grow(0) took 185-400 ms here, ~2-4 us each, what ~5,000 operators of a plain loop cost at HOST_CALL_FUEL's calibration. */
+export const DEFAULT_GROW_BASE_COST = 5000;
+/** 64 MiB: past it, every grow costs a V8 full GC (see InstrumentOptions.largeGrowCost). */
+export const DEFAULT_LARGE_MEMORY_PAGES = 1024;
+/** ~2-4 ms of plain wasm: a quiet machine's full GC; a 100M budget then allows ~25 such grows. */
+export const DEFAULT_LARGE_GROW_COST = 4_000_000;
+/** 10k table.grow(1) took 0.8 ms here; 65,536 slots are 0.5 MiB of engine heap. */
+export const DEFAULT_MAX_TABLE_ENTRIES = 65536;
+/**
+ * Instantiation caps, far above what Rust, clang and AssemblyScript emit for
+ * a plugin (a handful of tables and exports, a few thousand functions); each
+ * costs at most a few ms to instantiate here (exports: ~60 us each).
+ */
+export const MODULE_LIMITS: ModuleLimits = {
+  tables: 4,
+  exports: 128,
+  functions: 100_000,
+  globals: 10_000,
+  dataSegments: 10_000,
+  elementSegments: 10_000,
+};
 
 /**
  * Decodes imports, exports (with function signatures), memories, start and the
@@ -69,8 +90,10 @@ function checkOptions(o: InstrumentOptions): void {
   if (!Number.isInteger(o.maxMemoryPages) || o.maxMemoryPages < 0 || o.maxMemoryPages > MAX_PAGES) {
     throw new MidimonError('bad_request', `maxMemoryPages must be an integer in 0..${MAX_PAGES}, got ${o.maxMemoryPages}`);
   }
-  if (!Number.isInteger(o.growCostPerPage) || o.growCostPerPage < 0 || o.growCostPerPage > 0x7fffffff) {
-    throw new MidimonError('bad_request', `growCostPerPage must be an integer in 0..2^31-1, got ${o.growCostPerPage}`);
+  for (const [k, v] of Object.entries({ growCostPerPage: o.growCostPerPage, growBaseCost: o.growBaseCost, largeGrowCost: o.largeGrowCost, largeMemoryPages: o.largeMemoryPages, maxTableEntries: o.maxTableEntries })) {
+    if (v !== undefined && (!Number.isInteger(v) || v < 0 || v > 0x7fffffff)) {
+      throw new MidimonError('bad_request', `${k} must be an integer in 0..2^31-1, got ${v}`);
+    }
   }
   const f = o.initialFuel;
   if (f !== undefined && !(typeof f === 'bigint' ? f >= 0n && f < 2n ** 63n : Number.isSafeInteger(f) && f >= 0)) {
@@ -104,6 +127,15 @@ function compileError(original: Uint8Array, out: Uint8Array): string {
 }
 
 function refuse(mod: DecodedModule, o: InstrumentOptions): void {
+  refuseCounts(mod, { ...MODULE_LIMITS, ...o.moduleLimits });
+  const tableCap = o.maxTableEntries ?? DEFAULT_MAX_TABLE_ENTRIES;
+  mod.info.tables.forEach((t, i) => {
+    if (t.min > tableCap) {
+      throw new MidimonError('memory_too_large', `table ${i} declares a minimum of ${t.min} entries, the limit is ${tableCap} entries`, {
+        details: { table: i, declaredEntries: t.min, limitEntries: tableCap },
+      });
+    }
+  });
   const imported = mod.info.imports.find((i) => i.kind === 'memory');
   if (imported !== undefined) {
     throw new MidimonError('forbidden_import', `imported memory "${imported.module}.${imported.name}" is not allowed: a plugin must define its own memory`, {
@@ -122,6 +154,25 @@ function refuse(mod: DecodedModule, o: InstrumentOptions): void {
     throw new MidimonError('memory_too_large', `memory declares a minimum of ${m.min} pages, the limit is ${o.maxMemoryPages} pages`, {
       details: { declaredPages: m.min, limitPages: o.maxMemoryPages },
     });
+  }
+}
+
+function refuseCounts(mod: DecodedModule, l: ModuleLimits): void {
+  const i = mod.info;
+  const counts: ReadonlyArray<readonly [keyof ModuleLimits, number, string]> = [
+    ['tables', i.tables.length, 'tables'],
+    ['exports', i.exports.length, 'exports'],
+    ['functions', mod.importedFuncs + i.definedFunctions, 'functions'],
+    ['globals', mod.importedGlobals + mod.definedGlobals, 'globals'],
+    ['dataSegments', mod.dataSegments, 'data segments'],
+    ['elementSegments', mod.elementSegments, 'element segments'],
+  ];
+  for (const [key, n, what] of counts) {
+    if (n > l[key]) {
+      throw new MidimonError('invalid_module', `module has ${n} ${what}, the limit is ${l[key]} (instantiating is not metered, so its size is capped)`, {
+        details: { limit: key, count: n, max: l[key] },
+      });
+    }
   }
 }
 
@@ -145,7 +196,12 @@ function rewrite(bytes: Uint8Array, mod: DecodedModule, o: InstrumentOptions, na
   const initialFuel = BigInt(o.initialFuel ?? DEFAULT_INITIAL_FUEL);
   const extraExports = names.start === undefined ? 2 : 3;
   const typeResults = Int32Array.from(mod.types, (t) => t?.results.length ?? 0);
-  const g: MeterGlobals = { fuel: fuelIdx, growFailed: fuelIdx + 1, growCostPerPage: o.growCostPerPage, typeResults, perOperator };
+  const g: MeterGlobals = {
+    fuel: fuelIdx, growFailed: fuelIdx + 1, growCostPerPage: o.growCostPerPage, typeResults, perOperator,
+    growBaseCost: o.growBaseCost ?? DEFAULT_GROW_BASE_COST,
+    largeMemoryPages: o.largeMemoryPages ?? DEFAULT_LARGE_MEMORY_PAGES,
+    largeGrowCost: o.largeGrowCost ?? DEFAULT_LARGE_GROW_COST,
+  };
   const out = new ByteWriter(bytes.length + (bytes.length >> 2) + 256);
   out.bytes(bytes, 0, 8);
   const hasGlobal = mod.sections.some((s) => s.id === SECTION.global);
@@ -167,6 +223,9 @@ function rewrite(bytes: Uint8Array, mod: DecodedModule, o: InstrumentOptions, na
     switch (s.id) {
       case SECTION.memory:
         section(out, s.id, (w) => memorySection(w, mod.info.memories[0], o.maxMemoryPages));
+        break;
+      case SECTION.table:
+        section(out, s.id, (w) => tableSection(w, bytes, s, o.maxTableEntries ?? DEFAULT_MAX_TABLE_ENTRIES));
         break;
       case SECTION.global:
         section(out, s.id, (w) => { prefixedVec(w, bytes, s, 2); newGlobals(w, initialFuel); });
@@ -221,6 +280,23 @@ function newExports(w: ByteWriter, names: ExportNames, fuelIdx: number, startFun
   entry(names.fuel, 0x03, fuelIdx);
   entry(names.grow, 0x03, fuelIdx + 1);
   if (names.start !== undefined) entry(names.start, 0x00, startFunc);
+}
+
+/** Re-emits the table section with every maximum capped (element types copied; limits rewritten). */
+function tableSection(w: ByteWriter, bytes: Uint8Array, s: RawSection, cap: number): void {
+  const r = new ByteReader(bytes, s.payloadStart, s.end);
+  r.where = 'table section';
+  const count = r.u32();
+  w.u32(count);
+  for (let i = 0; i < count; i++) {
+    w.u8(r.u8()); // element type (checked by the decoder)
+    const flags = r.u8();
+    const min = r.u32();
+    const declared = (flags & 1) !== 0 ? r.u32() : cap;
+    w.u8(0x01);
+    w.u32(min);
+    w.u32(Math.min(declared, cap));
+  }
 }
 
 function memorySection(w: ByteWriter, m: MemoryInfo | undefined, cap: number): void {

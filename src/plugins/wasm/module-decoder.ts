@@ -1,5 +1,5 @@
 import { ByteReader } from './byte-reader.js';
-import type { ExportInfo, ExternKind, FuncSig, ImportInfo, MemoryInfo, ModuleInfo, ValType } from './types.js';
+import type { ExportInfo, ExternKind, FuncSig, ImportInfo, MemoryInfo, ModuleInfo, TableInfo, ValType } from './types.js';
 
 /** Section ids in the order the binary format requires (custom sections may appear anywhere). */
 export const SECTION = {
@@ -36,6 +36,9 @@ export interface DecodedModule {
   readonly exportNames: ReadonlySet<string>;
   /** Index of the start function, -1 without a start section. */
   readonly startFunc: number;
+  /** Entries of the data and element sections (the sections themselves are copied verbatim). */
+  readonly dataSegments: number;
+  readonly elementSegments: number;
 }
 
 const VALTYPES: Record<number, ValType> = {
@@ -50,6 +53,9 @@ class Decoder {
   readonly imports: ImportInfo[] = [];
   readonly exports: { name: string; kind: ExternKind; index: number }[] = [];
   readonly memories: MemoryInfo[] = [];
+  readonly tables: TableInfo[] = [];
+  dataSegments = 0;
+  elementSegments = 0;
   readonly importFuncTypes: number[] = [];
   readonly refused: string[] = [];
   importedGlobals = 0;
@@ -100,11 +106,12 @@ class Decoder {
     return max === undefined ? { min, shared, is64 } : { min, max, shared, is64 };
   }
 
-  tableType(): void {
+  tableType(imported: boolean): void {
     const at = this.r.pos;
     const rt = this.r.u8();
     if (rt !== 0x70 && rt !== 0x6f) this.r.fail(`unsupported table element type 0x${rt.toString(16)}`, at);
-    this.limits('table');
+    const l = this.limits('table');
+    this.tables.push(l.max === undefined ? { min: l.min, imported } : { min: l.min, max: l.max, imported });
   }
 
   globalType(): void {
@@ -176,7 +183,7 @@ class Decoder {
           this.imports.push({ module, name, kind: 'func', type: this.sig(ti, at) });
           break;
         }
-        case 1: this.tableType(); this.imports.push({ module, name, kind: 'table' }); break;
+        case 1: this.tableType(true); this.imports.push({ module, name, kind: 'table' }); break;
         case 2: {
           const l = this.limits('memory');
           this.memories.push({ ...this.memInfo(l), imported: true });
@@ -277,7 +284,7 @@ class Decoder {
       case SECTION.type: this.typeSection(); break;
       case SECTION.import: this.importSection(); break;
       case SECTION.function: this.functionSection(); break;
-      case SECTION.table: this.vecOf(() => this.tableType()); break;
+      case SECTION.table: this.vecOf(() => this.tableType(false)); break;
       case SECTION.memory:
         this.vecOf(() => this.memories.push({ ...this.memInfo(this.limits('memory')), imported: false }));
         break;
@@ -291,7 +298,9 @@ class Decoder {
         break;
       case SECTION.export: this.exportSection(); break;
       case SECTION.start: this.startFunc = r.u32(); this.hasStart = true; break;
-      case SECTION.element: case SECTION.data: r.pos = r.end; break; // copied verbatim, checked by validation
+      // Copied verbatim (checked by validation); only their entry counts matter here.
+      case SECTION.element: this.elementSegments = r.u32(); r.pos = r.end; break;
+      case SECTION.data: this.dataSegments = r.u32(); r.pos = r.end; break;
       case SECTION.dataCount: r.u32(); break;
       case SECTION.code: {
         const at = r.pos;
@@ -326,6 +335,7 @@ export function decodeModule(bytes: Uint8Array): DecodedModule {
       imports: d.imports,
       exports,
       memories: d.memories,
+      tables: d.tables,
       hasStart: d.hasStart,
       definedFunctions: d.funcTypes.length,
     },
@@ -338,5 +348,7 @@ export function decodeModule(bytes: Uint8Array): DecodedModule {
     refusedFeatures: d.refused,
     exportNames: new Set(d.exports.map((e) => e.name)),
     startFunc: d.startFunc,
+    dataSegments: d.dataSegments,
+    elementSegments: d.elementSegments,
   };
 }

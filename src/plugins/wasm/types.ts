@@ -32,13 +32,36 @@ export interface MemoryInfo {
   readonly imported: boolean;
 }
 
+export interface TableInfo {
+  readonly min: number;
+  readonly max?: number;
+  readonly imported: boolean;
+}
+
 export interface ModuleInfo {
   readonly imports: readonly ImportInfo[];
   readonly exports: readonly ExportInfo[];
   readonly memories: readonly MemoryInfo[];
+  readonly tables: readonly TableInfo[];
   readonly hasStart: boolean;
   /** Number of functions defined in the module (not imported). */
   readonly definedFunctions: number;
+}
+
+/**
+ * Counts instantiation must build or copy, capped so that instantiating a
+ * module (which no fuel meters, and which the realtime lane does on the MIDI
+ * thread) stays short. Exports are the costly item: V8 builds a JS wrapper for
+ * each exported function when instantiating (~60 us each here).
+ */
+export interface ModuleLimits {
+  readonly tables: number;
+  readonly exports: number;
+  /** Imported + defined. */
+  readonly functions: number;
+  readonly globals: number;
+  readonly dataSegments: number;
+  readonly elementSegments: number;
 }
 
 export interface InstrumentOptions {
@@ -46,6 +69,29 @@ export interface InstrumentOptions {
   readonly maxMemoryPages: number;
   /** Fuel charged per page requested by memory.grow (in addition to the operator's own 1). */
   readonly growCostPerPage: number;
+  /**
+   * Fuel every memory.grow costs on top of that, even for 0 pages: V8 runs it
+   * as a runtime call (~2-4 us here, a few thousand plain operators' worth).
+   * Default DEFAULT_GROW_BASE_COST.
+   */
+  readonly growBaseCost?: number;
+  /**
+   * Surcharge of a memory.grow whose result would exceed `largeMemoryPages`:
+   * past 64 MiB of linear memory every grow makes V8 (Node 20) run a full
+   * garbage collection (its external-memory accounting counts the new buffer
+   * in full), 3-50 ms each. Defaults DEFAULT_LARGE_MEMORY_PAGES and
+   * DEFAULT_LARGE_GROW_COST.
+   */
+  readonly largeMemoryPages?: number;
+  readonly largeGrowCost?: number;
+  /**
+   * Table cap in entries (table slots live on the engine's heap, not in linear
+   * memory): every table's maximum is rewritten to min(declared max, cap), a
+   * declared minimum above it is refused. Default DEFAULT_MAX_TABLE_ENTRIES.
+   */
+  readonly maxTableEntries?: number;
+  /** Caps on what instantiation must build (refused above them); defaults MODULE_LIMITS. */
+  readonly moduleLimits?: Partial<ModuleLimits>;
   /**
    * Initial value of the fuel global: the budget of everything that runs during
    * instantiation, i.e. the start function (which runs before the host can set

@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isMidimonError } from '../../../src/errors.js';
-import { instrument } from '../../../src/plugins/wasm/instrument.js';
+import { CHECK_INTERVAL } from '../../../src/plugins/wasm/body-rewriter.js';
+import { DEFAULT_LARGE_GROW_COST, DEFAULT_MAX_TABLE_ENTRIES, MODULE_LIMITS, instrument } from '../../../src/plugins/wasm/instrument.js';
 import { FuelControl } from '../../../src/plugins/wasm/fuel.js';
 import { ALL_FEATURES, meter, OPTS, wat } from './wat.js';
 
@@ -110,6 +111,108 @@ describe('memory cap', () => {
   });
 });
 
+describe('table cap', () => {
+  it('rewrites every table maximum to the cap: table.grow past it returns -1, as the spec says', async () => {
+    const t = `(module (table $a 0 externref) (table $b 1 5 funcref)
+      (func (export "ga") (param i32) (result i32) (table.grow $a (ref.null extern) (local.get 0)))
+      (func (export "gb") (param i32) (result i32) (table.grow $b (ref.null func) (local.get 0))))`;
+    const m = meter(await wat(t), { ...OPTS, maxTableEntries: 1000 });
+    assert.equal(m.call('ga', [10_000_000]).result, -1, 'the reproduction: 10M externref slots');
+    assert.equal(m.call('ga', [1000]).result, 0);
+    assert.equal(m.call('ga', [1]).result, -1);
+    assert.equal(m.call('gb', [4]).result, 1, 'a declared maximum below the cap is kept');
+    assert.equal(m.call('gb', [1]).result, -1);
+  });
+
+  it('uses a default cap of DEFAULT_MAX_TABLE_ENTRIES', async () => {
+    const m = meter(await wat(`(module (table $a 0 externref)
+      (func (export "g") (param i32) (result i32) (table.grow $a (ref.null extern) (local.get 0))))`));
+    assert.equal(m.call('g', [DEFAULT_MAX_TABLE_ENTRIES + 1]).result, -1);
+    assert.equal(m.call('g', [DEFAULT_MAX_TABLE_ENTRIES]).result, 0);
+  });
+
+  it('refuses a declared minimum above the cap (memory_too_large, naming table and numbers)', async () => {
+    const bytes = await wat('(module (table 10000000 externref))');
+    assert.throws(() => instrument(bytes, OPTS), (e: unknown) => {
+      assert.ok(isMidimonError(e, 'memory_too_large'));
+      assert.match(e.message, /table 0 declares a minimum of 10000000 entries, the limit is 65536/);
+      return true;
+    });
+  });
+
+  it('refuses more tables than MODULE_LIMITS.tables', async () => {
+    const bytes = await wat(`(module ${'(table 1 funcref) '.repeat(MODULE_LIMITS.tables + 1)})`);
+    assert.throws(() => instrument(bytes, OPTS), (e: unknown) => isMidimonError(e, 'invalid_module') && /5 tables, the limit is 4/.test(e.message));
+    instrument(await wat(`(module ${'(table 1 funcref) '.repeat(MODULE_LIMITS.tables)})`), OPTS);
+  });
+});
+
+describe('instantiation caps', () => {
+  const cases: ReadonlyArray<readonly [keyof typeof MODULE_LIMITS, (n: number) => string]> = [
+    ['exports', (n) => Array.from({ length: n }, (_, i) => `(func (export "f${i}"))`).join('')],
+    ['functions', (n) => '(func)'.repeat(n)],
+    ['globals', (n) => '(global i32 (i32.const 0))'.repeat(n)],
+    ['dataSegments', (n) => `(memory 1)${'(data (i32.const 0) "x")'.repeat(n)}`],
+    ['elementSegments', (n) => `(func $f)${'(elem func $f)'.repeat(n)}`],
+  ];
+  for (const [key, make] of cases) {
+    it(`refuses more ${key} than the cap, accepts the cap`, async () => {
+      const max = MODULE_LIMITS[key];
+      const over = await wat(`(module ${make(max + 1)})`);
+      assert.throws(() => instrument(over, OPTS), (e: unknown) => isMidimonError(e, 'invalid_module') && e.details?.['limit'] === key && new RegExp(`${max + 1} .*the limit is ${max}`).test(e.message));
+      instrument(await wat(`(module ${make(max)})`), OPTS);
+    });
+  }
+});
+
+describe('checks bound unchecked straight-line code', () => {
+  const ops = (n: number): string => 'f64.const 2 f64.sqrt drop '.repeat(n);
+
+  it('checks fuel before a long stretch after a loop runs (the 7M f64.sqrt shape)', async () => {
+    // Before: the stretch after the loop ran to its end unchecked and the call completed 60k over budget.
+    const m = meter(await wat(`(module (func (export "f") (loop) ${ops(30_000)}))`));
+    trapsOutOfFuel(m, 'f', [], 10_000);
+    assert.ok(m.fuel.remaining() > -100_000n);
+    assert.equal(m.call('f', [], 1e9).consumed, 1 + 60_000, 'with fuel enough it runs and costs exactly its operators');
+  });
+
+  it('checks fuel across many short if-arms, whichever arms run', async () => {
+    const arms = Array.from({ length: 200 }, () => `(if (local.get 0) (then ${ops(300)}) (else ${ops(1)}))`).join(' ');
+    const m = meter(await wat(`(module (func (export "f") (param i32) (loop) ${arms}))`));
+    assert.throws(() => m.call('f', [1], 5000), WebAssembly.RuntimeError);
+    assert.equal(m.fuel.classifyTrap(), 'out_of_fuel');
+    // Overdraw is bounded by a few CHECK_INTERVALs, not by the 120k the arms charge.
+    assert.ok(m.fuel.remaining() > BigInt(-3 * CHECK_INTERVAL), `overdraw ${m.fuel.remaining()}`);
+  });
+
+  it('checks fuel when a call returns, so a callee\'s unchecked tail cannot let its callers run on', async () => {
+    const t = `(module (func $g (loop) ${ops(1000)})
+      (func (export "f") (call $g) (if (i32.const 1) (then ${ops(1000)}))))`;
+    const m = meter(await wat(t));
+    // g overdraws by ~1.9k (below the check interval); before, f then ran its own 2k unchecked too and completed.
+    assert.throws(() => m.call('f', [], 200), WebAssembly.RuntimeError);
+    assert.equal(m.fuel.classifyTrap(), 'out_of_fuel');
+  });
+});
+
+describe('memory.grow one page at a time', () => {
+  it('ends by fuel after a few grows past largeMemoryPages instead of running a full GC per page to the cap', async () => {
+    // 2048 pages is the desktop profile's 128 MiB; each grow past 1024 pages makes V8 run a full GC (3-50 ms).
+    const t = `(module (memory (export "memory") 1) (global $n (export "n") (mut i32) (i32.const 0))
+      (func (export "f") (loop $l (if (i32.ne (memory.grow (i32.const 1)) (i32.const -1))
+        (then (global.set $n (i32.add (global.get $n) (i32.const 1))) (br $l)))) unreachable))`;
+    const m = meter(await wat(t), { maxMemoryPages: 2048, growCostPerPage: 64, largeMemoryPages: 16, largeGrowCost: DEFAULT_LARGE_GROW_COST });
+    assert.throws(() => m.call('f', [], 100_000_000), WebAssembly.RuntimeError);
+    assert.equal(m.fuel.classifyTrap(), 'out_of_fuel');
+    const grows = (m.exports['n'] as WebAssembly.Global).value as number;
+    assert.ok(grows - 15 <= 100_000_000 / DEFAULT_LARGE_GROW_COST, `${grows} grows`);
+    // Below the threshold the same loop reaches the cap and ends as memory_limit.
+    const small = meter(await wat(t), { maxMemoryPages: 256, growCostPerPage: 64 });
+    assert.throws(() => small.call('f', [], 10_000_000), WebAssembly.RuntimeError);
+    assert.equal(small.fuel.classifyTrap(), 'memory_limit');
+  });
+});
+
 describe('refused features', () => {
   const cases: [string, string, Record<string, boolean>, RegExp][] = [
     ['memory64', '(module (memory i64 1))', { memory64: true }, /memory64/],
@@ -147,7 +250,7 @@ describe('rewrite details', () => {
     const fuel = FuelControl.fromExports(inst.exports, m.fuelGlobal, m.growFailedGlobal);
     fuel.set(10);
     assert.equal((inst.exports['__midimon_grow_failed'] as () => number)(), 1);
-    assert.equal(fuel.consumed(10), 1n);
+    assert.equal(fuel.consumed(10), 2n); // entry + i32.const
   });
 
   it('adds the memory maximum when none is declared and keeps custom sections', async () => {
