@@ -5,7 +5,7 @@ import { MidimonError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { GrantStore } from './grants.js';
 import { InlineLane } from './inline-lane.js';
-import { defaultProfile, realtimeLimits, resolveLimits } from './limits.js';
+import { REALTIME_OVERRUN_MS, defaultProfile, realtimeLimits, resolveLimits } from './limits.js';
 import { PLUGIN_NAME, validateMetadata } from './metadata.js';
 import type { CompiledPlugin, LogMessage } from './protocol.js';
 import { buildRequest } from './request.js';
@@ -44,6 +44,8 @@ export interface PluginHostOptions {
   readonly onHostCall?: HostCallHandler;
   /** Keep one pre-booted worker so loads and respawns skip thread start-up (default true; the CLI turns it off). */
   readonly spareWorker?: boolean;
+  /** Monotonic milliseconds for timing realtime calls (REALTIME_OVERRUN_MS); default performance.now. Tests pass a fake. */
+  readonly clock?: () => number;
 }
 
 export type PluginSource = { readonly path: string } | { readonly bytes: Uint8Array };
@@ -59,8 +61,10 @@ export interface LoadOptions {
 interface Entry {
   info: LoadedPlugin;
   lane: PluginLane;
-  /** When the realtime lane's recent calls failed (see REALTIME_FAULTS_TO_ISOLATE). */
+  /** When the realtime lane's recent calls failed or overran (see REALTIME_FAULTS_TO_ISOLATE). */
   realtimeFaults: number[];
+  /** Set by the realtime lane when the current call overran REALTIME_OVERRUN_MS. */
+  overran: boolean;
   /** Builds the isolated lane's worker for this plugin (used when a realtime plugin keeps failing). */
   readonly makeWorker: () => PluginWorker;
   readonly compiled: CompiledPlugin;
@@ -149,7 +153,12 @@ export class PluginHost implements PluginExecutor {
         if (entry !== undefined && this.#plugins.get(name) === entry) this.#scheduleReload(entry);
       },
     }, log, this.#pool);
-    const lane: PluginLane = laneName === 'realtime' ? new InlineLane({ onHostCall, onLog }) : makeWorker();
+    const onOverrun = (): void => {
+      if (entry !== undefined) entry.overran = true;
+    };
+    const lane: PluginLane = laneName === 'realtime'
+      ? new InlineLane({ onHostCall, onLog, onOverrun, overrunMs: REALTIME_OVERRUN_MS, ...(this.#opts.clock === undefined ? {} : { clock: this.#opts.clock }) })
+      : makeWorker();
     let compiled: CompiledPlugin;
     try {
       compiled = await this.#compile(bytes, limits);
@@ -176,7 +185,7 @@ export class PluginHost implements PluginExecutor {
       name, metadata, sha256, size: bytes.length, requested, granted, denied, limits, lane: laneName,
       initFuel: res.fuel, initMicros: res.micros, loadMicros: Math.round((performance.now() - t0) * 1000),
     };
-    entry = { info, lane, realtimeFaults: [], makeWorker, compiled: res.compiled, configGrants, queue: Promise.resolve(), needsReload: false, state: 'ready', calls: 0, errors: 0 };
+    entry = { info, lane, realtimeFaults: [], overran: false, makeWorker, compiled: res.compiled, configGrants, queue: Promise.resolve(), needsReload: false, state: 'ready', calls: 0, errors: 0 };
     const old = this.#plugins.get(name);
     this.#plugins.set(name, entry);
     if (old !== undefined) await old.lane.stop();
@@ -197,26 +206,31 @@ export class PluginHost implements PluginExecutor {
         const err = await this.#reload(entry);
         if (err !== undefined) return this.#failed(entry, err, { fuel: 0, fuelTotal: 0, micros: 0 });
       }
+      entry.overran = false;
       const outcome = await entry.lane.call({ t: 'execute', request }, entry.info.limits.timeoutMs);
+      const live = entry.info.lane === 'realtime' && this.#plugins.get(entry.info.name) === entry;
       if (outcome.t === 'response' && outcome.response.t === 'executed') {
         const r = outcome.response;
+        if (live && entry.overran) this.#realtimeFault(entry, 'overran');
         return { status: 'returned', code: r.code, meaning: codeMeaning(r.code), fuel: r.fuel, fuelTotal: r.fuelTotal, micros: r.micros };
       }
       const cost = outcome.t === 'response' && outcome.response.t === 'failed' ? outcome.response : { fuel: 0, fuelTotal: 0, micros: entry.info.limits.timeoutMs * 1000 };
       const result = this.#failed(entry, outcomeError(outcome, entry.info.limits.timeoutMs, 'execute'), cost);
       // Only the plugin's own faults count, and only while this entry is the live one (not after unload/replace).
       const ownFault = outcome.t === 'response';
-      if (entry.info.lane === 'realtime' && ownFault && this.#plugins.get(entry.info.name) === entry) this.#realtimeFault(entry);
+      if (live && (ownFault || entry.overran)) this.#realtimeFault(entry, entry.overran ? 'overran' : 'failed');
       return result;
     });
   }
 
   /**
    * Each failure in the realtime lane costs the MIDI thread up to the capped
-   * fuel plus a fresh instance's init on the next call; a plugin that keeps
-   * failing is moved to its own thread (until it is loaded again).
+   * fuel plus a fresh instance's init on the next call, and a call that
+   * overran REALTIME_OVERRUN_MS held it longer than fuel allows for; a plugin
+   * that keeps failing or overrunning is moved to its own thread (until it is
+   * loaded again).
    */
-  #realtimeFault(entry: Entry): void {
+  #realtimeFault(entry: Entry, reason: 'failed' | 'overran'): void {
     const now = performance.now();
     entry.realtimeFaults = [...entry.realtimeFaults.filter((t) => now - t < REALTIME_FAULT_WINDOW_MS), now];
     if (entry.realtimeFaults.length < REALTIME_FAULTS_TO_ISOLATE) return;
@@ -226,8 +240,8 @@ export class PluginHost implements PluginExecutor {
     entry.realtimeFaults = [];
     void inline.stop();
     this.#log.warn(
-      { plugin: entry.info.name, faults: REALTIME_FAULTS_TO_ISOLATE, windowMs: REALTIME_FAULT_WINDOW_MS },
-      `plugin failed ${REALTIME_FAULTS_TO_ISOLATE} times within ${REALTIME_FAULT_WINDOW_MS / 1000} s in the realtime lane: moved to its own thread (isolated lane) until it is loaded again`,
+      { plugin: entry.info.name, faults: REALTIME_FAULTS_TO_ISOLATE, windowMs: REALTIME_FAULT_WINDOW_MS, overrunMs: REALTIME_OVERRUN_MS, last: reason },
+      `plugin failed or overran ${REALTIME_OVERRUN_MS} ms ${REALTIME_FAULTS_TO_ISOLATE} times within ${REALTIME_FAULT_WINDOW_MS / 1000} s in the realtime lane (last call: ${reason}): moved to its own thread (isolated lane) until it is loaded again`,
     );
     // Load the kept compiled module into the new worker before the next call runs.
     this.#scheduleReload(entry);

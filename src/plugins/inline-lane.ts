@@ -6,6 +6,11 @@ import type { PluginLane, WorkerOutcome, WorkerRequest } from './worker-client.j
 export interface InlineHooks {
   readonly onHostCall: (call: HostCall) => void;
   readonly onLog: (msg: LogMessage) => void;
+  /** A call held the thread longer than `overrunMs` (wall clock, measured around the call), whatever it returned. */
+  readonly onOverrun?: (ms: number) => void;
+  readonly overrunMs?: number;
+  /** Milliseconds, monotonic; default performance.now (tests pass a fake). */
+  readonly clock?: () => number;
 }
 
 /**
@@ -13,7 +18,10 @@ export interface InlineHooks {
  * thread and each request runs synchronously, so a note reaches the plugin
  * and its `midi_send` reaches the output with no thread hop. Fuel is the only
  * bound on a call's time here (nothing can pre-empt the thread), which is why
- * the host caps this lane's fuel far below the isolated lane's.
+ * the host caps this lane's fuel far below the isolated lane's, and the
+ * wall time of every call is measured too: a call that overruns
+ * (`onOverrun`) counts as a fault, and repeated faults move the plugin to a
+ * worker (PluginHost).
  *
  * Host calls and log lines are held until the call returns and then
  * delivered in order, before the outcome: the engine is never re-entered
@@ -35,7 +43,10 @@ export class InlineLane implements PluginLane {
     if (this.#stopped) return Promise.resolve({ t: 'crashed', message: 'plugin unloaded' });
     const id = this.#nextId++;
     this.#held = [];
+    const clock = this.#hooks.clock ?? performance.now.bind(performance);
+    const t0 = clock();
     this.#serve({ ...req, id } as HostToWorker);
+    const ms = clock() - t0;
     const out = this.#held;
     this.#held = [];
     let response: WorkerResponse | undefined;
@@ -53,6 +64,8 @@ export class InlineLane implements PluginLane {
           if (m.id === id) response = m;
       }
     }
+    // Fuel bounds a call's time only as well as the cost model prices what it does: time is the last word.
+    if (ms > (this.#hooks.overrunMs ?? Number.POSITIVE_INFINITY)) this.#hooks.onOverrun?.(ms);
     if (response === undefined) return Promise.resolve({ t: 'crashed', message: `realtime lane gave no answer to '${req.t}'` });
     return Promise.resolve({ t: 'response', response });
   }

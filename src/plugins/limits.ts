@@ -64,6 +64,14 @@ export const MIDI_SEND_FUEL_PER_BYTE = 10;
  */
 export const REALTIME_FUEL_PER_EXECUTE = 500_000;
 export const REALTIME_FUEL_PER_INIT = 1_000_000;
+/**
+ * A realtime call (load/reload included) holding the MIDI thread longer than
+ * this, by wall clock, counts as a fault whatever it returned: fuel prices
+ * operators, not every engine slow path. 10 ms is ~20x the worst failing call
+ * the bench measures here (0.2-0.5 ms p50) and an audible delay, yet above a
+ * GC pause or a preemption on a busy machine (it takes 3 in a minute to move).
+ */
+export const REALTIME_OVERRUN_MS = 10;
 
 /** Limits for the realtime lane: the isolated lane's, with fuel capped and the main thread's stack (V8's ~1 MiB). */
 export function realtimeLimits(limits: PluginLimits): PluginLimits {

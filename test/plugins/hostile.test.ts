@@ -7,7 +7,7 @@ import { isMidimonError } from '../../src/errors.js';
 import { PluginHost } from '../../src/plugins/host.js';
 import type { ExecuteResult } from '../../src/plugins/types.js';
 import { captureLog } from './helpers/capture-log.js';
-import { fixture } from './helpers/wat.js';
+import { abiModule, fixture } from './helpers/wat.js';
 
 // The hostile corpus: every case ends in its documented kind, the host stays
 // up, and a healthy plugin loaded alongside keeps answering.
@@ -98,6 +98,18 @@ describe('refused at load, naming what is wrong', () => {
     await healthyStillAnswers();
   });
 
+  test('a declared 10M-entry table -> memory_too_large (before: V8 heap exhausted, process aborted)', async () => {
+    const e = await loadError('table-huge', fixture('table-declared-huge'));
+    assert.match(e, /^memory_too_large: table 0 declares a minimum of 10000000 entries, the limit is 65536/);
+    await healthyStillAnswers();
+  });
+
+  test('more exports than instantiation may build -> invalid_module naming the count', async () => {
+    const many = Array.from({ length: 2000 }, (_, i) => `(func (export "x${i}"))`).join('');
+    const bytes = abiModule('', `(func (export "init") (result i64) (call $meta)) (func (export "execute") (param i32 i32) (result i32) (i32.const 0)) ${many}`);
+    assert.match(await loadError('many-exports', bytes), /^invalid_module: module has 2005 exports, the limit is 128/);
+  });
+
   test('a start function that does real work runs once per instance', async () => {
     await host.load('start-counter', { bytes: fixture('start-counter') });
     const r = await host.execute('start-counter', 'x');
@@ -112,6 +124,36 @@ describe('faults during execute: kind, fresh instance, neighbours unaffected', (
     const r = await host.execute('bomb', 'ok');
     assert.equal(r.status === 'returned' && r.code, 0);
     await healthyStillAnswers();
+  });
+
+  test('table.grow by 10M externref slots returns -1 at the table cap, and the host stays up', async () => {
+    await host.load('table-bomb', { bytes: fixture('table-grow-bomb', { vars: { SLOTS: 10_000_000 } }) });
+    const r = await host.execute('table-bomb', 'x');
+    assert.equal(r.status === 'returned' && r.code, -1);
+    assert.ok(r.fuel >= 10_000_000, `charged per requested slot: ${r.fuel}`);
+    await host.load('table-bomb-pi', { bytes: fixture('table-grow-bomb', { vars: { SLOTS: 10_000_000 } }) }, { limits: { fuelPerExecute: 1_000_000 } });
+    assert.equal(errorKind(await host.execute('table-bomb-pi', 'x')), 'out_of_fuel', 'a grow the budget cannot pay for is refused before it runs');
+    await healthyStillAnswers();
+  });
+
+  test('growing memory one page at a time to the 128 MiB cap ends by fuel, not by a GC per page for seconds', async () => {
+    // timeoutMs far above the old run time (4-100 s here, a full GC per grow past 64 MiB): only the kind is asserted.
+    await host.load('grow-page', { bytes: fixture('grow-one-page') }, { limits: { timeoutMs: 600_000 } });
+    const r = await host.execute('grow-page', 'g');
+    assert.equal(errorKind(r), 'out_of_fuel');
+    // Under the pi profile's 16 MiB the cap comes first: memory_limit.
+    await host.load('grow-page-16', { bytes: fixture('grow-one-page') }, { limits: { memoryBytes: 16 * 1024 * 1024, fuelPerExecute: 10_000_000 } });
+    assert.equal(errorKind(await host.execute('grow-page-16', 'g')), 'memory_limit');
+    assert.equal((await host.execute('grow-page-16', 'ok')).status, 'returned');
+    await healthyStillAnswers();
+  });
+
+  test('straight-line code after a loop is checked: a stretch over budget ends in out_of_fuel instead of returning', async () => {
+    const bytes = fixture('sqrt-after-loop', { vars: { OPS: '(drop (f64.sqrt (f64.const 2)))'.repeat(300_000) } });
+    await host.load('sqrt', { bytes }, { limits: { fuelPerExecute: 500_000 } });
+    assert.equal(errorKind(await host.execute('sqrt', 'x')), 'out_of_fuel');
+    await host.load('sqrt-ok', { bytes }, { limits: { fuelPerExecute: 2_000_000 } });
+    assert.equal((await host.execute('sqrt-ok', 'x')).status, 'returned');
   });
 
   test('runaway recursion -> stack_overflow', async () => {

@@ -6,7 +6,7 @@ import { after, test } from 'node:test';
 import { silentLogger } from '../../src/log.js';
 import { PluginHost } from '../../src/plugins/host.js';
 import { REALTIME_FAULTS_TO_ISOLATE } from '../../src/plugins/host.js';
-import { REALTIME_FUEL_PER_EXECUTE, REALTIME_FUEL_PER_INIT } from '../../src/plugins/limits.js';
+import { REALTIME_FUEL_PER_EXECUTE, REALTIME_FUEL_PER_INIT, REALTIME_OVERRUN_MS } from '../../src/plugins/limits.js';
 import type { HostCall } from '../../src/plugins/types.js';
 import { captureLog } from './helpers/capture-log.js';
 import { abiModule, fixture } from './helpers/wat.js';
@@ -178,6 +178,29 @@ test(`a realtime plugin that fails ${REALTIME_FAULTS_TO_ISOLATE} times within a 
   assert.equal(await settlesWithoutATurn(() => host.execute('flaky', 'ok')), false);
   const r = await host.execute('flaky', 'c');
   assert.equal(r.status === 'returned' && r.code, 2, 'a fresh instance in the worker counted this call and the one before');
+});
+
+test(`a realtime plugin whose calls overrun ${REALTIME_OVERRUN_MS} ms of wall time leaves the MIDI thread, though every call returned`, async () => {
+  const { log, lines } = captureLog();
+  let now = 0;
+  let step = 0;
+  // The lane reads the clock once before and once after each call: a call "takes" `step` ms.
+  const clocked = new PluginHost({ log, stateDir: mkdtempSync(join(tmpdir(), 'midimon-rt-')), profile: 'pi', clock: () => (now += step) });
+  try {
+    await clocked.load('slow', { bytes: burner(10) }, { lane: 'realtime' });
+    step = REALTIME_OVERRUN_MS;
+    for (let i = 0; i < 2 * REALTIME_FAULTS_TO_ISOLATE; i++) assert.equal((await clocked.execute('slow', 'x')).status, 'returned');
+    assert.equal(clocked.get('slow')?.lane, 'realtime', 'calls within the bound stay on the MIDI thread');
+    step = REALTIME_OVERRUN_MS + 1;
+    for (let i = 0; i < REALTIME_FAULTS_TO_ISOLATE - 1; i++) assert.equal((await clocked.execute('slow', 'x')).status, 'returned');
+    assert.equal(clocked.get('slow')?.lane, 'realtime', 'two overruns are tolerated');
+    assert.equal((await clocked.execute('slow', 'x')).status, 'returned');
+    assert.equal(clocked.get('slow')?.lane, 'isolated');
+    assert.equal(lines.filter((l) => /moved to its own thread/.test(l.msg) && l['last'] === 'overran').length, 1);
+    assert.equal((await clocked.execute('slow', 'x')).status, 'returned', 'and it keeps working in its worker');
+  } finally {
+    await clocked.stop();
+  }
 });
 
 test('file access really fails in the realtime lane (the probe gets NOTCAPABLE from path_open)', async () => {

@@ -20,7 +20,7 @@ export function metadataJson(name: string, overrides: MetaOverrides = {}): strin
 
 /** WAT text -> wasm bytes (bulk memory etc. enabled as Rust emits them). */
 export function wat(text: string, name = 'inline.wat'): Uint8Array {
-  const mod = wabt.parseWat(name, text, { bulk_memory: true, sign_extension: true, mutable_globals: true, sat_float_to_int: true });
+  const mod = wabt.parseWat(name, text, { bulk_memory: true, sign_extension: true, mutable_globals: true, sat_float_to_int: true, reference_types: true });
   try {
     mod.resolveNames();
     mod.validate();
