@@ -36,6 +36,9 @@ import { PluginSet } from './plugin-set.js';
 import { Problems } from './problems.js';
 import { buildControlHandlers } from './control-handlers.js';
 import { deviceRows, menuContext, statusView, type DeviceRow } from './views.js';
+import { MonitorBus } from './monitor-bus.js';
+import { SendInjector } from './send-injector.js';
+import type { FootswitchEvent } from '../engine/inputs.js';
 
 export interface BoxOptions {
   readonly paths: MidimonPaths;
@@ -80,6 +83,10 @@ export class MidimonBox {
   readonly pluginSet: PluginSet;
   readonly config: ConfigService;
   readonly menu: MenuDriver;
+  /** MIDI in/out, gestures, triggers, plugin results, modes: what `midimon monitor` streams. */
+  readonly monitor: MonitorBus;
+  /** `midimon send`: injects at the engine's input (real box or simulation). */
+  readonly sends: SendInjector;
   #parts: Parts | null = null;
   #sticks: StickWatcher | null = null;
   #stickPackages: readonly StickPackage[] = [];
@@ -116,6 +123,17 @@ export class MidimonBox {
       watch: options.watchConfig ?? true,
       // Mappings may name plugins installed from a stick, which the config file does not list.
       validateOptions: () => ({ extraPluginNames: this.pluginSet.installedNames() }),
+    });
+    this.monitor = new MonitorBus(now);
+    this.sends = new SendInjector({
+      scheduler: this.#scheduler,
+      target: {
+        resolveInput: (name) => this.#parts?.midi.devices.resolveInput(name) ?? null,
+        inputNames: () => this.#parts?.midi.devices.inputNames() ?? [],
+        injectMidi: (event) => this.#parts?.midi.inject(event),
+        footswitchNames: () => this.#parts?.footswitches.names ?? [],
+        injectFootswitch: (event) => this.footswitchEvent(event, true),
+      },
     });
     this.menu = new MenuDriver({
       log: options.log,
@@ -172,6 +190,7 @@ export class MidimonBox {
     for (const t of this.#clearTimers.values()) this.#scheduler.clearTimeout(t);
     this.#clearTimers.clear();
     for (const off of this.#unsubscribe.splice(0)) off();
+    this.sends.stop();
     this.menu.stop();
     this.#sticks?.stop();
     this.config.stop();
@@ -205,6 +224,13 @@ export class MidimonBox {
     }
     parts.midi.loop.setMode(typeof target === 'object' ? target.name : target, source);
     return this.modeInfo() ?? { name: '', index: 0, count: 0 };
+  }
+
+  /** A classified gesture from a switch (or `midimon send`): the menu sees it first, then the engine. */
+  footswitchEvent(e: FootswitchEvent, injected: boolean): void {
+    this.monitor.footswitch(e.switch, e.gesture, injected, e.at);
+    this.#parts?.display.wake();
+    if (!this.menu.footswitch(e)) this.#parts?.midi.loop.dispatch(e);
   }
 
   devices(): DeviceRow[] {
@@ -421,10 +447,19 @@ export class MidimonBox {
       plugins: pluginHostCaller(this.plugins),
       modeStore: this.state,
       intercept: (e) => this.menu.midi(e),
+      monitor: this.monitor,
       observer: {
-        onModeChanged: () => this.#refresh(),
-        onTriggerFired: () => this.#refresh(),
+        onModeChanged: (e) => {
+          this.monitor.mode(e, this.#parts?.midi.loop.snapshot()?.modeNames.length ?? 0);
+          this.#refresh();
+        },
+        onTriggerFired: (e) => {
+          this.monitor.trigger(e);
+          this.#refresh();
+        },
+        onPluginResult: (plugin, action, result) => this.monitor.pluginResult(plugin, action, result),
         onNotice: (n) => {
+          this.monitor.notice(n);
           // Info notices (a device connected) are logged by the engine; only trouble reaches the banner.
           if (n.level === 'info') return void this.#refresh();
           const key = `notice:${n.code}`;
@@ -459,10 +494,7 @@ export class MidimonBox {
       log: this.#log,
       simulate: this.#opts.simulate,
     });
-    created.footswitches.onEvent((e) => {
-      this.#parts?.display.wake();
-      if (!this.menu.footswitch(e)) this.#parts?.midi.loop.dispatch(e);
-    });
+    created.footswitches.onEvent((e) => this.footswitchEvent(e, false));
     return { footswitches: created.footswitches, fakeFootswitches: created.fake ?? null };
   }
 

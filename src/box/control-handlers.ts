@@ -72,6 +72,10 @@ export function buildControlHandlers(box: MidimonBox, config: Pick<ControlHandle
     async pluginRevoke(name, capability: Capability) {
       return change(await box.pluginSet.setGrant(name, capability, false));
     },
+    async send(request) {
+      return box.sends.send(request);
+    },
+    monitor: (listener) => box.monitor.subscribe(listener),
     async pluginInstall(path) {
       if (path === undefined) {
         return { installed: false, packages: box.stickOffers() };
