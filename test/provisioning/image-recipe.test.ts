@@ -48,7 +48,7 @@ test('prepare-pi-gen lays a 64-bit trixie config and a stage that carries its ow
 
     // Run the sub-stage as pi-gen does: cwd = the sub-stage, on_chroot an exported function, no MIDIMON_SRC.
     const capture = join(rootfs, '..', `${rootfs.split('/').pop()}.chroot-script`);
-    const env = { ...process.env, ROOTFS_DIR: rootfs, CAPTURE: capture };
+    const env: NodeJS.ProcessEnv = { ...process.env, ROOTFS_DIR: rootfs, CAPTURE: capture };
     delete env['MIDIMON_SRC'];
     const run = spawnSync('bash', ['-c', 'on_chroot() { cat >"$CAPTURE"; }; export -f on_chroot; ./00-run.sh'], { cwd: sub, encoding: 'utf8', env });
     assert.equal(run.status, 0, run.stdout + run.stderr);
