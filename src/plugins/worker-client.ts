@@ -146,9 +146,6 @@ export class PluginWorker implements PluginLane {
     if (old !== undefined) {
       old.removeAllListeners();
       old.on('error', () => undefined);
-      // A worker inside some engine calls (memory.grow past 64 MiB: a full GC each) honours terminate()
-      // only seconds later; it must not keep a one-shot process (the CLI) alive meanwhile.
-      old.unref();
       old.terminate().catch(() => undefined);
     }
     if (this.#stopped) return;

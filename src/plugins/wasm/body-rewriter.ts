@@ -121,6 +121,9 @@ let synced = false;
 let acc = 0;
 let segBase = 0;
 let segChecked = false;
+// The current segment was made current again after a construct (resume): a check at its start is
+// before that construct, so converting it does not reset `acc`.
+let segResumed = false;
 
 function checkedKind(k: number): boolean {
   return k === E_ENTRY || k === E_LOOP || k === E_CHARGE_CHECK;
@@ -151,7 +154,7 @@ function close(): void {
         acc += d;
         if (acc > CHECK_INTERVAL && editKind[cur] === E_CHARGE) {
           editKind[cur] = E_CHARGE_CHECK;
-          acc = 0;
+          if (!segResumed) acc = 0;
         }
       }
     }
@@ -159,6 +162,7 @@ function close(): void {
   cost = 0;
   segBase = 0;
   segChecked = false;
+  segResumed = false;
   synced = false;
 }
 
@@ -167,11 +171,20 @@ function resume(sg: number): void {
   cur = sg;
   cost = sg >= 0 ? (editVal[sg] as number) : 0;
   segBase = cost;
+  segResumed = true;
 }
 
+/**
+ * After a call: the callee's entry check covered this segment's charge, but the
+ * callee may return overdrawn by its unchecked tail. The next new charge in this
+ * function is checked (acc at the interval), so unwinding a deep stack cannot
+ * add one unchecked stretch per frame; code after the call inside the segment
+ * was paid for before the call, so fib-like callers get no extra check.
+ */
 function reload(at: number): void {
   push(at, E_RELOAD);
-  checkPoint();
+  segChecked = true;
+  acc = Math.max(acc, CHECK_INTERVAL);
   synced = true;
 }
 
@@ -298,6 +311,7 @@ export function rewriteBody(r: ByteReader, out: ByteWriter, params: number, g: M
   cost = 1;
   segBase = 0;
   segChecked = false;
+  segResumed = false;
   acc = 0;
   const growChecks = g.growCostPerPage !== 0 || g.growBaseCost !== 0 || g.largeGrowCost !== 0;
 
