@@ -15,7 +15,7 @@ import type { Footswitches } from '../gpio/footswitches.js';
 import type { Logger } from '../log.js';
 import { createMidiBackend } from '../midi/create-midi-backend.js';
 import type { FakeMidiBackend } from '../midi/fake-midi-backend.js';
-import { MidiRuntime } from '../runtime/midi-runtime.js';
+import { MidiRuntime, type MidiMonitor } from '../runtime/midi-runtime.js';
 import type { I2cTransport } from '../display/i2c-transport.js';
 import type { GpioFactory } from '../gpio/onoff-footswitches.js';
 import type { MidiBackend } from '../midi/midi-backend.js';
@@ -54,6 +54,8 @@ export interface DevicePartsOptions {
   /** Configured hardware that cannot be used on a box is reported here (never in simulation). */
   readonly health?: DeviceHealth;
   readonly hardware?: BoxHardware;
+  /** Sees MIDI in and out and every gesture (`midimon monitor`). */
+  readonly monitor?: MidiMonitor & { footswitch(name: string, gesture: string, injected: boolean, at: number): void };
 }
 
 export class DeviceParts {
@@ -93,6 +95,13 @@ export class DeviceParts {
     if (health === undefined || this.#opts.simulate) return;
     if (unavailable === undefined) health.healthy(device);
     else health.degraded({ device, name, reason: unavailable });
+  }
+
+  /** A classified gesture from a switch, or from `midimon send` (injected): the menu sees it first, then the engine. */
+  footswitch(e: FootswitchEvent, injected: boolean): void {
+    this.#opts.monitor?.footswitch(e.switch, e.gesture, injected, e.at);
+    this.#parts?.display.wake();
+    if (!this.#opts.interceptFootswitch(e)) this.#parts?.midi.loop.dispatch(e);
   }
 
   async stop(): Promise<void> {
@@ -158,6 +167,7 @@ export class DeviceParts {
       modeStore: this.#opts.modeStore,
       intercept: this.#opts.interceptMidi,
       observer: this.#opts.observer,
+      ...(this.#opts.monitor === undefined ? {} : { monitor: this.#opts.monitor }),
     });
     let fs: Pick<Parts, 'footswitches' | 'fakeFootswitches'> | undefined;
     try {
@@ -187,10 +197,7 @@ export class DeviceParts {
     });
     const names = config.devices.footswitches.map((f) => `${f.name}=BCM${f.pin}`).join(', ');
     this.#health('footswitches', names, config.devices.footswitches.length > 0 ? created.unavailable : undefined);
-    created.footswitches.onEvent((e) => {
-      this.#parts?.display.wake();
-      if (!this.#opts.interceptFootswitch(e)) this.#parts?.midi.loop.dispatch(e);
-    });
+    created.footswitches.onEvent((e) => this.footswitch(e, false));
     // Degraded switches get an inert stand-in: nothing presses it on a box.
     return { footswitches: created.footswitches, fakeFootswitches: created.unavailable === undefined ? (created.fake ?? null) : null };
   }
