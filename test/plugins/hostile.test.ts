@@ -152,8 +152,7 @@ describe('faults during execute: kind, fresh instance, neighbours unaffected', (
     const bytes = fixture('sqrt-after-loop', { vars: { OPS: '(drop (f64.sqrt (f64.const 2)))'.repeat(300_000) } });
     await host.load('sqrt', { bytes }, { limits: { fuelPerExecute: 500_000 } });
     assert.equal(errorKind(await host.execute('sqrt', 'x')), 'out_of_fuel');
-    await host.load('sqrt-ok', { bytes }, { limits: { fuelPerExecute: 2_000_000 } });
-    assert.equal((await host.execute('sqrt-ok', 'x')).status, 'returned');
+    // (with fuel enough the same shape runs and returns: test/plugins/wasm/limits.test.ts)
   });
 
   test('runaway recursion -> stack_overflow', async () => {
