@@ -219,6 +219,9 @@ test('every trigger kind fires from `midimon send`, seen as MIDI out by `midimon
   assert.ok(events.some((e) => e.type === 'footswitch' && e.switch === 'left' && e.gesture === 'long' && e.injected));
 
   // A bad send is refused with what and where; the monitor sees nothing of it.
+  // The stream is asynchronous: let the last send's release arrive before counting.
+  await until('the last release', () => (events.filter((e) => e.type === 'midi-in' && e.bytes[0] === 0x80 && e.bytes[1] === 60).length >= 4 ? true : undefined));
+  await sleep(200);
   const before = events.length;
   const bad = await midimon('send', 'nowhere', 'note', '60');
   assert.equal(bad.code, 1);
