@@ -107,8 +107,9 @@ test('note -> PluginHost.execute -> midi_send out through the route, set_mode sw
     assert.deepEqual(request.context, {
       velocity: 99, current_mode: 0, timestamp: 1_705_612_800_000,
       mode_name: 'Songs', channel: 1, note: 48, cc: null, value: 99, trigger: 'Note', device: 'Keys',
+      tempo: { bpm: 120, running: false, source: 'internal', locked: true, tick: -1, beat: 0, bar: 1, beat_in_bar: 1, beats_per_bar: 4 },
     });
-    assert.deepEqual(Object.keys(request.context), ['velocity', 'current_mode', 'timestamp', 'mode_name', 'channel', 'note', 'cc', 'value', 'trigger', 'device']);
+    assert.deepEqual(Object.keys(request.context), ['velocity', 'current_mode', 'timestamp', 'mode_name', 'channel', 'note', 'cc', 'value', 'trigger', 'device', 'tempo']);
     loop.stop();
     devices.stop();
   } finally {
