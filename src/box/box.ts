@@ -24,6 +24,8 @@ import { buildControlHandlers, type BoxControl } from './control-handlers.js';
 import { DeviceParts } from './device-parts.js';
 import { MenuDriver } from './menu-driver.js';
 import { runMenuEffect } from './menu-effects.js';
+import { DeferredRefresh, runTempoRequest, type TempoRequest } from './tempo.js';
+import type { TempoInfo } from '../engine/types.js';
 import { Notices } from './notices.js';
 import { PluginSet } from './plugin-set.js';
 import { Problems } from './problems.js';
@@ -63,6 +65,7 @@ export class MidimonBox implements BoxControl {
   readonly #parts: DeviceParts;
   readonly #sticks: Sticks;
   readonly #status: StatusRefresh;
+  readonly #beatRefresh: DeferredRefresh;
   #control: ControlServer | null = null;
   #startedAt = Date.now();
   readonly #unsubscribe: Array<() => void> = [];
@@ -73,6 +76,7 @@ export class MidimonBox implements BoxControl {
     this.#scheduler = options.scheduler ?? realScheduler;
     const now = () => this.#scheduler.now();
     const refresh = () => this.#status.refresh();
+    const beatRefresh = (this.#beatRefresh = new DeferredRefresh(this.#scheduler, refresh));
     this.#notices = new Notices(this.problems, this.#scheduler);
     this.state = new StateStore({ dir: options.paths.stateDir, log: options.log });
     this.plugins = new PluginHost({
@@ -107,6 +111,7 @@ export class MidimonBox implements BoxControl {
           onRestart: options.onRestart,
           onShutdown: options.onShutdown,
           simulated: this.simulated,
+          tempo: (command) => this.midi?.loop.tempoCommand(command, 'menu'),
         }),
       onView: (view) => this.display?.setMenu(view),
     });
@@ -121,6 +126,7 @@ export class MidimonBox implements BoxControl {
       observer: {
         onModeChanged: refresh,
         onTriggerFired: refresh,
+        onTempo: beatRefresh.request,
         // Info notices (a device connected) are logged by the engine; only trouble reaches the banner.
         onNotice: (n) => {
           if (!this.#notices.engine(n)) refresh();
@@ -200,6 +206,7 @@ export class MidimonBox implements BoxControl {
 
   async stop(): Promise<void> {
     this.#status.stop();
+    this.#beatRefresh.stop();
     this.#notices.stop();
     for (const off of this.#unsubscribe.splice(0)) off();
     this.menu.stop();
@@ -211,6 +218,11 @@ export class MidimonBox implements BoxControl {
     await this.pluginSet.stop();
     await this.plugins.stop();
     await this.state.stop();
+  }
+
+  /** `midimon tempo`: report, or set/nudge/tap/start/stop/source. */
+  tempo(req: TempoRequest = {}): TempoInfo {
+    return runTempoRequest(this.midi?.loop ?? null, req);
   }
 
   /** Mode as `midimon status` and `midimon mode` report it. */
@@ -287,6 +299,7 @@ export class MidimonBox implements BoxControl {
       lastTrigger: midi.loop.lastTrigger,
       plugins: this.pluginSet.list(),
       banner: this.problems.banner(),
+      clock: this.config.current?.config.clock,
     });
   }
 }

@@ -13,6 +13,7 @@ const COMMANDS: Readonly<Record<string, { summary: string; load: () => Promise<C
   mode: { summary: 'show or switch the mode: NAME, next, prev', load: async () => (await import('./commands/mode.js')).run },
   logs: { summary: 'follow the service log (journalctl -u midimon -f)', load: async () => (await import('./commands/logs.js')).run },
   screenshot: { summary: 'save what the OLED shows as a PNG (or a demo screen)', load: async () => (await import('./commands/screenshot.js')).run },
+  tempo: { summary: 'show or set the MIDI clock: BPM, +N/-N, tap, start, stop, source', load: async () => (await import('./commands/tempo.js')).run },
 };
 
 const USAGE = () =>

@@ -55,6 +55,7 @@ function fakeHandlers(calls: string[]): ControlHandlers {
       throw new Error('boom');
     },
     pluginInstall: async (path) => (calls.push(`install:${path ?? ''}`), { installed: false, packages: [] }),
+    tempo: async (req) => (calls.push(`tempo:${JSON.stringify(req)}`), { bpm: req.bpm ?? 120, running: false, source: 'internal', locked: true, tick: -1, beat: 0, bar: 1, beat_in_bar: 1, beats_per_bar: 4 }),
   };
 }
 
@@ -160,7 +161,7 @@ describe('ControlServer', () => {
       error: {
         kind: 'bad_request',
         message:
-          "unknown command 'shutdown'; known commands: status, reload, mode, config.show, config.path, screenshot, plugin.list, plugin.enable, plugin.disable, plugin.grant, plugin.revoke, plugin.install",
+          "unknown command 'shutdown'; known commands: status, reload, mode, config.show, config.path, screenshot, plugin.list, plugin.enable, plugin.disable, plugin.grant, plugin.revoke, plugin.install, tempo",
       },
     });
   });
