@@ -1,7 +1,9 @@
 import { z } from 'zod';
-import type { ErrorKind } from '../errors.js';
+import { MidimonError, type ErrorKind } from '../errors.js';
 import { CAPABILITIES, type BoxConfig, type Capability } from '../config/schema.js';
 import type { ConfigIssue } from '../config/issues.js';
+import type { MonitorSubscribe } from './monitor-protocol.js';
+import { sendRequestFields, type MonitorStartResult, type SendResult } from './send-protocol.js';
 
 /**
  * The control socket protocol: one JSON object per line each way. Requests
@@ -36,6 +38,9 @@ export const controlRequestSchema = z.discriminatedUnion('cmd', [
     transport: z.enum(['start', 'stop', 'continue', 'toggle']).optional(),
     source: z.enum(['internal', 'external']).optional(),
   }),
+  z.strictObject({ cmd: z.literal('send'), id, ...sendRequestFields }),
+  // Streaming: answered once, then one MonitorEvent per line until the client hangs up (src/control/server.ts).
+  z.strictObject({ cmd: z.literal('monitor'), id }),
 ]);
 
 export type ControlRequest = z.output<typeof controlRequestSchema>;
@@ -43,6 +48,7 @@ export type ControlCommand = ControlRequest['cmd'];
 export const CONTROL_COMMANDS: readonly ControlCommand[] = controlRequestSchema.options.map((o) => o.shape.cmd.value);
 export type ModeTarget = Extract<ControlRequest, { cmd: 'mode' }>['target'];
 export type TempoRequest = Omit<Extract<ControlRequest, { cmd: 'tempo' }>, 'cmd' | 'id'>;
+export type SendRequest = Omit<Extract<ControlRequest, { cmd: 'send' }>, 'cmd' | 'id'>;
 
 // ---- results ----
 
@@ -161,6 +167,8 @@ export interface ControlResults {
   'plugin.revoke': PluginChangeResult;
   'plugin.install': PluginInstallResult;
   tempo: TempoStatus;
+  send: SendResult;
+  monitor: MonitorStartResult;
 }
 
 /**
@@ -182,6 +190,9 @@ export interface ControlHandlers {
   pluginRevoke(name: string, capability: Capability): Promise<PluginChangeResult>;
   pluginInstall(path: string | undefined): Promise<PluginInstallResult>;
   tempo(request: TempoRequest): Promise<TempoStatus>;
+  send(request: SendRequest): Promise<SendResult>;
+  /** The box's event stream for `monitor`; the server subscribes per connection. */
+  monitor: MonitorSubscribe;
 }
 
 export interface ControlErrorBody {
@@ -225,5 +236,12 @@ export function dispatch(handlers: ControlHandlers, req: ControlRequest): Promis
       const { cmd: _cmd, id: _id, ...request } = req;
       return handlers.tempo(request);
     }
+    case 'send': {
+      const { cmd: _cmd, id: _id, ...request } = req;
+      return handlers.send(request);
+    }
+    case 'monitor':
+      // The server answers `monitor` itself (it keeps the connection as a stream).
+      return Promise.reject(new MidimonError('bad_request', "'monitor' is a streaming command: send it as the first request on a connection"));
   }
 }

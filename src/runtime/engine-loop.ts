@@ -10,6 +10,7 @@
 import { MidiEngine } from '../engine/engine.js';
 import type { EngineConfig } from '../engine/config-types.js';
 import { inputNeeds, type InputNeeds } from '../engine/routing.js';
+import { deviceMatches } from '../engine/name-pattern.js';
 import type { EngineEffect, EngineEvent, EngineSnapshot, ModeCommandSource, ModeTarget, TempoCommand, TempoInfo, TriggerFiredEffect } from '../engine/types.js';
 import { tickIntervalMs } from '../engine/tempo.js';
 import type { Logger } from '../log.js';
@@ -127,7 +128,12 @@ export class EngineLoop {
 
   /** For MidiDevices' ignoreTypes: what input `device` must deliver under the current routes. */
   inputNeeds(device: string, alias?: string): InputNeeds {
-    return inputNeeds(this.#config.routes, device, alias);
+    const needs = inputNeeds(this.#config.routes, device, alias);
+    // The clock follower needs F8/FA/FB/FC from its input; a configured `input` keeps it delivered so the
+    // menu can switch to external without a reload.
+    const c = this.#config.clock;
+    const follows = (c.source === 'external' || c.input !== undefined) && (c.input === undefined || deviceMatches(c.input, device, alias));
+    return follows && !needs.clock ? { ...needs, clock: true } : needs;
   }
 
   /** Feed any engine event (MidiDevices.onMessage/onDevice and the footswitches call this). */
@@ -262,10 +268,14 @@ export class EngineLoop {
     }
     pending.then(
       (result) => {
+        this.#opts.observer?.onPluginResult?.(plugin, action, result);
         const problem = describeResult(result);
         if (problem !== null) this.#pluginProblem('plugin_failed', problem.level, `plugin "${plugin}" ${action}: ${problem.message}`);
       },
-      (err: unknown) => this.#pluginProblem('plugin_failed', 'error', `plugin "${plugin}" ${action}: ${(err as Error).message}`),
+      (err: unknown) => {
+        this.#opts.observer?.onPluginResult?.(plugin, action, err);
+        this.#pluginProblem('plugin_failed', 'error', `plugin "${plugin}" ${action}: ${(err as Error).message}`);
+      },
     );
   }
 

@@ -45,6 +45,8 @@ export interface EngineObserver {
   onTriggerFired?(event: TriggerFiredEffect): void;
   /** Tempo, transport, lock or source changed, or a beat passed (the beat indicator). */
   onTempo?(event: TempoChangedEffect): void;
+  /** A plugin call settled: PluginHost's ExecuteResult (structural), or the Error it rejected with. */
+  onPluginResult?(plugin: string, action: string, result: unknown): void;
 }
 
 /** JSON values, as PluginHost takes them (TOML params are JSON-compatible; TOML dates arrive as strings). */

@@ -213,3 +213,13 @@ test('EngineLoop.stop() sends Stop and leaves no tick timer', () => {
   assert.deepEqual(sent[sent.length - 1]?.bytes, [0xfc]);
   assert.equal(timer.pending, 0);
 });
+
+test('EngineLoop.inputNeeds: clock is delivered from the followed input (and any input when none is named)', () => {
+  const named = loopRig({ ...CLOCK_CONFIG, clock: { source: 'internal', input: 'drum' } });
+  assert.equal(named.loop.inputNeeds('Drum Machine').clock, true, 'a configured input stays deliverable for a menu switch');
+  assert.equal(named.loop.inputNeeds('Keystation').clock, false);
+  const any = loopRig({ ...CLOCK_CONFIG, clock: { source: 'external' } });
+  assert.equal(any.loop.inputNeeds('Keystation').clock, true);
+  const none = loopRig(CLOCK_CONFIG);
+  assert.equal(none.loop.inputNeeds('Keystation').clock, false);
+});
