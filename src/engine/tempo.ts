@@ -18,8 +18,9 @@ export const EXTERNAL_TIMEOUT_MS = 500;
 export const FOLLOW_WINDOW = 48;
 /** Steady ticks before the follower reports lock (half a beat). */
 export const LOCK_TICKS = 12;
-/** An interval this many times off the current estimate restarts the fit (tempo jump, a lost burst). */
+/** An interval this many times off the current estimate is odd; JUMP_INTERVALS odd ones in a row restart the fit. */
 const OUTLIER_RATIO = 2.5;
+const JUMP_INTERVALS = 3;
 
 export const CLOCK = 0xf8;
 export const START = 0xfa;
@@ -76,6 +77,7 @@ export class TempoClock {
   #locked = false;
   #followed: number | null = null;
   #followedInterval: number | null = null;
+  #oddIntervals = 0;
   #lastClockAt = Number.NEGATIVE_INFINITY;
   #watchdogArmed = false;
 
@@ -193,6 +195,7 @@ export class TempoClock {
     }
     this.#lastClockAt = Number.NEGATIVE_INFINITY;
     this.#times = [];
+    this.#oddIntervals = 0;
     const was = this.#locked;
     this.#locked = false;
     if (this.#running) {
@@ -290,6 +293,7 @@ export class TempoClock {
     this.#locked = false;
     this.#followed = null;
     this.#followedInterval = null;
+    this.#oddIntervals = 0;
     this.#lastClockAt = Number.NEGATIVE_INFINITY;
     this.#host.changed('source');
   }
@@ -310,9 +314,14 @@ export class TempoClock {
     const prev = this.#times[this.#times.length - 1];
     const expected = this.#followedInterval;
     if (prev !== undefined && expected !== null) {
+      // One odd interval is arrival jitter (a delayed tick and the next right behind it) and the fit
+      // averages it out; three in a row are a new tempo: start the fit over from the last interval.
       const interval = at - prev;
-      if (interval > expected * OUTLIER_RATIO || interval * OUTLIER_RATIO < expected) {
-        this.#times = [];
+      const odd = interval > expected * OUTLIER_RATIO || interval * OUTLIER_RATIO < expected;
+      this.#oddIntervals = odd ? this.#oddIntervals + 1 : 0;
+      if (this.#oddIntervals >= JUMP_INTERVALS) {
+        this.#times = this.#times.slice(-1);
+        this.#oddIntervals = 0;
         this.#followedInterval = null;
       }
     }

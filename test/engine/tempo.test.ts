@@ -336,6 +336,20 @@ test('external clock: a tempo jump restarts the fit instead of averaging two tem
     `after a 3x jump: ${r.engine.snapshot().tempo.bpm}`);
 });
 
+test('external clock: arrival jitter (a late tick, the next right behind it) neither breaks the lock nor the tempo', () => {
+  const r = new Rig(external());
+  const interval = 60_000 / (100 * 24); // 25 ms
+  const start = r.now;
+  for (let i = 0; i < 120; i++) {
+    // Every 7th tick arrives 20 ms late: interval 45 ms, then 5 ms (both "odd").
+    r.now = Math.round(start + i * interval + (i % 7 === 3 ? 20 : 0));
+    r.midi(F8, 'Drum Machine');
+  }
+  const t = r.engine.snapshot().tempo;
+  assert.equal(t.locked, true);
+  assert.ok(Math.abs(t.bpm - 100) <= 1, `read ${t.bpm}`);
+});
+
 test('switching the source stops the internal clock (FC) and starts following; switching back leaves it stopped', () => {
   const r = new Rig(config());
   r.send({ type: 'tempo-command', command: { kind: 'transport', command: 'start' }, source: 'menu', at: r.now });
