@@ -6,7 +6,8 @@
 // and the lateness against the grid anchored at the first F8; accumulated
 // drift = the median lateness of the last 100 ticks minus that of the first 100. Run twice, side by
 // side: with the scheduler's early wake-up + poll (the default) and with
-// Node's timer alone (lead 0). MIDIMON_CLOCK_SECONDS sets each run's length.
+// Node's timer alone (lead 0); then once idle (no flood, no plugin) to show
+// what the machine itself adds. MIDIMON_CLOCK_SECONDS sets each run's length.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,7 +40,7 @@ interface ClockRun {
   readonly cpuPercent: number;
 }
 
-async function clockRun(seconds: number, leadMs: number): Promise<ClockRun | null> {
+async function clockRun(seconds: number, leadMs: number, load = true): Promise<ClockRun | null> {
   let hostModule: typeof import('../src/plugins/host.js');
   try {
     hostModule = await import('../src/plugins/host.js');
@@ -79,7 +80,7 @@ async function clockRun(seconds: number, leadMs: number): Promise<ClockRun | nul
     const batch = (): void => {
       const elapsed = performance.now() - t0;
       const due = Math.floor((elapsed / 1000) * FLOOD_RATE);
-      while (floodSent < due) {
+      while (load && floodSent < due) {
         const n = floodSent++;
         backend.inject(IN, n % 10 === 0 ? [0x90, 60, 100] : [0xb0, (n >> 7) & 0x7f, n & 0x7f]);
       }
@@ -116,12 +117,12 @@ async function clockRun(seconds: number, leadMs: number): Promise<ClockRun | nul
 export default (async () => {
   const seconds = Number(process.env['MIDIMON_CLOCK_SECONDS'] ?? 30);
   const figures: BenchFigure[] = [];
-  for (const [label, lead] of [['', DEFAULT_LEAD_MS], ['_timer_only', 0]] as const) {
-    const r = await clockRun(seconds, lead);
+  for (const [label, lead, load] of [['', DEFAULT_LEAD_MS, true], ['_timer_only', 0, true], ['_idle', DEFAULT_LEAD_MS, false]] as const) {
+    const r = await clockRun(seconds, lead, load);
     if (r === null) return figures;
     const j = summarize(r.jitterMs);
     figures.push(
-      { name: `clock${label}_jitter_p50_ms`, value: j.p50, unit: 'ms', target: label === '' ? '' : '(Node timer alone, same load)' },
+      { name: `clock${label}_jitter_p50_ms`, value: j.p50, unit: 'ms', target: label === '' ? '' : label === '_idle' ? '(no flood, no plugin: the machine itself)' : '(Node timer alone, same load)' },
       { name: `clock${label}_jitter_p99_ms`, value: j.p99, unit: 'ms', target: label === '' ? '<= 1' : '' },
       { name: `clock${label}_jitter_max_ms`, value: j.max, unit: 'ms' },
       { name: `clock${label}_drift_ms`, value: r.driftMs, unit: 'ms', target: label === '' ? `0 (over ${r.ticks} ticks, ${seconds} s at ${BPM} BPM)` : '' },

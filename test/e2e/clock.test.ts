@@ -116,7 +116,7 @@ test('master clock out (FA, F8..., FC) and an external clock followed, over the 
   assert.match(refused.err, /external MIDI clock/);
   assert.equal((await midimon('send', 'drums', 'raw', 'FA')).code, 0);
   // Watched while it plays: 500 ms after the last tick the box (rightly) declares the clock lost.
-  const sending = midimon('send', 'drums', 'raw', 'F8', '--repeat', '200', '--interval', '25');
+  const sending = midimon('send', 'drums', 'raw', 'F8', '--repeat', '400', '--interval', '25');
   const followed = await until('lock on the external clock', async () => {
     const t = JSON.parse((await midimon('tempo', '--json')).out) as Tempo;
     return t.locked && t.tick >= 39 ? t : undefined;
