@@ -81,6 +81,8 @@ export interface PluginStatus {
   readonly lane: 'isolated' | 'realtime';
   readonly capabilities_granted: readonly Capability[];
   readonly capabilities_requested?: readonly Capability[];
+  /** Declared by the plugin, never granted on this box (e.g. Audio, SystemControl). */
+  readonly capabilities_unavailable?: readonly string[];
   readonly error?: string;
 }
 
@@ -89,6 +91,13 @@ export interface RecentError {
   readonly kind: ErrorKind;
   readonly message: string;
   readonly source?: string;
+}
+
+/** Configured hardware the box cannot use (never set in simulation): src/box/device-health.ts. */
+export interface DegradedDeviceStatus {
+  readonly device: 'midi' | 'footswitches' | 'display';
+  readonly name: string;
+  readonly reason: string;
 }
 
 export interface StatusResult {
@@ -103,6 +112,8 @@ export interface StatusResult {
   readonly config: ConfigStatus;
   /** Tempo, transport and song position (absent from boxes before the clock). */
   readonly tempo?: TempoStatus | null;
+  /** Empty when all configured hardware works; absent from boxes older than this field. */
+  readonly degraded?: readonly DegradedDeviceStatus[];
 }
 
 /** The clock as `midimon tempo` and `midimon status` show it; positions count from the last Start. */
