@@ -77,6 +77,7 @@ describe('control CLI commands against a running (fake) service', () => {
       pluginRevoke: async (name) => ({ name, enabled: true, capabilities_granted: [] }),
       pluginInstall: async () => ({ installed: false, packages: [] }),
       send: async (r) => ({ input: r.input, delivered: 1, duration_ms: 0 }),
+      devices: async () => ({ backend: 'fake', ports: [] }),
       monitor: () => () => undefined,
     };
     server = new ControlServer({ socketPath: socket, handlers, log: silentLogger() });
