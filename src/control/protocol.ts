@@ -84,6 +84,13 @@ export interface RecentError {
   readonly source?: string;
 }
 
+/** Configured hardware the box cannot use (never set in simulation): src/box/device-health.ts. */
+export interface DegradedDeviceStatus {
+  readonly device: 'midi' | 'footswitches' | 'display';
+  readonly name: string;
+  readonly reason: string;
+}
+
 export interface StatusResult {
   readonly version: string;
   readonly pid: number;
@@ -94,6 +101,8 @@ export interface StatusResult {
   readonly plugins: readonly PluginStatus[];
   readonly recent_errors: readonly RecentError[];
   readonly config: ConfigStatus;
+  /** Empty when all configured hardware works; absent from boxes older than this field. */
+  readonly degraded?: readonly DegradedDeviceStatus[];
 }
 
 export type ReloadResult =
