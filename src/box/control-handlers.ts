@@ -1,6 +1,6 @@
 import type { DegradedDevice } from './device-health.js';
 import type { DeviceStatus } from '../control/protocol.js';
-import type { ControlHandlers, DevicesResult, PluginChangeResult, PluginStatus, StatusResult } from '../control/protocol.js';
+import type { ControlHandlers, DevicesResult, PluginChangeResult, PluginStatus, StatusResult, TempoRequest, TempoStatus } from '../control/protocol.js';
 import { MidimonError, OTHER_ERROR_KINDS, PLUGIN_ERROR_KINDS, type ErrorKind } from '../errors.js';
 import type { ConfigService } from '../config/config-service.js';
 import type { DisplayController } from '../display/display-controller.js';
@@ -37,6 +37,8 @@ export interface BoxControl {
   footswitchInfo(): { names: readonly string[]; real: boolean };
   stickOffers(): { path: string; name: string; version: string }[];
   installFromStick(packageDir: string): Promise<{ name: string; version: string; sha256: string }>;
+  /** Reports the clock; with a request, changes it first (throws MidimonError when it cannot). */
+  tempo(request?: TempoRequest): TempoStatus;
   readonly sends: Pick<SendInjector, 'send'>;
   readonly monitor: Pick<MonitorBus, 'subscribe'>;
 }
@@ -100,8 +102,12 @@ export function buildControlHandlers(box: BoxControl, config: Pick<ControlHandle
           .slice(0, RECENT_ERRORS)
           .map((p) => ({ at: new Date(p.at).toISOString(), kind: asKind(p.kind), message: p.message, source: p.source })),
         config: await box.config.status(),
+        tempo: tempoOrNull(box),
         degraded: box.health?.list() ?? [],
       };
+    },
+    async tempo(request) {
+      return box.tempo(request);
     },
     async mode(target) {
       return box.setMode(target, 'socket');
@@ -140,6 +146,14 @@ export function buildControlHandlers(box: BoxControl, config: Pick<ControlHandle
       return { installed: true, name: r.name, version: r.version, sha256: r.sha256 };
     },
   };
+}
+
+function tempoOrNull(box: BoxControl): TempoStatus | null {
+  try {
+    return box.tempo();
+  } catch {
+    return null;
+  }
 }
 
 /** A degraded part says so in its device line too, instead of "simulated". */
