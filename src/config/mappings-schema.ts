@@ -61,12 +61,16 @@ const curve = z.enum(VELOCITY_CURVES);
 
 const midiTriggerBase = { channel: channelFilter, device: devicePattern.optional() };
 
-const noteTrigger = z.strictObject({
-  type: z.literal('Note'),
-  note: noteNum,
-  velocity_min: int(1, 127, 'velocity_min').default(1),
-  ...midiTriggerBase,
-});
+const noteTrigger = z
+  .strictObject({
+    type: z.literal('Note'),
+    note: noteNum,
+    velocity_min: int(1, 127, 'velocity_min').default(1),
+    ...midiTriggerBase,
+    /** With it the trigger covers every key from `note` to `note_max`. */
+    note_max: noteNum.optional(),
+  })
+  .refine((t) => t.note_max === undefined || t.note_max >= t.note, { error: 'note_max must not be below note', path: ['note_max'] });
 const velocityRangeTrigger = z.strictObject({
   type: z.literal('VelocityRange'),
   note: noteNum,
@@ -271,7 +275,7 @@ export const conditionSchema: z.ZodType<Condition> = z.lazy(() =>
   ),
 );
 
-export const ACTION_TYPES = ['SendMidi', 'ModeChange', 'Plugin', 'Sequence', 'Delay', 'Repeat', 'Conditional'] as const;
+export const ACTION_TYPES = ['SendMidi', 'ModeChange', 'Plugin', 'Sequence', 'Delay', 'Repeat', 'Conditional', 'Panic'] as const;
 
 export const actionSchema: z.ZodType<Action> = z.lazy(() =>
   z.discriminatedUnion(
@@ -299,6 +303,8 @@ export const actionSchema: z.ZodType<Action> = z.lazy(() =>
         then: actionSchema,
         else: actionSchema.optional(),
       }),
+      /** All notes off + sustain off on every output channel the box used. */
+      z.strictObject({ type: z.literal('Panic') }),
     ],
     { error: `unknown action type; expected one of ${ACTION_TYPES.join(', ')}` },
   ),

@@ -39,7 +39,7 @@ interface MidiTriggerBase {
 }
 
 export type Trigger =
-  | ({ type: 'Note'; note: number; velocity_min: number } & MidiTriggerBase)
+  | ({ type: 'Note'; note: number; velocity_min: number; note_max?: number | undefined } & MidiTriggerBase)
   | ({
       type: 'VelocityRange';
       note: number;
@@ -97,7 +97,9 @@ export type Action =
   /** Inside a Sequence: wait before the following actions (a timer, never blocking). */
   | { type: 'Delay'; ms: number }
   | { type: 'Repeat'; action: Action; count: number; interval_ms: number }
-  | { type: 'Conditional'; condition: Condition; then: Action; else?: Action | undefined };
+  | { type: 'Conditional'; condition: Condition; then: Action; else?: Action | undefined }
+  /** All notes off + sustain off on every output channel the box used. */
+  | { type: 'Panic' };
 
 export interface Mapping {
   description?: string | undefined;

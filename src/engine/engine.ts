@@ -20,6 +20,7 @@ import type {
   ModeChangeSource,
   ModeTarget,
   NoticeLevel,
+  PluginCallEffect,
   TriggerContext,
 } from './types.js';
 
@@ -30,11 +31,30 @@ export interface EngineOptions {
   readonly utcOffsetMinutes?: (at: number) => number;
 }
 
-interface FollowNote {
-  readonly owner: string;
-  readonly output: string;
-  readonly channel: number;
-  readonly note: number;
+/** What ends with an input key's release: a note a SendMidi "note" started, or a key-following plugin call. */
+type Follower =
+  | { readonly kind: 'note'; readonly owner: string; readonly output: string; readonly channel: number; readonly note: number }
+  | {
+      readonly kind: 'plugin';
+      readonly plugin: string;
+      readonly action: string;
+      readonly params: Readonly<Record<string, unknown>> | undefined;
+      readonly owner: string;
+      readonly context: TriggerContext;
+    };
+
+/**
+ * Who a plugin's notes belong to: "plugin:NAME@MODE" (or "@global") for
+ * calls not tied to a key, "plugin:NAME@MODE#key<n>" for one key press.
+ */
+interface PluginOwner {
+  readonly plugin: string;
+  /** Mode the mapping belongs to; null for global mappings. */
+  readonly mode: string | null;
+  /** Calls with this owner not yet reported done. */
+  pending: number;
+  /** A key owner whose key was released: released itself once its calls are done. */
+  closing: boolean;
 }
 
 export class MidiEngine {
@@ -46,8 +66,10 @@ export class MidiEngine {
   readonly #notes = new NoteTracker();
   readonly #matcher = new TriggerMatcher();
   readonly #jobs = new Map<string, Job>();
-  /** Input notes held right now ("device|channel|note"), with the notes that follow their release. */
-  readonly #heldInput = new Map<string, FollowNote[]>();
+  /** Input notes held right now ("device|channel|note"), with what follows their release. */
+  readonly #heldInput = new Map<string, Follower[]>();
+  readonly #pluginOwners = new Map<string, PluginOwner>();
+  #nextKeyOwner = 1;
   readonly #longPressByKey = new Map<string, Set<string>>();
   #nextTimer = 1;
   #out: EngineEffect[] = [];
@@ -104,7 +126,7 @@ export class MidiEngine {
         this.#onTimer(event.id, event.at);
         break;
       case 'plugin-midi-send':
-        this.#onPluginMidi(event.plugin, event.bytes);
+        this.#onPluginMidi(event.plugin, event.bytes, event.owner);
         break;
       case 'plugin-set-mode':
         this.#setMode(event.mode, 'plugin', event.at);
@@ -118,6 +140,15 @@ export class MidiEngine {
       case 'device':
         this.#onDevice(event.change, event.direction, event.device, event.at);
         break;
+      case 'plugin-call-done':
+        this.#onPluginCallDone(event.plugin, event.owner, event.ok);
+        break;
+      case 'plugin-reset':
+        this.#releasePlugin(event.plugin);
+        break;
+      case 'panic':
+        this.#panic(event.source);
+        break;
     }
     return this.#out;
   }
@@ -125,10 +156,11 @@ export class MidiEngine {
   /** Shutdown: note-offs for every note still held by anyone, pending work dropped. */
   releaseAll(): EngineEffect[] {
     const out: EngineEffect[] = [];
-    for (const owner of this.#notes.owners()) out.push(...this.#notes.release(owner));
+    out.push(...this.#notes.releaseWhere(() => true));
     for (const id of this.#jobs.keys()) out.push({ type: 'cancel-timer', id });
     this.#jobs.clear();
     this.#heldInput.clear();
+    this.#pluginOwners.clear();
     this.#longPressByKey.clear();
     return out;
   }
@@ -162,21 +194,22 @@ export class MidiEngine {
     }
     if (m.kind === 'note_on') {
       const key = `${e.device}|${m.channel}|${m.note}`;
-      this.#releaseInput(key);
+      this.#releaseInput(key, e.at, 0);
       this.#heldInput.set(key, []);
     }
     const longPresses: LongPressRequest[] = [];
     const matches = this.#matcher.matchMidi(this.#activeRefs(), m, e.device, e.alias, e.at, this.#config.timing, longPresses);
     for (const match of matches) this.#fire(match, e.at);
     for (const lp of longPresses) this.#armLongPress(lp);
-    if (m.kind === 'note_off') this.#releaseInput(`${e.device}|${m.channel}|${m.note}`);
+    if (m.kind === 'note_off') this.#releaseInput(`${e.device}|${m.channel}|${m.note}`, e.at, m.velocity);
   }
 
   #onFootswitch(e: FootswitchEvent): void {
     for (const match of this.#matcher.matchFootswitch(this.#activeRefs(), e)) this.#fire(match, e.at);
   }
 
-  #route(source: string, alias: string | undefined, m: ParsedMidi, bytes: readonly number[]): boolean {
+  /** `owner`: who the routed notes belong to (a plugin call's owner); default: the route. */
+  #route(source: string, alias: string | undefined, m: ParsedMidi, bytes: readonly number[], owner?: string): boolean {
     let accepted = false;
     const mode = this.modeName;
     for (const r of this.#routes) {
@@ -185,24 +218,68 @@ export class MidiEngine {
       if (!r.activeIn(mode)) continue;
       const out = r.apply(m, bytes);
       if (out === null) continue;
-      this.#notes.observe(r.owner, r.route.to, out);
-      this.#out.push({ type: 'midi-out', output: r.route.to, bytes: out });
+      this.#host.send(owner ?? r.owner, r.route.to, out);
     }
     return accepted;
   }
 
-  /** A plugin's midi_send goes through routes from `plugin:NAME`; without one, to every output. */
-  #onPluginMidi(plugin: string, bytes: readonly number[]): void {
+  /**
+   * A plugin's midi_send goes through routes from `plugin:NAME`; without one,
+   * to every output. Its notes belong to the call that was running (`owner`),
+   * else to the plugin in the current mode.
+   */
+  #onPluginMidi(plugin: string, bytes: readonly number[], callOwner: string | undefined): void {
     const messages = splitMessages(bytes);
     if (messages === null || messages.length === 0) {
       this.#notice('warn', 'plugin_bad_midi', `plugin "${plugin}" sent malformed MIDI (${bytes.length} bytes); dropped`);
       return;
     }
+    const owner = callOwner !== undefined && this.#pluginOwners.has(callOwner) ? callOwner : this.#sharedPluginOwner(plugin, this.modeName);
     const source = `plugin:${plugin}`;
     for (const msg of messages) {
-      if (this.#route(source, undefined, parseMidi(msg), msg)) continue;
-      this.#host.send(this.#host.ownerFor('mode'), '*', msg);
+      if (this.#route(source, undefined, parseMidi(msg), msg, owner)) continue;
+      this.#host.send(owner, '*', msg);
     }
+  }
+
+  // -------------------------------------------------------- plugin owners
+
+  /** The owner of a plugin's notes that no key follows: released when `mode` is left (never, for global). */
+  #sharedPluginOwner(plugin: string, mode: string | null): string {
+    const owner = `plugin:${plugin}@${mode === null ? 'global' : `mode:${mode}`}`;
+    if (!this.#pluginOwners.has(owner)) this.#pluginOwners.set(owner, { plugin, mode, pending: 0, closing: false });
+    return owner;
+  }
+
+  #callPlugin(plugin: string, action: string, context: TriggerContext, params: Readonly<Record<string, unknown>> | undefined, owner: string): void {
+    const o = this.#pluginOwners.get(owner);
+    if (o !== undefined) o.pending++;
+    const e: PluginCallEffect = { type: 'plugin-call', plugin, action, context, owner };
+    this.#out.push(params === undefined ? e : { ...e, params });
+  }
+
+  #onPluginCallDone(plugin: string, owner: string, ok: boolean): void {
+    const o = this.#pluginOwners.get(owner);
+    if (o !== undefined) o.pending = Math.max(0, o.pending - 1);
+    // A failed call discarded the plugin's instance: nothing will end what it started.
+    if (!ok) this.#releasePlugin(plugin);
+    if (o !== undefined && o.closing && o.pending === 0) {
+      this.#out.push(...this.#notes.release(owner));
+      this.#pluginOwners.delete(owner);
+    }
+  }
+
+  /** Everything the plugin holds, under any owner, ends now. */
+  #releasePlugin(plugin: string): void {
+    for (const [owner, o] of this.#pluginOwners) if (o.plugin === plugin) this.#out.push(...this.#notes.release(owner));
+  }
+
+  #panic(source: string): void {
+    const channels = this.#notes.usedChannels;
+    this.#out.push(...this.#notes.panic());
+    // Pending note-ons (Delay, Repeat) would restart the noise.
+    for (const [id, job] of this.#jobs) if (job.kind !== 'long-press') this.#cancel(id);
+    this.#notice('warn', 'panic', `panic (${source}): all notes and sustain off on ${channels} output channel${channels === 1 ? '' : 's'}`);
   }
 
   #onDevice(change: 'connected' | 'disconnected', direction: 'input' | 'output', device: string, at: number): void {
@@ -251,18 +328,32 @@ export class MidiEngine {
     set.add(id);
   }
 
-  /** The input note `key` was released (or re-struck): end notes that follow it and disarm long presses. */
-  #releaseInput(key: string): void {
+  /**
+   * The input note `key` was released (or re-struck): end notes that follow
+   * it, tell key-following plugins (their owner is released once that call
+   * is done) and disarm long presses.
+   */
+  #releaseInput(key: string, at: number, velocity: number): void {
     const follow = this.#heldInput.get(key);
     this.#heldInput.delete(key);
-    for (const f of follow ?? []) this.#noteOffIfHeld(f.owner, f.output, f.channel, f.note);
+    for (const f of follow ?? []) {
+      if (f.kind === 'note') {
+        this.#noteOffIfHeld(f.owner, f.output, f.channel, f.note);
+        continue;
+      }
+      const o = this.#pluginOwners.get(f.owner);
+      if (o === undefined) continue;
+      o.closing = true;
+      const context: TriggerContext = { ...f.context, event: 'release', velocity, timestamp: at, current_mode: this.#modeIndex, mode_name: this.modeName };
+      this.#callPlugin(f.plugin, f.action, context, f.params, f.owner);
+    }
     const ids = this.#longPressByKey.get(key);
     this.#longPressByKey.delete(key);
     for (const id of ids ?? []) this.#cancel(id);
   }
 
   #noteOffIfHeld(owner: string, output: string, channel: number, note: number): void {
-    if (!this.#notes.holds(owner, output, channel, note)) return;
+    // The tracker lets it through only if this owner still holds the note.
     this.#host.send(owner, output, [0x80 | (channel - 1), note, 0]);
   }
 
@@ -312,9 +403,10 @@ export class MidiEngine {
     this.#out.push({ type: 'mode-changed', index: idx, name: this.modeName, previous, source });
   }
 
-  /** No stuck notes: everything the mode holds is released and its pending work cancelled. */
+  /** No stuck notes: everything the mode holds (its plugins' notes too) is released and its pending work cancelled. */
   #leaveMode(name: string): void {
     this.#out.push(...this.#notes.release(`mode:${name}`));
+    for (const [owner, o] of this.#pluginOwners) if (o.mode === name) this.#out.push(...this.#notes.release(owner));
     for (const [id, job] of this.#jobs) if (job.origin === 'mode') this.#cancel(id);
     this.#matcher.reset('m');
   }
@@ -365,6 +457,9 @@ export class MidiEngine {
     for (const owner of this.#notes.owners()) {
       if (owner.startsWith('mode:') && !next.modes.some((m) => `mode:${m.name}` === owner)) this.#out.push(...this.#notes.release(owner));
     }
+    for (const [owner, o] of this.#pluginOwners) {
+      if (o.mode !== null && !next.modes.some((m) => m.name === o.mode)) this.#out.push(...this.#notes.release(owner));
+    }
     // Mapping indices may have shifted: drop gesture state and armed long presses.
     for (const [id, job] of this.#jobs) if (job.kind === 'long-press') this.#cancel(id);
     this.#longPressByKey.clear();
@@ -392,19 +487,30 @@ export class MidiEngine {
       modeName: () => this.modeName,
       ownerFor: (origin: Origin) => (origin === 'global' ? 'global' : `mode:${this.modeName}`),
       send: (owner, output, bytes) => {
-        this.#notes.observe(owner, output, bytes);
-        this.#out.push({ type: 'midi-out', output, bytes });
+        if (this.#notes.admit(owner, output, bytes)) this.#out.push({ type: 'midi-out', output, bytes });
       },
       follow: (heldKey, owner, output, channel, note) => {
         const list = this.#heldInput.get(heldKey);
         if (list === undefined) return false;
-        list.push({ owner, output, channel, note });
+        list.push({ kind: 'note', owner, output, channel, note });
         return true;
       },
       setMode: (target, source, at) => this.#setMode(target, source, at),
-      pluginCall: (plugin, action, context: TriggerContext, params) => {
-        this.#out.push(params === undefined ? { type: 'plugin-call', plugin, action, context } : { type: 'plugin-call', plugin, action, context, params });
+      pluginCall: (plugin, action, context: TriggerContext, params, origin, heldKey) => {
+        const mode = origin === 'global' ? null : this.modeName;
+        const follow = heldKey === null ? undefined : this.#heldInput.get(heldKey);
+        if (follow === undefined) {
+          this.#callPlugin(plugin, action, context, params, this.#sharedPluginOwner(plugin, mode));
+          return;
+        }
+        // Fired by a key that is still down: the plugin hears its release too, and its notes follow the key.
+        const owner = `plugin:${plugin}@${mode === null ? 'global' : `mode:${mode}`}#key${this.#nextKeyOwner++}`;
+        this.#pluginOwners.set(owner, { plugin, mode, pending: 0, closing: false });
+        const press: TriggerContext = { ...context, event: 'press' };
+        follow.push({ kind: 'plugin', plugin, action, params, owner, context: press });
+        this.#callPlugin(plugin, action, press, params, owner);
       },
+      panic: () => this.#panic('mapping'),
       schedule: (job, at) => void this.#schedule(job, at),
       notice: (level, code, message) => this.#notice(level, code, message),
       localMinutes: (at) => {

@@ -11,6 +11,7 @@ import type { MidiInEvent } from '../engine/inputs.js';
 import { deviceMatches, stripPortSuffix } from '../engine/name-pattern.js';
 import type { DeviceEvent } from '../engine/types.js';
 import type { IgnoreTypes, MidiBackend, MidiInputPort, MidiOutputPort, MidiScheduler } from './midi-backend.js';
+import { PortNotes } from './port-notes.js';
 
 export interface MidiPortSpec {
   /** Name pattern (substring, glob or /regex/), matched without the ` client:port` suffix. */
@@ -69,6 +70,8 @@ export class MidiDevices {
   readonly #routeCache = new Map<string, OpenOut[]>();
   readonly #failedOpen = new Set<string>();
   readonly #lastSeen = new Map<string, number>();
+  /** Notes per real port: no note-off where no note-on went, stuck notes ended on replug. */
+  readonly #portNotes = new PortNotes();
   #timer: unknown = null;
   #running = false;
   #dropped = 0;
@@ -145,6 +148,7 @@ export class MidiDevices {
     }
     let sent = 0;
     for (const out of targets) {
+      if (!this.#portNotes.admit(out.name, bytes)) continue;
       try {
         out.handle.send(bytes);
         sent++;
@@ -243,6 +247,7 @@ export class MidiDevices {
       this.#outputs.set(port, { port, name, alias: spec.alias, since: this.#scheduler.now(), handle });
       this.#routeCache.clear();
       this.#log.info({ port, device: name, alias: spec.alias }, 'MIDI output connected');
+      this.#endStaleNotes(port, name, handle);
       this.#onDevice({ type: 'device', change: 'connected', direction: 'output', device: name, at: this.#scheduler.now() });
     }
   }
@@ -261,6 +266,20 @@ export class MidiDevices {
     if (!announce) return;
     this.#log.warn({ port, device: open.name }, 'MIDI output disconnected');
     this.#onDevice({ type: 'device', change: 'disconnected', direction: 'output', device: open.name, at: this.#scheduler.now() });
+  }
+
+  /** A synth unplugged mid-note still sounds it: now that it is back, end what it was left holding. */
+  #endStaleNotes(port: string, name: string, handle: MidiOutputPort): void {
+    const owed = this.#portNotes.reopened(name);
+    if (owed.length === 0) return;
+    this.#log.info({ port, notes: owed.length }, 'MIDI output back: ending the notes it held when it vanished');
+    for (const bytes of owed) {
+      try {
+        handle.send(bytes);
+      } catch (err) {
+        this.#drop(`send to "${name}" failed: ${(err as Error).message}`);
+      }
+    }
   }
 
   #openFailed(port: string, direction: 'input' | 'output', err: unknown): void {

@@ -92,8 +92,8 @@ test('note -> PluginHost.execute -> midi_send out through the route, set_mode sw
     backend.inject('Keys 20:0', [0x90, 48, 99]);
     for (let i = 0; i < 200 && loop.snapshot()?.modeName !== 'Encore'; i++) await new Promise((r) => setTimeout(r, 10));
     assert.equal(loop.snapshot()?.modeName, 'Encore');
-    // The plugin's note-on went through the route (channel 1 -> 5); leaving "Songs" does not cut it: the route is active in every mode.
-    assert.deepEqual(backend.sent('Synth 21:0'), [[0x94, 60, 100]]);
+    // The plugin's note-on went through the route (channel 1 -> 5); it belongs to the key press in "Songs", so leaving Songs ends it.
+    assert.deepEqual(backend.sent('Synth 21:0'), [[0x94, 60, 100], [0x84, 60, 0]]);
     const request = JSON.parse(requests[0] ?? '{}') as { action: string; context: Record<string, unknown>; params: unknown };
     assert.equal(request.action, 'play');
     assert.deepEqual(request.params, { shape: 'maj7' });
@@ -106,9 +106,9 @@ test('note -> PluginHost.execute -> midi_send out through the route, set_mode sw
     // The documented extras, in order, after the guide's three (cc is null for a note trigger).
     assert.deepEqual(request.context, {
       velocity: 99, current_mode: 0, timestamp: 1_705_612_800_000,
-      mode_name: 'Songs', channel: 1, note: 48, cc: null, value: 99, trigger: 'Note', device: 'Keys',
+      mode_name: 'Songs', channel: 1, note: 48, cc: null, value: 99, trigger: 'Note', device: 'Keys', event: 'press',
     });
-    assert.deepEqual(Object.keys(request.context), ['velocity', 'current_mode', 'timestamp', 'mode_name', 'channel', 'note', 'cc', 'value', 'trigger', 'device']);
+    assert.deepEqual(Object.keys(request.context), ['velocity', 'current_mode', 'timestamp', 'mode_name', 'channel', 'note', 'cc', 'value', 'trigger', 'device', 'event']);
     loop.stop();
     devices.stop();
   } finally {
