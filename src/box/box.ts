@@ -89,7 +89,16 @@ export class MidimonBox implements BoxControl {
         if (!isInstallProbe(plugin)) this.midi?.loop.hostCall(plugin, call);
       },
     });
-    this.pluginSet = new PluginSet({ host: this.plugins, log: options.log, state: this.state, problems: this.problems, trustedKeys: () => this.#trustedKeys(), now });
+    this.pluginSet = new PluginSet({
+      host: this.plugins,
+      log: options.log,
+      state: this.state,
+      problems: this.problems,
+      trustedKeys: () => this.#trustedKeys(),
+      now,
+      // A fresh instance (or none) cannot end the notes the old one started.
+      onReset: (plugin) => this.midi?.loop.pluginReset(plugin),
+    });
     this.config = new ConfigService({
       path: options.paths.configPath,
       log: options.log,
@@ -109,6 +118,7 @@ export class MidimonBox implements BoxControl {
           now,
           pluginSet: this.pluginSet,
           setMode: (name) => this.setMode({ name }, 'menu'),
+          panic: () => this.panic('menu'),
           install: (dir) => this.installFromStick(dir),
           refresh,
           onRestart: options.onRestart,
@@ -255,6 +265,14 @@ export class MidimonBox implements BoxControl {
     }
     midi.loop.setMode(typeof target === 'object' ? target.name : target, source);
     return this.modeInfo() ?? { name: '', index: 0, count: 0 };
+  }
+
+  /** All notes off + sustain off on every output channel the box used; the banner says so. */
+  panic(source: 'socket' | 'menu'): { channels: number } {
+    const midi = this.midi;
+    if (midi === null) throw new MidimonError('internal', 'the engine is not running');
+    midi.loop.panic(source);
+    return { channels: midi.loop.snapshot()?.usedChannels ?? 0 };
   }
 
   devices(): DeviceRow[] {

@@ -32,6 +32,7 @@ export interface BoxControl {
   installFromStick(packageDir: string): Promise<{ name: string; version: string; sha256: string }>;
   readonly sends: Pick<SendInjector, 'send'>;
   readonly monitor: Pick<MonitorBus, 'subscribe'>;
+  panic(source: 'socket'): { channels: number };
 }
 
 const RECENT_ERRORS = 20;
@@ -105,6 +106,9 @@ export function buildControlHandlers(box: BoxControl, config: Pick<ControlHandle
       return box.sends.send(request);
     },
     monitor: (listener) => box.monitor.subscribe(listener),
+    async panic() {
+      return box.panic('socket');
+    },
     async pluginInstall(path) {
       if (path === undefined) {
         return { installed: false, packages: box.stickOffers() };

@@ -57,7 +57,19 @@ export class PluginSet {
   readonly #errors = new Map<string, string>();
   #queue: Promise<void> = Promise.resolve();
 
-  constructor(options: { host: PluginHost; log: Logger; state: StateStore; problems: Problems; trustedKeys: () => Promise<readonly KeyObject[]>; now?: () => number }) {
+  readonly #onReset: (name: string) => void;
+
+  constructor(options: {
+    host: PluginHost;
+    log: Logger;
+    state: StateStore;
+    problems: Problems;
+    trustedKeys: () => Promise<readonly KeyObject[]>;
+    now?: () => number;
+    /** The plugin's instance was unloaded or replaced (the engine ends the notes it held). */
+    onReset?: (name: string) => void;
+  }) {
+    this.#onReset = options.onReset ?? (() => undefined);
     this.#host = options.host;
     this.#trustedKeys = options.trustedKeys;
     this.#log = options.log.child({ component: 'plugin-set' });
@@ -169,6 +181,7 @@ export class PluginSet {
       if (plugins[name] === undefined || !this.#enabled(name)) {
         await this.#host.unload(name);
         this.#loadedWith.delete(name);
+        this.#onReset(name);
         this.#log.info({ plugin: name }, plugins[name] === undefined ? 'plugin removed from config: unloaded' : 'plugin disabled: unloaded');
       }
     }
@@ -193,6 +206,7 @@ export class PluginSet {
       // [plugins.NAME] signature: "required" refuses an unsigned file, "if-present" checks NAME.wasm.sig when there is one.
       await verifySignature(`${path}.sig`, bytes, name, { signature: entry.signature, trustedKeys: this.#trustedKeys });
       await this.#host.load(name, { bytes }, { limits: limitsFor(entry, boxProfile), grants: entry.capabilities, lane: entry.lane });
+      this.#onReset(name);
       this.#loadedWith.set(name, fingerprint);
       this.#errors.delete(name);
       this.#problems.resolve(`plugin:${name}`);

@@ -32,6 +32,7 @@ export const controlRequestSchema = z.discriminatedUnion('cmd', [
   z.strictObject({ cmd: z.literal('send'), id, ...sendRequestFields }),
   // Streaming: answered once, then one MonitorEvent per line until the client hangs up (src/control/server.ts).
   z.strictObject({ cmd: z.literal('monitor'), id }),
+  z.strictObject({ cmd: z.literal('panic'), id }),
 ]);
 
 export type ControlRequest = z.output<typeof controlRequestSchema>;
@@ -143,6 +144,8 @@ export interface ControlResults {
   'plugin.install': PluginInstallResult;
   send: SendResult;
   monitor: MonitorStartResult;
+  /** `channels`: output channels that got all-notes-off and sustain-off. */
+  panic: { readonly channels: number };
 }
 
 /**
@@ -166,6 +169,8 @@ export interface ControlHandlers {
   send(request: SendRequest): Promise<SendResult>;
   /** The box's event stream for `monitor`; the server subscribes per connection. */
   monitor: MonitorSubscribe;
+  /** All notes off + sustain off on every output channel the box used. */
+  panic(): Promise<{ readonly channels: number }>;
 }
 
 export interface ControlErrorBody {
@@ -212,5 +217,7 @@ export function dispatch(handlers: ControlHandlers, req: ControlRequest): Promis
     case 'monitor':
       // The server answers `monitor` itself (it keeps the connection as a stream).
       return Promise.reject(new MidimonError('bad_request', "'monitor' is a streaming command: send it as the first request on a connection"));
+    case 'panic':
+      return handlers.panic();
   }
 }

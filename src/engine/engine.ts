@@ -173,6 +173,7 @@ export class MidiEngine {
       heldNotes: this.#notes.snapshot(),
       activeRoutes: this.#routes.filter((r) => r.activeIn(this.modeName)).map((r) => r.route.name),
       pendingTimers: this.#jobs.size,
+      usedChannels: this.#notes.usedChannels,
     };
   }
 

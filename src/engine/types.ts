@@ -202,4 +202,6 @@ export interface EngineSnapshot {
   readonly heldNotes: Readonly<Record<string, readonly string[]>>;
   readonly activeRoutes: readonly string[];
   readonly pendingTimers: number;
+  /** Output channels the box has sent to (what a panic covers). */
+  readonly usedChannels: number;
 }

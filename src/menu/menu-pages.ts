@@ -40,6 +40,8 @@ export function buildPage(frame: MenuFrame, ctx: MenuContext, columns: number): 
           { label: 'MIDI devices', value: String(ctx.devices.filter((d) => d.connected).length), action: go('devices') },
           { label: 'Errors', value: String(ctx.errors.length), action: go('errors') },
           { label: 'System', action: go('system') },
+          // Closes the menu: a stuck note is an emergency, the status screen then shows "panic".
+          { label: 'Panic: notes off', action: { kind: 'effect', effect: { type: 'panic' }, close: true } },
           { label: 'Exit', action: { kind: 'back' } },
         ],
       };

@@ -14,7 +14,9 @@ export type MenuEffect =
   | { readonly type: 'plugin-grant'; readonly name: string; readonly capability: string; readonly granted: boolean }
   | { readonly type: 'usb-install'; readonly path: string; readonly name: string }
   | { readonly type: 'restart' }
-  | { readonly type: 'shutdown' };
+  | { readonly type: 'shutdown' }
+  /** All notes off + sustain off on every output channel the box used. */
+  | { readonly type: 'panic' };
 
 export type PageId =
   | 'root'

@@ -61,6 +61,7 @@ test('the CLI sends the parsed request (hold, repeat, interval, channel) and rep
     pluginList: unused, pluginEnable: unused, pluginDisable: unused, pluginGrant: unused, pluginRevoke: unused, pluginInstall: unused,
     send: async (r) => (got.push(r), { input: 'Keystation', alias: 'keys', delivered: 2 * (r.repeat ?? 1), duration_ms: 10 }),
     monitor: () => () => undefined,
+    panic: async () => ({ channels: 0 }),
   };
   const server = new ControlServer({ socketPath, handlers, log: silentLogger() });
   await server.start();

@@ -57,6 +57,7 @@ function fakeHandlers(calls: string[]): ControlHandlers {
     pluginInstall: async (path) => (calls.push(`install:${path ?? ''}`), { installed: false, packages: [] }),
     send: async (r) => (calls.push(`send:${r.input}`), { input: r.input, delivered: r.messages?.length ?? 1, duration_ms: 0 }),
     monitor: () => () => undefined,
+  panic: async () => ({ channels: 0 }),
   };
 }
 
