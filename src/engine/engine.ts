@@ -488,7 +488,7 @@ export class MidiEngine {
       modeName: () => this.modeName,
       ownerFor: (origin: Origin) => (origin === 'global' ? 'global' : `mode:${this.modeName}`),
       send: (owner, output, bytes) => {
-        if (this.#notes.admit(owner, output, bytes)) this.#out.push({ type: 'midi-out', output, bytes });
+        for (let n = this.#notes.admit(owner, output, bytes); n > 0; n--) this.#out.push({ type: 'midi-out', output, bytes });
       },
       follow: (heldKey, owner, output, channel, note) => {
         const list = this.#heldInput.get(heldKey);

@@ -7,7 +7,9 @@
  * The rules (docs/engine.md, "Stuck notes"):
  * - a note-on is counted for its owner (twice on = two note-offs owed);
  * - a note-off passes only if its owner holds that note, and then always
- *   passes, even if another owner holds the same note (never swallowed);
+ *   passes, even if another owner holds the same note (never swallowed); it
+ *   ends the owner's note however often it was struck (one note-off goes out
+ *   per note-on, so a re-struck key never leaves a voice behind);
  * - releasing an owner yields one note-off per count still held, and CC64 0
  *   for every channel whose sustain it holds down.
  */
@@ -31,21 +33,21 @@ export class NoteTracker {
   readonly #used = new Map<string, { output: string; channel: number }>();
 
   /**
-   * An outgoing message from `owner`: returns false when it must not be sent
-   * (a note-off for a note this owner does not hold). Everything else passes
-   * and is recorded.
+   * An outgoing message from `owner`: returns how many times to send it. 0
+   * for a note-off for a note this owner does not hold; the count of note-ons
+   * it ends for a note-off; 1 for everything else (recorded).
    */
-  admit(owner: string, output: string, bytes: readonly number[]): boolean {
+  admit(owner: string, output: string, bytes: readonly number[]): number {
     const status = bytes[0];
-    if (status === undefined || status < 0x80 || status >= 0xf0 || bytes.length < 2) return true;
+    if (status === undefined || status < 0x80 || status >= 0xf0 || bytes.length < 2) return 1;
     const hi = status & 0xf0;
     const channel = (status & 0x0f) + 1;
     this.#used.set(`${output}|${channel}`, { output, channel });
     if (hi === 0xb0 && bytes[1] === SUSTAIN && bytes.length >= 3) {
       this.#pedal(owner, output, channel, (bytes[2] as number) >= 64);
-      return true;
+      return 1;
     }
-    if ((hi !== 0x90 && hi !== 0x80) || bytes.length < 3) return true;
+    if ((hi !== 0x90 && hi !== 0x80) || bytes.length < 3) return 1;
     const note = bytes[1] as number;
     const key = `${output}|${channel}|${note}`;
     if (hi === 0x90 && (bytes[2] as number) > 0) {
@@ -54,14 +56,14 @@ export class NoteTracker {
       const h = held.get(key);
       if (h === undefined) held.set(key, { output, channel, note, count: 1 });
       else h.count++;
-      return true;
+      return 1;
     }
     const held = this.#byOwner.get(owner);
     const h = held?.get(key);
-    if (held === undefined || h === undefined) return false;
-    if (--h.count === 0) held.delete(key);
+    if (held === undefined || h === undefined) return 0;
+    held.delete(key);
     if (held.size === 0) this.#byOwner.delete(owner);
-    return true;
+    return h.count;
   }
 
   /** Forget everything `owner` holds and return the note-offs (and sustain-offs) that end it. */
