@@ -72,6 +72,8 @@ export interface PluginStatus {
   readonly lane: 'isolated' | 'realtime';
   readonly capabilities_granted: readonly Capability[];
   readonly capabilities_requested?: readonly Capability[];
+  /** Declared by the plugin, never granted on this box (e.g. Audio, SystemControl). */
+  readonly capabilities_unavailable?: readonly string[];
   readonly error?: string;
 }
 
@@ -80,6 +82,13 @@ export interface RecentError {
   readonly kind: ErrorKind;
   readonly message: string;
   readonly source?: string;
+}
+
+/** Configured hardware the box cannot use (never set in simulation): src/box/device-health.ts. */
+export interface DegradedDeviceStatus {
+  readonly device: 'midi' | 'footswitches' | 'display';
+  readonly name: string;
+  readonly reason: string;
 }
 
 export interface StatusResult {
@@ -92,6 +101,8 @@ export interface StatusResult {
   readonly plugins: readonly PluginStatus[];
   readonly recent_errors: readonly RecentError[];
   readonly config: ConfigStatus;
+  /** Empty when all configured hardware works; absent from boxes older than this field. */
+  readonly degraded?: readonly DegradedDeviceStatus[];
 }
 
 export type ReloadResult =
