@@ -16,7 +16,11 @@ export type MenuEffect =
   | { readonly type: 'restart' }
   | { readonly type: 'shutdown' }
   /** All notes off + sustain off on every output channel the box used. */
-  | { readonly type: 'panic' };
+  | { readonly type: 'panic' }
+  | { readonly type: 'tempo-tap' }
+  | { readonly type: 'tempo-nudge'; readonly by: number }
+  | { readonly type: 'clock-toggle' }
+  | { readonly type: 'clock-source'; readonly source: 'internal' | 'external' };
 
 export type PageId =
   | 'root'
@@ -30,7 +34,8 @@ export type PageId =
   | 'errors'
   | 'error'
   | 'system'
-  | 'confirm';
+  | 'confirm'
+  | 'tempo';
 
 export interface ConfirmSpec {
   readonly title: string;
