@@ -17,6 +17,7 @@ function pluginStatus(p: PluginEntry): PluginStatus {
     capabilities_granted: p.granted,
     capabilities_requested: p.requested,
     ...(p.error === undefined ? {} : { error: p.error }),
+    ...(p.state === undefined ? {} : { state: p.state }),
   };
 }
 

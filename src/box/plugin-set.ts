@@ -5,7 +5,7 @@ import { MidimonError, toMidimonError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { PROFILES, defaultProfile } from '../plugins/limits.js';
 import type { PluginHost } from '../plugins/host.js';
-import type { Capability, Lane, PluginLimits, ProfileName } from '../plugins/types.js';
+import type { Capability, Lane, PluginLimits, PluginState, ProfileName } from '../plugins/types.js';
 import type { StateStore } from '../state/state-store.js';
 import { verifySignature } from '../usb/installer.js';
 import { readFile } from 'node:fs/promises';
@@ -22,6 +22,8 @@ export interface PluginEntry {
   readonly requested: readonly Capability[];
   readonly granted: readonly Capability[];
   readonly error?: string;
+  /** The host's view of a loaded plugin: ready, respawning (being reloaded), failed (reloads kept failing). */
+  readonly state?: PluginState;
 }
 
 /** A plugin installed from a USB stick into the state directory. */
@@ -100,6 +102,7 @@ export class PluginSet {
   entry(name: string): PluginEntry {
     const loaded = this.#host.get(name);
     const error = this.#errors.get(name);
+    const state = loaded === undefined ? undefined : this.#host.status().find((s) => s.name === name)?.state;
     return {
       name,
       enabled: this.#enabled(name),
@@ -109,6 +112,7 @@ export class PluginSet {
       requested: loaded?.requested ?? [],
       granted: loaded?.granted ?? this.#configured(name).capabilities,
       ...(error === undefined ? {} : { error }),
+      ...(state === undefined ? {} : { state }),
     };
   }
 

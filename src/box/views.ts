@@ -79,6 +79,9 @@ export function statusView(args: {
 export function pluginState(p: PluginEntry): string {
   if (!p.enabled) return 'disabled';
   if (p.error !== undefined) return 'error';
+  // The host gave up reloading it (repeated timeouts or crashes), or is reloading it now.
+  if (p.state === 'failed') return 'failed';
+  if (p.state === 'respawning') return 'restarting';
   return p.loaded ? 'running' : 'loading';
 }
 

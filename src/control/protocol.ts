@@ -66,6 +66,8 @@ export interface PluginStatus {
   readonly capabilities_granted: readonly Capability[];
   readonly capabilities_requested?: readonly Capability[];
   readonly error?: string;
+  /** ready | respawning (being reloaded after a timeout or crash) | failed (reloads kept failing; load it again). */
+  readonly state?: 'ready' | 'respawning' | 'failed';
 }
 
 export interface RecentError {

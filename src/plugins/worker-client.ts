@@ -4,8 +4,16 @@ import { parseWorkerMessage, type CompileRequest, type ExecuteRequest, type Gran
 import type { HostCall, PluginLimits } from './types.js';
 import type { WorkerPool } from './worker-pool.js';
 
-/** Instrumenting and compiling is our code, not the plugin's: it gets a generous fixed bound. */
-export const COMPILE_TIMEOUT_MS = 30_000;
+/**
+ * Instrumenting and compiling is our code, not the plugin's: it gets a generous fixed bound
+ * (MIDIMON_COMPILE_TIMEOUT_MS overrides it, e.g. for slow emulated arm64 runs).
+ */
+export const COMPILE_TIMEOUT_MS = compileTimeout(process.env['MIDIMON_COMPILE_TIMEOUT_MS']);
+
+function compileTimeout(env: string | undefined): number {
+  const n = env === undefined ? Number.NaN : Number(env);
+  return Number.isFinite(n) && n > 0 ? n : 30_000;
+}
 
 export type WorkerRequest = Omit<LoadRequest, 'id'> | Omit<ExecuteRequest, 'id'> | Omit<GrantsRequest, 'id'> | Omit<CompileRequest, 'id'>;
 export type WorkerOutcome =
@@ -13,11 +21,13 @@ export type WorkerOutcome =
   | { readonly t: 'timeout'; readonly timeoutMs: number }
   | { readonly t: 'crashed'; readonly message: string };
 
+export type RespawnReason = 'timeout' | 'crashed';
+
 export interface WorkerHooks {
   readonly onHostCall: (call: HostCall) => void;
   readonly onLog: (msg: LogMessage) => void;
   /** The worker was replaced by a fresh one (after a timeout or crash): the plugin must be loaded into it again. */
-  readonly onRespawn: () => void;
+  readonly onRespawn: (reason: RespawnReason) => void;
 }
 
 /** Where one plugin's instance lives: its own worker thread, or the main (MIDI) thread. */
@@ -81,6 +91,11 @@ export class PluginWorker implements PluginLane {
     });
   }
 
+  /** Test hook: the worker provokes a real V8 fatal error (it obeys only with PLUGIN_PROCESS_TEST_HOOKS set). */
+  testFatal(): void {
+    this.#worker?.postMessage({ t: 'test_fatal' });
+  }
+
   async stop(): Promise<void> {
     this.#stopped = true;
     this.#settle({ t: 'crashed', message: 'plugin unloaded' });
@@ -122,13 +137,13 @@ export class PluginWorker implements PluginLane {
   #onTimeout(id: number, timeoutMs: number): void {
     if (this.#pending?.id !== id) return;
     this.#settle({ t: 'timeout', timeoutMs });
-    this.#replace();
+    this.#replace('timeout');
   }
 
   #onDeath(w: Worker, message: string): void {
     if (w !== this.#worker) return;
     this.#settle({ t: 'crashed', message });
-    this.#replace();
+    this.#replace('crashed');
   }
 
   #settle(o: WorkerOutcome): void {
@@ -140,7 +155,7 @@ export class PluginWorker implements PluginLane {
   }
 
   /** Terminate without waiting (it takes ~15-25 ms off this thread) and spawn the warm replacement now. */
-  #replace(): void {
+  #replace(reason: RespawnReason): void {
     const old = this.#worker;
     this.#worker = undefined;
     if (old !== undefined) {
@@ -150,6 +165,6 @@ export class PluginWorker implements PluginLane {
     }
     if (this.#stopped) return;
     this.start();
-    this.#hooks.onRespawn();
+    this.#hooks.onRespawn(reason);
   }
 }

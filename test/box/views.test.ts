@@ -51,3 +51,13 @@ test('after Midi is revoked the permissions page still lists it, so it can be gr
   });
   assert.deepEqual(ctx.plugins[0]?.capabilities, [{ name: 'Midi', granted: false }]);
 });
+
+test('a plugin the host gave up reloading shows as failed (status, OLED list), one being reloaded as restarting', async () => {
+  const { pluginState, statusView } = await import('../../src/box/views.js');
+  const base = { name: 'chord', enabled: true, loaded: true, lane: 'isolated' as const, requested: [], granted: [] };
+  assert.equal(pluginState({ ...base, state: 'ready' }), 'running');
+  assert.equal(pluginState({ ...base, state: 'respawning' }), 'restarting');
+  assert.equal(pluginState({ ...base, state: 'failed' }), 'failed');
+  const view = statusView({ snapshot: null, devices: [], lastTrigger: null, plugins: [{ ...base, state: 'failed' }], banner: undefined });
+  assert.deepEqual(view.plugins, [{ name: 'chord', state: 'failed' }]);
+});

@@ -34,7 +34,7 @@ describe('open files per plugin', () => {
 
   test('files held by a plugin that times out are closed when its thread is terminated', { skip: LINUX }, async () => {
     await host.load('hang', { bytes: fixture('fd-hog', { name: 'hang', meta: fsMeta }) }, { grants: ['Filesystem'], limits: { fuelPerExecute: 1e15, timeoutMs: 300 } });
-    const before = openFdsInTree();
+    const before = await settledFds();
     for (let i = 0; i < 3; i++) {
       const r = await host.execute('hang', 'h');
       assert.equal(r.status === 'error' && r.error.kind, 'timeout');
@@ -45,7 +45,7 @@ describe('open files per plugin', () => {
 
   test('files the live instance holds are closed when the plugin is unloaded', { skip: LINUX }, async () => {
     await host.load('keeper', { bytes: fixture('fd-hog', { name: 'keeper', meta: fsMeta }) }, { grants: ['Filesystem'] });
-    const before = openFdsInTree();
+    const before = await settledFds();
     assert.equal(Math.floor(code(await host.execute('keeper', 'k')) / 1000), MAX_OPEN_FDS);
     assert.ok(openFdsInTree() - before >= MAX_OPEN_FDS, 'the live instance keeps its files open between calls');
     await host.unload('keeper');
@@ -122,6 +122,18 @@ describe('fd_readdir', () => {
     assert.equal(readdirSync(root).length, 200);
   });
 });
+
+/** The fd count once threads starting or stopping in the background (spares, terminated workers) settled. */
+async function settledFds(): Promise<number> {
+  let last = openFdsInTree();
+  for (let i = 0; i < 50; i++) {
+    await new Promise((r) => setTimeout(r, 200));
+    const now = openFdsInTree();
+    if (now === last) return now;
+    last = now;
+  }
+  return last;
+}
 
 async function waitFor(ok: () => boolean, why: () => string): Promise<void> {
   for (let i = 0; i < 200; i++) {

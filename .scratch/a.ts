@@ -1,0 +1,1 @@
+import '../test/plugins/helpers/wat.js'; console.log('ok wat');

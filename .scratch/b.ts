@@ -1,0 +1,1 @@
+import '../src/plugins/host.js'; console.log('ok host');

@@ -1,0 +1,13 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { silentLogger } from '../src/log.js';
+import { PluginHost } from '../src/plugins/host.js';
+import { openFdsInTree } from '../test/plugins/helpers/fds.js';
+import { fixture } from '../test/plugins/helpers/wat.js';
+const host = new PluginHost({ log: silentLogger(), stateDir: mkdtempSync(join(tmpdir(), 'x-')), profile: 'desktop' });
+await host.load('keeper', { bytes: fixture('fd-hog', { name: 'keeper', meta: { capabilities: ['Filesystem'] } }) }, { grants: ['Filesystem'] });
+console.log(openFdsInTree(), host.processInfo());
+console.log(await host.execute('keeper', 'k'));
+console.log(openFdsInTree());
+await host.stop();

@@ -1,0 +1,13 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { PluginHost } from '../src/plugins/host.js';
+import { fixture } from '../test/plugins/helpers/wat.js';
+const host = new PluginHost({ log: pino({ level: 'debug' }), stateDir: mkdtempSync(join(tmpdir(), 'x-')), profile: 'desktop' });
+console.log('loading');
+const t = setInterval(() => console.log('tick', host.processInfo()), 500);
+await host.load('keeper', { bytes: fixture('fd-hog', { name: 'keeper', meta: { capabilities: ['Filesystem'] } }) }, { grants: ['Filesystem'] });
+console.log('loaded');
+clearInterval(t);
+await host.stop();
