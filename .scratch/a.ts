@@ -1,1 +1,0 @@
-import '../test/plugins/helpers/wat.js'; console.log('ok wat');

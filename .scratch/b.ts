@@ -1,1 +1,0 @@
-import '../src/plugins/host.js'; console.log('ok host');
