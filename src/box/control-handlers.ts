@@ -1,9 +1,38 @@
 import type { ControlHandlers, PluginChangeResult, PluginStatus, StatusResult } from '../control/protocol.js';
 import { MidimonError, OTHER_ERROR_KINDS, PLUGIN_ERROR_KINDS, type ErrorKind } from '../errors.js';
+import type { ConfigService } from '../config/config-service.js';
+import type { DisplayController } from '../display/display-controller.js';
 import type { Capability } from '../plugins/types.js';
-import type { MidimonBox } from './box.js';
-import type { PluginEntry } from './plugin-set.js';
-import { deviceStatuses } from './views.js';
+import type { PluginEntry, PluginSet } from './plugin-set.js';
+import type { Problems } from './problems.js';
+import { deviceStatuses, type DeviceRow } from './views.js';
+import type { MonitorBus } from './monitor-bus.js';
+import type { SendInjector } from './send-injector.js';
+
+type ModeInfo = { name: string; index: number; count: number };
+
+/**
+ * What the control handlers need of the running box (MidimonBox implements
+ * it); kept narrow so the handlers can be tested without building a box.
+ */
+export interface BoxControl {
+  readonly version: string;
+  readonly startedAt: number;
+  readonly simulated: boolean;
+  readonly config: Pick<ConfigService, 'current' | 'status'>;
+  readonly display: Pick<DisplayController, 'hasPanel' | 'snapshotPng'> | null;
+  readonly simulation: { readonly oled: object | null };
+  readonly pluginSet: Pick<PluginSet, 'list' | 'setEnabled' | 'setGrant'>;
+  readonly problems: Pick<Problems, 'recent'>;
+  modeInfo(): ModeInfo | null;
+  setMode(target: 'next' | 'prev' | { name: string }, source: 'socket'): ModeInfo;
+  devices(): DeviceRow[];
+  footswitchInfo(): { names: readonly string[]; real: boolean };
+  stickOffers(): { path: string; name: string; version: string }[];
+  installFromStick(packageDir: string): Promise<{ name: string; version: string; sha256: string }>;
+  readonly sends: Pick<SendInjector, 'send'>;
+  readonly monitor: Pick<MonitorBus, 'subscribe'>;
+}
 
 const RECENT_ERRORS = 20;
 
@@ -16,6 +45,7 @@ function pluginStatus(p: PluginEntry): PluginStatus {
     lane: p.lane,
     capabilities_granted: p.granted,
     capabilities_requested: p.requested,
+    ...(p.unavailable === undefined ? {} : { capabilities_unavailable: p.unavailable }),
     ...(p.error === undefined ? {} : { error: p.error }),
     ...(p.state === undefined ? {} : { state: p.state }),
   };
@@ -26,7 +56,7 @@ function change(p: PluginEntry): PluginChangeResult {
 }
 
 /** What the control socket (and so `midimon` over SSH) can ask the running box. */
-export function buildControlHandlers(box: MidimonBox, config: Pick<ControlHandlers, 'reload' | 'configShow' | 'configPath'>): ControlHandlers {
+export function buildControlHandlers(box: BoxControl, config: Pick<ControlHandlers, 'reload' | 'configShow' | 'configPath'>): ControlHandlers {
   return {
     ...config,
     async status(): Promise<StatusResult> {
@@ -73,6 +103,10 @@ export function buildControlHandlers(box: MidimonBox, config: Pick<ControlHandle
     async pluginRevoke(name, capability: Capability) {
       return change(await box.pluginSet.setGrant(name, capability, false));
     },
+    async send(request) {
+      return box.sends.send(request);
+    },
+    monitor: (listener) => box.monitor.subscribe(listener),
     async pluginInstall(path) {
       if (path === undefined) {
         return { installed: false, packages: box.stickOffers() };
