@@ -35,6 +35,12 @@ export const REALTIME_FAULT_WINDOW_MS = 60_000;
  */
 export const RELOAD_BACKOFF_MS: readonly number[] = [1000, 2000, 4000, 8000];
 
+/**
+ * Isolation when the caller does not choose. 'thread' until the box's own tests poll long enough for
+ * a child process to boot on a loaded CI machine; the box then switches to 'process' (docs/decisions.md).
+ */
+export const DEFAULT_ISOLATION: 'process' | 'thread' = 'thread';
+
 /** Largest plugin file accepted (the guide's plugins are 300 B - 1 MB). */
 export const MAX_PLUGIN_BYTES = 32 * 1024 * 1024;
 
@@ -53,9 +59,9 @@ export interface PluginHostOptions {
   /** Keep one pre-booted worker so loads and respawns skip thread start-up (default true; the CLI turns it off). */
   readonly spareWorker?: boolean;
   /**
-   * Where isolated plugins' threads live. `process` (default): in one supervised child process, so
-   * that a fatal V8 error in plugin code cannot stop this one. `thread`: in this process (one-shot
-   * CLI runs, where there is no MIDI to protect, and the bench's side-by-side figure).
+   * Where isolated plugins' threads live. `process`: in one supervised child process, so that a
+   * fatal V8 error in plugin code cannot stop this one. `thread`: in this process (one-shot CLI
+   * runs, where there is no MIDI to protect, and the bench's side-by-side figure). Default: DEFAULT_ISOLATION.
    */
   readonly isolation?: 'process' | 'thread';
   /** A plugin's instance was lost (timeout, crash, its process died) or the host gave up on it. */
@@ -127,7 +133,7 @@ export class PluginHost implements PluginExecutor {
     this.#profile = options.profile ?? defaultProfile();
     this.#grants = new GrantStore(options.stateDir, this.#log);
     this.#scheduler = options.scheduler ?? realScheduler;
-    const inProcess = options.isolation === 'thread';
+    const inProcess = (options.isolation ?? DEFAULT_ISOLATION) === 'thread';
     // With the plugin process, this one only runs the compiler worker (for realtime plugins): no spares.
     this.#pool = new WorkerPool(inProcess && (options.spareWorker ?? true));
     this.#process = inProcess ? undefined : new PluginProcess({ log: this.#log, profile: this.#profile, spareWorker: options.spareWorker ?? true });

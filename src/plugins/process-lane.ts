@@ -17,6 +17,8 @@ const ENTRY = new URL(`./plugin-process${EXT}`, import.meta.url);
  * answering, which is then killed and restarted.
  */
 export const PROCESS_GRACE_MS = 5000;
+/** Extra wait for an answer while the process is still booting (a Node process under tsx takes 10+ s on a loaded machine). */
+const BOOT_ALLOWANCE_MS = 120_000;
 /** Restart delays after the plugin process dies, growing while it keeps dying soon after a start. */
 const RESTART_DELAYS_MS = [0, 100, 500, 2000, 5000];
 /** A process that lived this long is healthy again: the next death restarts it at once. */
@@ -54,6 +56,8 @@ export class PluginProcess {
   #startedAt = 0;
   #deaths = 0;
   #restartTimer: NodeJS.Timeout | undefined;
+  #ready = false;
+  #inFlight = 0;
   #nextSlot = 1;
   #nextId = 1;
   #stopped = false;
@@ -88,9 +92,16 @@ export class PluginProcess {
     const id = this.#nextId++;
     return new Promise<WorkerOutcome>((resolve) => {
       // firstTimeoutMs covers compiling, timeoutMs the plugin's own code after it.
-      const backstop = (req.t === 'load' ? firstTimeoutMs + timeoutMs : timeoutMs) + PROCESS_GRACE_MS;
+      const backstop = (req.t === 'load' ? firstTimeoutMs + timeoutMs : timeoutMs) + PROCESS_GRACE_MS + (this.#ready ? 0 : BOOT_ALLOWANCE_MS);
       const timer = setTimeout(() => this.#unresponsive(child, backstop), backstop);
-      handle.pending.set(id, { resolve, timer });
+      this.#track(1);
+      handle.pending.set(id, {
+        resolve: (o) => {
+          this.#track(-1);
+          resolve(o);
+        },
+        timer,
+      });
       this.#send(child, { t: 'call', slot, req: { ...req, id }, timeoutMs, firstTimeoutMs } as ToPluginProcess);
     });
   }
@@ -134,15 +145,32 @@ export class PluginProcess {
       env: { ...process.env, MIDIMON_PLUGIN_PROFILE: this.#opts.profile, MIDIMON_PLUGIN_SPARE: this.#opts.spareWorker ? '1' : '0' },
     });
     this.#child = child;
+    this.#ready = false;
+    this.#inFlight = 0;
     this.#startedAt = performance.now();
     this.#generation += 1;
     child.on('message', (raw: unknown) => this.#onMessage(child, raw));
     child.on('exit', (code, signal) => this.#onExit(child, code, signal));
     child.on('error', (err) => this.#log.error({ err: err.message }, 'plugin process error'));
-    // Idle, it must not keep the host alive (the host's stop() ends it); busy, the pending timers do.
+    // Idle, it must not keep the host alive (the host's stop() ends it); with calls in flight it does (#track).
     child.unref();
     child.channel?.unref();
     return child;
+  }
+
+  /** Holds the event loop open while calls are in flight, so their answers (or the process's exit) always arrive. */
+  #track(delta: number): void {
+    const before = this.#inFlight;
+    this.#inFlight = Math.max(0, before + delta);
+    const child = this.#child;
+    if (child === undefined) return;
+    if (before === 0 && this.#inFlight > 0) {
+      child.ref();
+      child.channel?.ref();
+    } else if (before > 0 && this.#inFlight === 0) {
+      child.unref();
+      child.channel?.unref();
+    }
   }
 
   #send(child: ChildProcess, msg: ToPluginProcess): void {
@@ -161,6 +189,7 @@ export class PluginProcess {
     }
     switch (msg.t) {
       case 'ready':
+        this.#ready = true;
         return;
       case 'log':
         this.#log[msg.level](msg.msg);
@@ -190,6 +219,8 @@ export class PluginProcess {
   #unresponsive(child: ChildProcess, ms: number): void {
     if (child !== this.#child) return;
     this.#log.error({ waitedMs: ms }, 'plugin process stopped answering: killed and restarted');
+    // Its exit (and the restart) follows; the calls in flight are answered now.
+    for (const h of this.#slots.values()) this.#settleAll(h, `the plugin process stopped answering for ${ms} ms and was killed`);
     child.kill('SIGKILL');
   }
 

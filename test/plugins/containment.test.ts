@@ -25,7 +25,7 @@ test('a V8 fatal error in a plugin kills only the plugin process: a MIDI flood p
   const faults: PluginFault[] = [];
   let loop: EngineLoop | null = null;
   const host = new PluginHost({
-    log: silentLogger(), stateDir: mkdtempSync(join(tmpdir(), 'midimon-contain-')), profile: 'desktop',
+    log: silentLogger(), stateDir: mkdtempSync(join(tmpdir(), 'midimon-contain-')), profile: 'desktop', isolation: 'process',
     onHostCall: (plugin, call) => loop?.hostCall(plugin, call),
     onPluginFault: (plugin, f) => {
       if (plugin === 'victim') faults.push(f);

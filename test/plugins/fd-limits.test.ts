@@ -15,7 +15,7 @@ import { fixture } from './helpers/wat.js';
 
 const LINUX = process.platform === 'linux' ? false : 'needs /proc';
 const stateDir = mkdtempSync(join(tmpdir(), 'midimon-fdlimits-'));
-const host = new PluginHost({ log: (await import('../../src/log.js')).silentLogger(), stateDir, profile: 'desktop' });
+const host = new PluginHost({ log: (await import('../../src/log.js')).silentLogger(), stateDir, profile: 'desktop', isolation: 'process' });
 after(() => host.stop());
 const fsMeta = { capabilities: ['Filesystem'] };
 
