@@ -21,9 +21,12 @@ import type { MidiRuntime } from '../runtime/midi-runtime.js';
 import { pluginHostCaller, realScheduler, type Scheduler } from '../runtime/ports.js';
 import { StateStore } from '../state/state-store.js';
 import { buildControlHandlers, type BoxControl } from './control-handlers.js';
-import { DeviceParts } from './device-parts.js';
+import { DeviceParts, type BoxHardware } from './device-parts.js';
+import { DeviceHealth } from './device-health.js';
 import { MenuDriver } from './menu-driver.js';
 import { runMenuEffect } from './menu-effects.js';
+import { DeferredRefresh, runTempoRequest, type TempoRequest } from './tempo.js';
+import type { TempoInfo } from '../engine/types.js';
 import { Notices } from './notices.js';
 import { PluginSet } from './plugin-set.js';
 import { Problems } from './problems.js';
@@ -49,6 +52,8 @@ export interface BoxOptions {
   readonly onShutdown?: () => void;
   /** Default: /proc/self/mountinfo (tests pass their own). */
   readonly readMountInfo?: () => Promise<string>;
+  /** Test seams for the real adapters (simulate hardware failures without hardware). */
+  readonly hardware?: BoxHardware;
 }
 
 export class MidimonBox implements BoxControl {
@@ -56,6 +61,8 @@ export class MidimonBox implements BoxControl {
   readonly #log: Logger;
   readonly #scheduler: Scheduler;
   readonly problems = new Problems();
+  /** Configured hardware that does not work on this box (`midimon status` → degraded). */
+  readonly health: DeviceHealth;
   readonly state: StateStore;
   readonly plugins: PluginHost;
   readonly pluginSet: PluginSet;
@@ -69,6 +76,7 @@ export class MidimonBox implements BoxControl {
   readonly #parts: DeviceParts;
   readonly #sticks: Sticks;
   readonly #status: StatusRefresh;
+  readonly #beatRefresh: DeferredRefresh;
   #control: ControlServer | null = null;
   #startedAt = Date.now();
   readonly #unsubscribe: Array<() => void> = [];
@@ -79,7 +87,9 @@ export class MidimonBox implements BoxControl {
     this.#scheduler = options.scheduler ?? realScheduler;
     const now = () => this.#scheduler.now();
     const refresh = () => this.#status.refresh();
+    const beatRefresh = (this.#beatRefresh = new DeferredRefresh(this.#scheduler, refresh));
     this.#notices = new Notices(this.problems, this.#scheduler);
+    this.health = new DeviceHealth({ problems: this.problems, log: options.log, now: () => this.#scheduler.now() });
     this.monitor = new MonitorBus(now);
     this.state = new StateStore({ dir: options.paths.stateDir, log: options.log });
     this.plugins = new PluginHost({
@@ -114,6 +124,7 @@ export class MidimonBox implements BoxControl {
           onRestart: options.onRestart,
           onShutdown: options.onShutdown,
           simulated: this.simulated,
+          tempo: (command) => this.midi?.loop.tempoCommand(command, 'menu'),
         }),
       onView: (view) => this.display?.setMenu(view),
     });
@@ -125,12 +136,15 @@ export class MidimonBox implements BoxControl {
       modeStore: this.state,
       interceptMidi: (e) => this.menu.midi(e),
       interceptFootswitch: (e) => this.menu.footswitch(e),
+      health: this.health,
+      ...(options.hardware === undefined ? {} : { hardware: options.hardware }),
       monitor: this.monitor,
       observer: {
         onModeChanged: (e) => {
           this.monitor.mode(e, this.midi?.loop.snapshot()?.modeNames.length ?? 0);
           refresh();
         },
+        onTempo: beatRefresh.request,
         onTriggerFired: (e) => {
           this.monitor.trigger(e);
           refresh();
@@ -226,6 +240,7 @@ export class MidimonBox implements BoxControl {
 
   async stop(): Promise<void> {
     this.#status.stop();
+    this.#beatRefresh.stop();
     this.#notices.stop();
     for (const off of this.#unsubscribe.splice(0)) off();
     this.sends.stop();
@@ -238,6 +253,11 @@ export class MidimonBox implements BoxControl {
     await this.pluginSet.stop();
     await this.plugins.stop();
     await this.state.stop();
+  }
+
+  /** `midimon tempo`: report, or set/nudge/tap/start/stop/source. */
+  tempo(req: TempoRequest = {}): TempoInfo {
+    return runTempoRequest(this.midi?.loop ?? null, req);
   }
 
   /** Mode as `midimon status` and `midimon mode` report it. */
@@ -314,6 +334,7 @@ export class MidimonBox implements BoxControl {
       lastTrigger: midi.loop.lastTrigger,
       plugins: this.pluginSet.list(),
       banner: this.problems.banner(),
+      clock: this.config.current?.config.clock,
     });
   }
 }

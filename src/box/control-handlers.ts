@@ -1,4 +1,6 @@
-import type { ControlHandlers, PluginChangeResult, PluginStatus, StatusResult } from '../control/protocol.js';
+import type { DegradedDevice } from './device-health.js';
+import type { DeviceStatus } from '../control/protocol.js';
+import type { ControlHandlers, PluginChangeResult, PluginStatus, StatusResult, TempoRequest, TempoStatus } from '../control/protocol.js';
 import { MidimonError, OTHER_ERROR_KINDS, PLUGIN_ERROR_KINDS, type ErrorKind } from '../errors.js';
 import type { ConfigService } from '../config/config-service.js';
 import type { DisplayController } from '../display/display-controller.js';
@@ -24,12 +26,16 @@ export interface BoxControl {
   readonly simulation: { readonly oled: object | null };
   readonly pluginSet: Pick<PluginSet, 'list' | 'setEnabled' | 'setGrant'>;
   readonly problems: Pick<Problems, 'recent'>;
+  /** Absent in boxes built without hardware reporting (tests of other parts). */
+  readonly health?: { list(): DegradedDevice[] };
   modeInfo(): ModeInfo | null;
   setMode(target: 'next' | 'prev' | { name: string }, source: 'socket'): ModeInfo;
   devices(): DeviceRow[];
   footswitchInfo(): { names: readonly string[]; real: boolean };
   stickOffers(): { path: string; name: string; version: string }[];
   installFromStick(packageDir: string): Promise<{ name: string; version: string; sha256: string }>;
+  /** Reports the clock; with a request, changes it first (throws MidimonError when it cannot). */
+  tempo(request?: TempoRequest): TempoStatus;
   readonly sends: Pick<SendInjector, 'send'>;
   readonly monitor: Pick<MonitorBus, 'subscribe'>;
 }
@@ -69,14 +75,19 @@ export function buildControlHandlers(box: BoxControl, config: Pick<ControlHandle
         uptime_s: Math.round((Date.now() - box.startedAt) / 1000),
         simulated: box.simulated,
         mode: box.modeInfo(),
-        devices: deviceStatuses(box.devices(), fs.names, fs.real, { controller, panel: display?.hasPanel ?? false, simulated: box.simulation.oled !== null }),
+        devices: markDegraded(deviceStatuses(box.devices(), fs.names, fs.real, { controller, panel: display?.hasPanel ?? false, simulated: box.simulation.oled !== null }), box.health?.list() ?? []),
         plugins: box.pluginSet.list().map(pluginStatus),
         recent_errors: box.problems
           .recent()
           .slice(0, RECENT_ERRORS)
           .map((p) => ({ at: new Date(p.at).toISOString(), kind: asKind(p.kind), message: p.message, source: p.source })),
         config: await box.config.status(),
+        tempo: tempoOrNull(box),
+        degraded: box.health?.list() ?? [],
       };
+    },
+    async tempo(request) {
+      return box.tempo(request);
     },
     async mode(target) {
       return box.setMode(target, 'socket');
@@ -115,6 +126,23 @@ export function buildControlHandlers(box: BoxControl, config: Pick<ControlHandle
       return { installed: true, name: r.name, version: r.version, sha256: r.sha256 };
     },
   };
+}
+
+function tempoOrNull(box: BoxControl): TempoStatus | null {
+  try {
+    return box.tempo();
+  } catch {
+    return null;
+  }
+}
+
+/** A degraded part says so in its device line too, instead of "simulated". */
+function markDegraded(devices: DeviceStatus[], degraded: readonly DegradedDevice[]): DeviceStatus[] {
+  const kindOf = { footswitch: 'footswitches', display: 'display', 'midi-in': 'midi', 'midi-out': 'midi' } as const;
+  return devices.map((d) => {
+    const bad = degraded.find((x) => x.device === kindOf[d.kind]);
+    return bad === undefined ? d : { ...d, connected: false, detail: `degraded: ${bad.reason}` };
+  });
 }
 
 /** Engine notice codes are not error kinds; the status protocol carries kinds, so those report as 'internal'. */
