@@ -5,6 +5,7 @@
 import type { BoxConfig } from '../config/schema.js';
 import type { StatusView, StatusDevice, StatusTempo } from '../display/view-models.js';
 import type { EngineSnapshot, TriggerFiredEffect } from '../engine/types.js';
+import { locationMatches } from '../midi/midi-devices.js';
 import { deviceMatches } from '../engine/name-pattern.js';
 import type { MenuContext, MenuDevice } from '../menu/index.js';
 import type { PortStatus } from '../midi/midi-devices.js';
@@ -38,8 +39,8 @@ export function deviceRows(config: BoxConfig, ports: MidiPortsStatus): DeviceRow
   for (const p of ports.inputs) mark(p.alias ?? p.name, 'in', true);
   for (const p of ports.outputs) mark(p.alias ?? p.name, 'out', true);
   // The same matcher MidiDevices opened the ports with (substring, glob or /regex/, or the alias).
-  const open = (list: readonly PortStatus[], spec: { name: string; alias?: string | undefined }) =>
-    list.some((p) => (spec.alias !== undefined && p.alias === spec.alias) || deviceMatches(spec.name, p.name, p.alias));
+  const open = (list: readonly PortStatus[], spec: { name: string; alias?: string | undefined; usb_port?: string | undefined; serial?: string | undefined }) =>
+    list.some((p) => (spec.alias !== undefined && p.alias === spec.alias) || (deviceMatches(spec.name, p.name, p.alias) && locationMatches(spec, p)));
   for (const spec of config.devices.midi.inputs) if (!open(ports.inputs, spec)) mark(spec.alias ?? spec.name, 'in', false);
   for (const spec of config.devices.midi.outputs) if (!open(ports.outputs, spec)) mark(spec.alias ?? spec.name, 'out', false);
   return [...rows.entries()].map(([name, r]) => {
@@ -71,7 +72,8 @@ export function statusView(args: {
   const lastTrigger = triggerText(args.lastTrigger);
   const tempo = s === null || args.clock === undefined ? undefined : statusTempo(s.tempo, args.clock);
   return {
-    mode: { index: s?.modeIndex ?? 0, name: s?.modeName ?? '-', count: s?.modeNames.length ?? 0 },
+    // People count modes from 1 (OLED, `midimon mode`, the log); Program Change numbers stay 0-based.
+    mode: { index: (s?.modeIndex ?? 0) + 1, name: s?.modeName ?? '-', count: s?.modeNames.length ?? 0 },
     devices: args.devices.map((d): StatusDevice => ({ name: d.name, direction: d.direction, connected: d.connected })),
     ...(lastTrigger === undefined ? {} : { lastTrigger }),
     plugins: args.plugins.map((p) => ({ name: p.name, state: pluginState(p) })),
@@ -109,7 +111,7 @@ export function menuContext(args: {
   const tempo = s === null ? undefined : { bpm: s.tempo.bpm, running: s.tempo.running, source: s.tempo.source, locked: s.tempo.locked };
   return {
     now: args.now,
-    modes: (s?.modeNames ?? []).map((name, index) => ({ name, index })),
+    modes: (s?.modeNames ?? []).map((name, index) => ({ name, index: index + 1 })),
     currentMode: s?.modeName ?? '',
     plugins: args.plugins.map((p) => {
       // Default grants stay listed after a revoke, so the page can grant them back.
