@@ -69,6 +69,7 @@ test('modes are numbered from 1 on the OLED status header and the Modes menu, as
     usb: { present: false, packages: [] },
   });
   assert.deepEqual(ctx.modes.map((m) => m.index), [1, 2, 3]);
+});
 
 test('a plugin the host gave up reloading shows as failed (status, OLED list), one being reloaded as restarting', async () => {
   const { pluginState, statusView } = await import('../../src/box/views.js');
