@@ -16,6 +16,7 @@ import { MidimonError } from '../errors.js';
 import type { FakeFootswitches } from '../gpio/fake-footswitches.js';
 import type { Logger } from '../log.js';
 import type { FakeMidiBackend } from '../midi/fake-midi-backend.js';
+import type { SeenPort } from '../midi/midi-devices.js';
 import { PluginHost } from '../plugins/host.js';
 import type { MidiRuntime } from '../runtime/midi-runtime.js';
 import { pluginHostCaller, realScheduler, type Scheduler } from '../runtime/ports.js';
@@ -25,6 +26,8 @@ import { DeviceParts, type BoxHardware } from './device-parts.js';
 import { DeviceHealth } from './device-health.js';
 import { MenuDriver } from './menu-driver.js';
 import { runMenuEffect } from './menu-effects.js';
+import { DeferredRefresh, runTempoRequest, type TempoRequest } from './tempo.js';
+import type { TempoInfo } from '../engine/types.js';
 import { Notices } from './notices.js';
 import { PluginSet } from './plugin-set.js';
 import { Problems } from './problems.js';
@@ -74,6 +77,7 @@ export class MidimonBox implements BoxControl {
   readonly #parts: DeviceParts;
   readonly #sticks: Sticks;
   readonly #status: StatusRefresh;
+  readonly #beatRefresh: DeferredRefresh;
   #control: ControlServer | null = null;
   #startedAt = Date.now();
   readonly #unsubscribe: Array<() => void> = [];
@@ -84,6 +88,7 @@ export class MidimonBox implements BoxControl {
     this.#scheduler = options.scheduler ?? realScheduler;
     const now = () => this.#scheduler.now();
     const refresh = () => this.#status.refresh();
+    const beatRefresh = (this.#beatRefresh = new DeferredRefresh(this.#scheduler, refresh));
     this.#notices = new Notices(this.problems, this.#scheduler);
     this.health = new DeviceHealth({ problems: this.problems, log: options.log, now: () => this.#scheduler.now() });
     this.monitor = new MonitorBus(now);
@@ -120,6 +125,7 @@ export class MidimonBox implements BoxControl {
           onRestart: options.onRestart,
           onShutdown: options.onShutdown,
           simulated: this.simulated,
+          tempo: (command) => this.midi?.loop.tempoCommand(command, 'menu'),
         }),
       onView: (view) => this.display?.setMenu(view),
     });
@@ -139,6 +145,7 @@ export class MidimonBox implements BoxControl {
           this.monitor.mode(e, this.midi?.loop.snapshot()?.modeNames.length ?? 0);
           refresh();
         },
+        onTempo: beatRefresh.request,
         onTriggerFired: (e) => {
           this.monitor.trigger(e);
           refresh();
@@ -234,6 +241,7 @@ export class MidimonBox implements BoxControl {
 
   async stop(): Promise<void> {
     this.#status.stop();
+    this.#beatRefresh.stop();
     this.#notices.stop();
     for (const off of this.#unsubscribe.splice(0)) off();
     this.sends.stop();
@@ -246,6 +254,11 @@ export class MidimonBox implements BoxControl {
     await this.pluginSet.stop();
     await this.plugins.stop();
     await this.state.stop();
+  }
+
+  /** `midimon tempo`: report, or set/nudge/tap/start/stop/source. */
+  tempo(req: TempoRequest = {}): TempoInfo {
+    return runTempoRequest(this.midi?.loop ?? null, req);
   }
 
   /** Mode as `midimon status` and `midimon mode` report it. */
@@ -270,6 +283,11 @@ export class MidimonBox implements BoxControl {
     const config = this.config.current?.config;
     if (midi === null || config === undefined) return [];
     return deviceRows(config, midi.devices.status());
+  }
+
+  midiPorts(): { backend: string; seen: readonly SeenPort[] } | null {
+    const midi = this.midi;
+    return midi === null ? null : { backend: midi.devices.backendKind, seen: midi.devices.seen() };
   }
 
   footswitchInfo(): { names: readonly string[]; real: boolean } {
@@ -322,6 +340,7 @@ export class MidimonBox implements BoxControl {
       lastTrigger: midi.loop.lastTrigger,
       plugins: this.pluginSet.list(),
       banner: this.problems.banner(),
+      clock: this.config.current?.config.clock,
     });
   }
 }

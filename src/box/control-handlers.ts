@@ -1,6 +1,6 @@
 import type { DegradedDevice } from './device-health.js';
 import type { DeviceStatus } from '../control/protocol.js';
-import type { ControlHandlers, PluginChangeResult, PluginStatus, StatusResult } from '../control/protocol.js';
+import type { ControlHandlers, DevicesResult, PluginChangeResult, PluginStatus, StatusResult, TempoRequest, TempoStatus } from '../control/protocol.js';
 import { MidimonError, OTHER_ERROR_KINDS, PLUGIN_ERROR_KINDS, type ErrorKind } from '../errors.js';
 import type { ConfigService } from '../config/config-service.js';
 import type { DisplayController } from '../display/display-controller.js';
@@ -9,6 +9,7 @@ import type { PluginEntry, PluginSet } from './plugin-set.js';
 import type { Problems } from './problems.js';
 import { deviceStatuses, type DeviceRow } from './views.js';
 import type { MonitorBus } from './monitor-bus.js';
+import type { SeenPort } from '../midi/midi-devices.js';
 import type { SendInjector } from './send-injector.js';
 
 type ModeInfo = { name: string; index: number; count: number };
@@ -31,9 +32,13 @@ export interface BoxControl {
   modeInfo(): ModeInfo | null;
   setMode(target: 'next' | 'prev' | { name: string }, source: 'socket'): ModeInfo;
   devices(): DeviceRow[];
+  /** Every MIDI port listed now, located (null before the MIDI runtime runs). */
+  midiPorts(): { backend: string; seen: readonly SeenPort[] } | null;
   footswitchInfo(): { names: readonly string[]; real: boolean };
   stickOffers(): { path: string; name: string; version: string }[];
   installFromStick(packageDir: string): Promise<{ name: string; version: string; sha256: string }>;
+  /** Reports the clock; with a request, changes it first (throws MidimonError when it cannot). */
+  tempo(request?: TempoRequest): TempoStatus;
   readonly sends: Pick<SendInjector, 'send'>;
   readonly monitor: Pick<MonitorBus, 'subscribe'>;
 }
@@ -62,6 +67,24 @@ function change(p: PluginEntry): PluginChangeResult {
 export function buildControlHandlers(box: BoxControl, config: Pick<ControlHandlers, 'reload' | 'configShow' | 'configPath'>): ControlHandlers {
   return {
     ...config,
+    async devices(): Promise<DevicesResult> {
+      const m = box.midiPorts();
+      if (m === null) throw new MidimonError('device_unavailable', 'the MIDI runtime is not running');
+      return {
+        backend: m.backend,
+        ports: m.seen.map((p) => ({
+          direction: p.direction,
+          port: p.port,
+          name: p.name,
+          ...(p.identity === undefined ? {} : { client: `${p.identity.client}:${p.identity.port}` }),
+          ...(p.identity?.card === undefined ? {} : { card: p.identity.card }),
+          ...(p.identity?.usbPath === undefined ? {} : { usb_port: p.identity.usbPath }),
+          ...(p.identity?.serial === undefined ? {} : { serial: p.identity.serial }),
+          open: p.open,
+          matched: p.matched,
+        })),
+      };
+    },
     async status(): Promise<StatusResult> {
       const display = box.display;
       const fs = box.footswitchInfo();
@@ -79,8 +102,12 @@ export function buildControlHandlers(box: BoxControl, config: Pick<ControlHandle
           .slice(0, RECENT_ERRORS)
           .map((p) => ({ at: new Date(p.at).toISOString(), kind: asKind(p.kind), message: p.message, source: p.source })),
         config: await box.config.status(),
+        tempo: tempoOrNull(box),
         degraded: box.health?.list() ?? [],
       };
+    },
+    async tempo(request) {
+      return box.tempo(request);
     },
     async mode(target) {
       return box.setMode(target, 'socket');
@@ -119,6 +146,14 @@ export function buildControlHandlers(box: BoxControl, config: Pick<ControlHandle
       return { installed: true, name: r.name, version: r.version, sha256: r.sha256 };
     },
   };
+}
+
+function tempoOrNull(box: BoxControl): TempoStatus | null {
+  try {
+    return box.tempo();
+  } catch {
+    return null;
+  }
 }
 
 /** A degraded part says so in its device line too, instead of "simulated". */

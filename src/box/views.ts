@@ -3,8 +3,9 @@
  * and `midimon status` consume. Pure functions of their inputs.
  */
 import type { BoxConfig } from '../config/schema.js';
-import type { StatusView, StatusDevice } from '../display/view-models.js';
+import type { StatusView, StatusDevice, StatusTempo } from '../display/view-models.js';
 import type { EngineSnapshot, TriggerFiredEffect } from '../engine/types.js';
+import { locationMatches } from '../midi/midi-devices.js';
 import { deviceMatches } from '../engine/name-pattern.js';
 import type { MenuContext, MenuDevice } from '../menu/index.js';
 import type { PortStatus } from '../midi/midi-devices.js';
@@ -38,8 +39,8 @@ export function deviceRows(config: BoxConfig, ports: MidiPortsStatus): DeviceRow
   for (const p of ports.inputs) mark(p.alias ?? p.name, 'in', true);
   for (const p of ports.outputs) mark(p.alias ?? p.name, 'out', true);
   // The same matcher MidiDevices opened the ports with (substring, glob or /regex/, or the alias).
-  const open = (list: readonly PortStatus[], spec: { name: string; alias?: string | undefined }) =>
-    list.some((p) => (spec.alias !== undefined && p.alias === spec.alias) || deviceMatches(spec.name, p.name, p.alias));
+  const open = (list: readonly PortStatus[], spec: { name: string; alias?: string | undefined; usb_port?: string | undefined; serial?: string | undefined }) =>
+    list.some((p) => (spec.alias !== undefined && p.alias === spec.alias) || (deviceMatches(spec.name, p.name, p.alias) && locationMatches(spec, p)));
   for (const spec of config.devices.midi.inputs) if (!open(ports.inputs, spec)) mark(spec.alias ?? spec.name, 'in', false);
   for (const spec of config.devices.midi.outputs) if (!open(ports.outputs, spec)) mark(spec.alias ?? spec.name, 'out', false);
   return [...rows.entries()].map(([name, r]) => {
@@ -64,16 +65,27 @@ export function statusView(args: {
   lastTrigger: TriggerFiredEffect | null;
   plugins: readonly PluginEntry[];
   banner: Problem | undefined;
+  /** The clock config: tempo shows only when the clock is in use. */
+  clock?: BoxConfig['clock'] | undefined;
 }): StatusView {
   const s = args.snapshot;
   const lastTrigger = triggerText(args.lastTrigger);
+  const tempo = s === null || args.clock === undefined ? undefined : statusTempo(s.tempo, args.clock);
   return {
-    mode: { index: s?.modeIndex ?? 0, name: s?.modeName ?? '-', count: s?.modeNames.length ?? 0 },
+    // People count modes from 1 (OLED, `midimon mode`, the log); Program Change numbers stay 0-based.
+    mode: { index: (s?.modeIndex ?? 0) + 1, name: s?.modeName ?? '-', count: s?.modeNames.length ?? 0 },
     devices: args.devices.map((d): StatusDevice => ({ name: d.name, direction: d.direction, connected: d.connected })),
     ...(lastTrigger === undefined ? {} : { lastTrigger }),
     plugins: args.plugins.map((p) => ({ name: p.name, state: pluginState(p) })),
     ...(args.banner === undefined ? {} : { banner: { severity: args.banner.severity, text: args.banner.message } }),
+    ...(tempo === undefined ? {} : { tempo }),
   };
+}
+
+/** Tempo for the status screen, when the clock is in use: it sends somewhere, follows an input, or runs. */
+export function statusTempo(t: EngineSnapshot['tempo'], clock: BoxConfig['clock']): StatusTempo | undefined {
+  if (clock.outputs.length === 0 && t.source === 'internal' && !t.running) return undefined;
+  return { bpm: t.bpm, running: t.running, external: t.source === 'external', locked: t.locked, beat: t.beat_in_bar };
 }
 
 export function pluginState(p: PluginEntry): string {
@@ -93,9 +105,10 @@ export function menuContext(args: {
   usb: MenuContext['usb'];
 }): MenuContext {
   const s = args.snapshot;
+  const tempo = s === null ? undefined : { bpm: s.tempo.bpm, running: s.tempo.running, source: s.tempo.source, locked: s.tempo.locked };
   return {
     now: args.now,
-    modes: (s?.modeNames ?? []).map((name, index) => ({ name, index })),
+    modes: (s?.modeNames ?? []).map((name, index) => ({ name, index: index + 1 })),
     currentMode: s?.modeName ?? '',
     plugins: args.plugins.map((p) => {
       // Default grants stay listed after a revoke, so the page can grant them back.
@@ -114,6 +127,7 @@ export function menuContext(args: {
     devices: args.devices.map((d): MenuDevice => ({ name: d.name, direction: d.direction, connected: d.connected, ...(d.lastSeen === undefined ? {} : { lastSeen: d.lastSeen }) })),
     errors: args.problems.map((p) => ({ at: p.at, severity: p.severity, kind: p.kind, message: p.message, ...(p.details === undefined ? {} : { details: p.details }) })),
     system: { ...args.system, version: args.version },
+    ...(tempo === undefined ? {} : { tempo }),
   };
 }
 

@@ -29,15 +29,26 @@ export const controlRequestSchema = z.discriminatedUnion('cmd', [
   z.strictObject({ cmd: z.literal('plugin.grant'), id, name: pluginName, capability: z.enum(CAPABILITIES) }),
   z.strictObject({ cmd: z.literal('plugin.revoke'), id, name: pluginName, capability: z.enum(CAPABILITIES) }),
   z.strictObject({ cmd: z.literal('plugin.install'), id, path: z.string().min(1).max(4096).optional() }),
+  z.strictObject({
+    cmd: z.literal('tempo'),
+    id,
+    bpm: z.number().min(20).max(300).optional(),
+    nudge: z.number().min(-280).max(280).optional(),
+    tap: z.literal(true).optional(),
+    transport: z.enum(['start', 'stop', 'continue', 'toggle']).optional(),
+    source: z.enum(['internal', 'external']).optional(),
+  }),
   z.strictObject({ cmd: z.literal('send'), id, ...sendRequestFields }),
   // Streaming: answered once, then one MonitorEvent per line until the client hangs up (src/control/server.ts).
   z.strictObject({ cmd: z.literal('monitor'), id }),
+  z.strictObject({ cmd: z.literal('devices'), id }),
 ]);
 
 export type ControlRequest = z.output<typeof controlRequestSchema>;
 export type ControlCommand = ControlRequest['cmd'];
 export const CONTROL_COMMANDS: readonly ControlCommand[] = controlRequestSchema.options.map((o) => o.shape.cmd.value);
 export type ModeTarget = Extract<ControlRequest, { cmd: 'mode' }>['target'];
+export type TempoRequest = Omit<Extract<ControlRequest, { cmd: 'tempo' }>, 'cmd' | 'id'>;
 export type SendRequest = Omit<Extract<ControlRequest, { cmd: 'send' }>, 'cmd' | 'id'>;
 
 // ---- results ----
@@ -100,8 +111,23 @@ export interface StatusResult {
   readonly plugins: readonly PluginStatus[];
   readonly recent_errors: readonly RecentError[];
   readonly config: ConfigStatus;
+  /** Tempo, transport and song position (absent from boxes before the clock). */
+  readonly tempo?: TempoStatus | null;
   /** Empty when all configured hardware works; absent from boxes older than this field. */
   readonly degraded?: readonly DegradedDeviceStatus[];
+}
+
+/** The clock as `midimon tempo` and `midimon status` show it; positions count from the last Start. */
+export interface TempoStatus {
+  readonly bpm: number;
+  readonly running: boolean;
+  readonly source: 'internal' | 'external';
+  readonly locked: boolean;
+  readonly tick: number;
+  readonly beat: number;
+  readonly bar: number;
+  readonly beat_in_bar: number;
+  readonly beats_per_bar: number;
 }
 
 export type ReloadResult =
@@ -152,8 +178,26 @@ export interface ControlResults {
   'plugin.grant': PluginChangeResult;
   'plugin.revoke': PluginChangeResult;
   'plugin.install': PluginInstallResult;
+  tempo: TempoStatus;
   send: SendResult;
   monitor: MonitorStartResult;
+  devices: DevicesResult;
+}
+
+/** Every MIDI port the box sees now (`midimon devices`): where it is, and which [devices.midi] entry claims it. */
+export interface DevicesResult {
+  readonly backend: string;
+  readonly ports: readonly {
+    readonly direction: 'input' | 'output';
+    readonly port: string;
+    readonly name: string;
+    readonly client?: string;
+    readonly card?: number;
+    readonly usb_port?: string;
+    readonly serial?: string;
+    readonly open: boolean;
+    readonly matched: string | null;
+  }[];
 }
 
 /**
@@ -174,7 +218,9 @@ export interface ControlHandlers {
   pluginGrant(name: string, capability: Capability): Promise<PluginChangeResult>;
   pluginRevoke(name: string, capability: Capability): Promise<PluginChangeResult>;
   pluginInstall(path: string | undefined): Promise<PluginInstallResult>;
+  tempo(request: TempoRequest): Promise<TempoStatus>;
   send(request: SendRequest): Promise<SendResult>;
+  devices(): Promise<DevicesResult>;
   /** The box's event stream for `monitor`; the server subscribes per connection. */
   monitor: MonitorSubscribe;
 }
@@ -216,10 +262,16 @@ export function dispatch(handlers: ControlHandlers, req: ControlRequest): Promis
       return handlers.pluginRevoke(req.name, req.capability);
     case 'plugin.install':
       return handlers.pluginInstall(req.path);
+    case 'tempo': {
+      const { cmd: _cmd, id: _id, ...request } = req;
+      return handlers.tempo(request);
+    }
     case 'send': {
       const { cmd: _cmd, id: _id, ...request } = req;
       return handlers.send(request);
     }
+    case 'devices':
+      return handlers.devices();
     case 'monitor':
       // The server answers `monitor` itself (it keeps the connection as a stream).
       return Promise.reject(new MidimonError('bad_request', "'monitor' is a streaming command: send it as the first request on a connection"));

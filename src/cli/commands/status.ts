@@ -1,6 +1,8 @@
 import { EXIT_OK, type CliIo } from '../io.js';
+import { noExtraArguments } from '../arg-errors.js';
 import { formatIssue } from '../../config/issues.js';
 import type { StatusResult } from '../../control/protocol.js';
+import { formatTempo } from './tempo.js';
 import { COMMON_HELP, cliPaths, clientFor, parseCli, reportError } from '../../control/cli-support.js';
 
 const USAGE = `usage: midimon status [options]
@@ -12,7 +14,8 @@ options:
 ${COMMON_HELP}`;
 
 export async function run(argv: readonly string[], io: CliIo): Promise<number> {
-  const { values } = parseCli(argv, {});
+  const { values, positionals } = parseCli(argv, {}, 'status');
+  noExtraArguments(positionals, 0, 'status');
   if (values.help) {
     io.stdout(USAGE);
     return EXIT_OK;
@@ -37,6 +40,7 @@ export function formatStatus(s: StatusResult): string {
   const out: string[] = [];
   out.push(`midimon-box ${s.version}${s.simulated ? ' (simulated)' : ''}, pid ${s.pid}, up ${duration(s.uptime_s)}`);
   out.push(`mode:    ${s.mode === null ? '(none)' : `${s.mode.name} (${s.mode.index + 1}/${s.mode.count})`}`);
+  if (s.tempo != null) out.push(`tempo:   ${formatTempo(s.tempo)}`);
   const c = s.config;
   const state = c.up_to_date ? 'applied' : c.applied_origin === 'builtin' ? 'NOT applied: running the built-in default' : 'NOT applied: the running config differs from the file';
   out.push(`config:  ${c.path} (${state}${c.applied_hash === null ? '' : `, running ${c.applied_hash}`})`);
