@@ -171,12 +171,14 @@ test('empty port lists open every port; a port that fails to open is retried and
   midi.stop();
 });
 
-test('createMidiBackend runs on an empty fake when RtMidi cannot start, and hands the reason up for the box to report as degraded', async () => {
-  const { log } = capturingLogger();
-  const created = await createMidiBackend(log, { create: async () => Promise.reject(new Error('/dev/snd/seq: absent (snd-seq not loaded)')) });
-  assert.equal(created.fake, created.backend);
-  assert.equal(created.backend.kind, 'fake');
-  assert.equal(created.unavailable, '/dev/snd/seq: absent (snd-seq not loaded)');
-  const simulated = await createMidiBackend(log, { simulate: true });
-  assert.equal(simulated.unavailable, undefined, 'asked for simulation: nothing is degraded');
+test('createMidiBackend falls back to the fake and says why when RtMidi cannot start (the box reports it as degraded)', async () => {
+  const { log, lines } = capturingLogger();
+  const { backend, fake, unavailable } = await createMidiBackend(log);
+  if (backend.kind === 'rtmidi') {
+    backend.close(); // a machine with ALSA: nothing to fall back from
+    return;
+  }
+  assert.equal(fake, backend);
+  assert.match(unavailable ?? '', /snd\/seq|RtMidi/);
+  assert.equal(lines.filter((l) => l['level'] === 40).length, 0, 'the caller (DeviceHealth) logs it, at error level');
 });
