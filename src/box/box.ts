@@ -287,7 +287,7 @@ export class MidimonBox {
       scheduler: this.#scheduler,
       roots: usb.mount_roots,
       ...(this.#opts.readMountInfo === undefined ? {} : { readMountInfo: this.#opts.readMountInfo }),
-      onChange: (mounts) => void this.#scanSticks(mounts),
+      onChange: (mounts) => void this.#scanSticks(mounts.map((m) => m.mountPoint)),
     });
     this.#sticks.start();
   }
