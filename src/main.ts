@@ -8,6 +8,7 @@ import { resolveServicePaths } from './config/paths.js';
 import { toMidimonError } from './errors.js';
 import { createLogger } from './log.js';
 import { SystemdNotifier } from './system/sd-notify.js';
+import { stickSourceFromEnv } from './usb/stick-source.js';
 
 const USAGE = `usage: midimon-daemon [--simulate] [--config FILE] [--socket PATH] [--log-level LEVEL] [--no-oled]
 
@@ -48,6 +49,8 @@ const box = new MidimonBox({
   log,
   simulate,
   version,
+  // MIDIMON_MEDIA_ROOT / MIDIMON_MOUNTINFO: the documented seam that offers folders as sticks.
+  ...stickSourceFromEnv(process.env),
   onRestart: () => void shutdown('restart requested', 0),
 });
 

@@ -1,9 +1,36 @@
 import type { ControlHandlers, PluginChangeResult, PluginStatus, StatusResult } from '../control/protocol.js';
 import { MidimonError, OTHER_ERROR_KINDS, PLUGIN_ERROR_KINDS, type ErrorKind } from '../errors.js';
+import type { ConfigService } from '../config/config-service.js';
+import type { DisplayController } from '../display/display-controller.js';
 import type { Capability } from '../plugins/types.js';
-import type { MidimonBox } from './box.js';
-import type { PluginEntry } from './plugin-set.js';
-import { deviceStatuses } from './views.js';
+import type { PluginEntry, PluginSet } from './plugin-set.js';
+import type { Problems } from './problems.js';
+import type { StickStatus } from './sticks.js';
+import { deviceStatuses, type DeviceRow } from './views.js';
+
+type ModeInfo = { name: string; index: number; count: number };
+
+/**
+ * What the control handlers need of the running box (MidimonBox implements
+ * it); kept narrow so the handlers can be tested without building a box.
+ */
+export interface BoxControl {
+  readonly version: string;
+  readonly startedAt: number;
+  readonly simulated: boolean;
+  readonly config: Pick<ConfigService, 'current' | 'status'>;
+  readonly display: Pick<DisplayController, 'hasPanel' | 'snapshotPng'> | null;
+  readonly simulation: { readonly oled: object | null };
+  readonly pluginSet: Pick<PluginSet, 'list' | 'setEnabled' | 'setGrant'>;
+  readonly problems: Pick<Problems, 'recent'>;
+  modeInfo(): ModeInfo | null;
+  setMode(target: 'next' | 'prev' | { name: string }, source: 'socket'): ModeInfo;
+  devices(): DeviceRow[];
+  footswitchInfo(): { names: readonly string[]; real: boolean };
+  stickOffers(): { path: string; name: string; version: string }[];
+  stickStatus(): StickStatus[];
+  installFromStick(packageDir: string): Promise<{ name: string; version: string; sha256: string }>;
+}
 
 const RECENT_ERRORS = 20;
 
@@ -25,7 +52,7 @@ function change(p: PluginEntry): PluginChangeResult {
 }
 
 /** What the control socket (and so `midimon` over SSH) can ask the running box. */
-export function buildControlHandlers(box: MidimonBox, config: Pick<ControlHandlers, 'reload' | 'configShow' | 'configPath'>): ControlHandlers {
+export function buildControlHandlers(box: BoxControl, config: Pick<ControlHandlers, 'reload' | 'configShow' | 'configPath'>): ControlHandlers {
   return {
     ...config,
     async status(): Promise<StatusResult> {
@@ -40,11 +67,14 @@ export function buildControlHandlers(box: MidimonBox, config: Pick<ControlHandle
         mode: box.modeInfo(),
         devices: deviceStatuses(box.devices(), fs.names, fs.real, { controller, panel: display?.hasPanel ?? false, simulated: box.simulation.oled !== null }),
         plugins: box.pluginSet.list().map(pluginStatus),
+        // Info (a plugin installed) is news, not an error: the banner shows it, the error list does not.
         recent_errors: box.problems
           .recent()
+          .filter((p) => p.severity !== 'info')
           .slice(0, RECENT_ERRORS)
           .map((p) => ({ at: new Date(p.at).toISOString(), kind: asKind(p.kind), message: p.message, source: p.source })),
         config: await box.config.status(),
+        usb: { sticks: box.stickStatus() },
       };
     },
     async mode(target) {

@@ -85,6 +85,17 @@ export interface StatusResult {
   readonly plugins: readonly PluginStatus[];
   readonly recent_errors: readonly RecentError[];
   readonly config: ConfigStatus;
+  /** Mounted USB sticks (absent from boxes older than this field). */
+  readonly usb?: { readonly sticks: readonly UsbStickStatus[] };
+}
+
+export interface UsbStickStatus {
+  readonly mount: string;
+  /** queued and scanning: its packages are not listed yet. */
+  readonly state: 'queued' | 'scanning' | 'scanned';
+  readonly packages: number;
+  /** Package folders refused (the summary is in recent_errors). */
+  readonly refused: number;
 }
 
 export type ReloadResult =

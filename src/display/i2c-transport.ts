@@ -1,4 +1,14 @@
+import { access, constants } from 'node:fs/promises';
 import { MidimonError } from '../errors.js';
+import type { HostPathUse } from '../system/unit-sandbox.js';
+
+/** The character device i2c-bus opens for bus N. */
+export const i2cDevicePath = (busNumber: number): string => `/dev/i2c-${busNumber}`;
+
+/** What openI2cTransport() opens (checked against midimon.service by the unit-sandbox test). */
+export function i2cUses(busNumber: number): HostPathUse[] {
+  return [{ path: i2cDevicePath(busNumber), access: 'write', kind: 'device', group: 'i2c', deviceClass: 'char-i2c', by: 'OLED display (i2c-bus)' }];
+}
 
 /**
  * The only I2C operation the OLED drivers need: an asynchronous plain write
@@ -17,11 +27,20 @@ export async function openI2cTransport(busNumber: number): Promise<I2cTransport>
   } catch (err) {
     throw new MidimonError('device_unavailable', `cannot load i2c-bus: ${(err as Error).message}`, { cause: err });
   }
+  const dev = i2cDevicePath(busNumber);
+  // i2c-bus reports a missing or forbidden device node vaguely (or not at all): say which.
+  try {
+    await access(dev, constants.R_OK | constants.W_OK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'absent (I2C is off: dtparam=i2c_arm=on in config.txt, module i2c-dev)' : code === 'EACCES' ? 'permission denied (the service user needs the i2c group)' : (err as Error).message;
+    throw new MidimonError('device_unavailable', `${dev}: ${why}`, { cause: err, details: { bus: busNumber, path: dev, code: code ?? null } });
+  }
   let bus: import('i2c-bus').PromisifiedBus;
   try {
     bus = await mod.openPromisified(busNumber);
   } catch (err) {
-    throw new MidimonError('device_unavailable', `cannot open /dev/i2c-${busNumber}: ${(err as Error).message}`, { cause: err, details: { bus: busNumber } });
+    throw new MidimonError('device_unavailable', `cannot open ${dev}: ${(err as Error).message}`, { cause: err, details: { bus: busNumber, path: dev } });
   }
   return {
     async write(address, bytes) {

@@ -3,7 +3,28 @@ import type { Logger } from '../log.js';
 import { MidimonError, toMidimonError } from '../errors.js';
 import { detectGpioChip, sysfsGpioNumber, DEFAULT_GPIO_SYSFS } from './gpio-base.js';
 import { SwitchBank } from './switch-bank.js';
+import type { HostPathUse } from '../system/unit-sandbox.js';
 import { realScheduler, type FootswitchListener, type FootswitchPin, type Footswitches, type GestureTiming, type Scheduler } from './footswitches.js';
+
+/**
+ * Every sysfs file this backend (onoff) opens for the given sysfs GPIO numbers:
+ * export/unexport, each line's direction, edge, active_low (written) and value
+ * (read and polled), and the chip attributes read by detectGpioChip(). The
+ * unit-sandbox test checks these against midimon.service; onoff's own paths
+ * are `${sysfs}/export` and `${sysfs}/gpioN/<attr>`, as below.
+ */
+export function gpioSysfsUses(sysfsNumbers: readonly number[], sysfs: string = DEFAULT_GPIO_SYSFS): HostPathUse[] {
+  const by = 'footswitches (onoff, sysfs GPIO)';
+  const uses: HostPathUse[] = [
+    { path: sysfs, access: 'read', kind: 'dir', by },
+    { path: `${sysfs}/export`, access: 'write', kind: 'file', group: 'gpio', by },
+    { path: `${sysfs}/unexport`, access: 'write', kind: 'file', group: 'gpio', by },
+  ];
+  for (const n of sysfsNumbers) {
+    for (const attr of ['direction', 'edge', 'active_low', 'value']) uses.push({ path: `${sysfs}/gpio${n}/${attr}`, access: 'write', kind: 'file', group: 'gpio', by });
+  }
+  return uses;
+}
 
 /** The part of onoff's Gpio we use; tests inject a fake factory. */
 export interface GpioLine {

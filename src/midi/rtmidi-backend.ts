@@ -4,7 +4,17 @@
  * initialise RtMidi", which `create()` turns into a typed error so the caller
  * can fall back to the fake backend with one log line.
  */
+import { access, constants } from 'node:fs/promises';
 import { MidimonError } from '../errors.js';
+import type { HostPathUse } from '../system/unit-sandbox.js';
+
+/** The ALSA sequencer RtMidi opens (snd_seq_open on "default"). */
+export const ALSA_SEQ_DEVICE = '/dev/snd/seq';
+
+/** What RtMidiBackend opens (checked against midimon.service by the unit-sandbox test). */
+export function midiUses(): HostPathUse[] {
+  return [{ path: ALSA_SEQ_DEVICE, access: 'write', kind: 'device', group: 'audio', deviceClass: 'char-alsa', by: 'USB MIDI (RtMidi, ALSA sequencer)' }];
+}
 import type { IgnoreTypes, MidiBackend, MidiInputPort, MidiOutputPort } from './midi-backend.js';
 
 type MidiModule = typeof import('@julusian/midi/lazy');
@@ -32,6 +42,14 @@ export class RtMidiBackend implements MidiBackend {
       midi.verifyLibraryLoaded();
     } catch (cause) {
       throw new MidimonError('device_unavailable', `RtMidi native library unavailable: ${firstLine(cause)}`, { cause });
+    }
+    // RtMidi only says "Failed to initialise": tell a missing sequencer from a forbidden one.
+    try {
+      await access(ALSA_SEQ_DEVICE, constants.R_OK | constants.W_OK);
+    } catch (cause) {
+      const code = (cause as NodeJS.ErrnoException).code;
+      const why = code === 'ENOENT' ? 'absent (snd-seq not loaded)' : code === 'EACCES' ? 'permission denied (the service user needs the audio group)' : firstLine(cause);
+      throw new MidimonError('device_unavailable', `${ALSA_SEQ_DEVICE}: ${why}`, { cause, details: { path: ALSA_SEQ_DEVICE, code: code ?? null } });
     }
     let enumIn: RtInput | undefined;
     try {

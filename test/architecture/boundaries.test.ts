@@ -38,3 +38,24 @@ for (const domain of ['engine', 'menu']) {
     }
   });
 }
+
+// A cycle (box.ts <-> control-handlers.ts was one) means two modules cannot be understood or tested apart.
+test('src has no import cycles (type-only imports included)', () => {
+  const graph = new Map<string, string[]>();
+  for (const f of tsFiles(src)) {
+    graph.set(f, importsOf(f).filter((s) => s.startsWith('.')).map((s) => resolve(dirname(f), s).replace(/\.js$/, '.ts')));
+  }
+  const done = new Set<string>();
+  const path: string[] = [];
+  const visit = (file: string): void => {
+    path.push(file);
+    for (const next of graph.get(file) ?? []) {
+      const at = path.indexOf(next);
+      assert.ok(at < 0, `import cycle: ${path.slice(at).concat(next).map((p) => relative(src, p)).join(' -> ')}`);
+      if (!done.has(next)) visit(next);
+    }
+    path.pop();
+    done.add(file);
+  };
+  for (const f of graph.keys()) if (!done.has(f)) visit(f);
+});

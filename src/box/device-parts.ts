@@ -1,0 +1,180 @@
+/**
+ * The box's device parts (MIDI runtime, footswitches, display): picks real
+ * drivers or fakes, builds them from the config, and on a hot reload swaps
+ * only the parts whose section changed.
+ */
+import type { ConfigApplyContext } from '../config/config-service.js';
+import type { BoxConfig } from '../config/schema.js';
+import { createOledDisplay } from '../display/create-display.js';
+import { DisplayController } from '../display/display-controller.js';
+import type { FakeI2cBus } from '../display/fake-i2c-bus.js';
+import type { FootswitchEvent, MidiInEvent } from '../engine/inputs.js';
+import { startFootswitches } from '../gpio/create-footswitches.js';
+import type { FakeFootswitches } from '../gpio/fake-footswitches.js';
+import type { Footswitches } from '../gpio/footswitches.js';
+import type { Logger } from '../log.js';
+import { createMidiBackend } from '../midi/create-midi-backend.js';
+import type { FakeMidiBackend } from '../midi/fake-midi-backend.js';
+import { MidiRuntime } from '../runtime/midi-runtime.js';
+import type { EngineObserver, ModeStore, PluginCaller, Scheduler } from '../runtime/ports.js';
+
+export interface Parts {
+  midi: MidiRuntime;
+  footswitches: Footswitches;
+  fakeFootswitches: FakeFootswitches | null;
+  display: DisplayController;
+  fakeBus: FakeI2cBus | null;
+}
+
+export interface DevicePartsOptions {
+  readonly log: Logger;
+  readonly scheduler: Scheduler;
+  /** Use the fakes even where hardware might exist. */
+  readonly simulate: boolean;
+  readonly plugins: PluginCaller;
+  readonly modeStore: ModeStore;
+  readonly observer: EngineObserver;
+  /** Sees every MIDI message first; true keeps it from the engine (the OLED menu). */
+  readonly interceptMidi: (e: MidiInEvent) => boolean;
+  /** Sees every footswitch gesture first; true keeps it from the engine (the OLED menu). */
+  readonly interceptFootswitch: (e: FootswitchEvent) => boolean;
+}
+
+export class DeviceParts {
+  readonly #opts: DevicePartsOptions;
+  #parts: Parts | null = null;
+  #fakeMidi: FakeMidiBackend | null = null;
+
+  constructor(options: DevicePartsOptions) {
+    this.#opts = options;
+  }
+
+  /** Null until the first config is applied, and after stop(). */
+  get current(): Parts | null {
+    return this.#parts;
+  }
+
+  /** The scriptable MIDI backend in simulation. */
+  get fakeMidi(): FakeMidiBackend | null {
+    return this.#fakeMidi;
+  }
+
+  /** First config: builds everything; later ones: swaps changed devices and reloads MIDI in place. */
+  async apply(ctx: ConfigApplyContext): Promise<void> {
+    const config = ctx.next.config;
+    const parts = this.#parts;
+    if (parts === null) {
+      this.#parts = await this.#build(config);
+    } else {
+      await this.#swap(parts, ctx);
+      parts.midi.reload(config, config.devices.midi);
+    }
+  }
+
+  async stop(): Promise<void> {
+    const parts = this.#parts;
+    this.#parts = null;
+    if (parts === null) return;
+    // Note-offs go out while the ports are still open.
+    parts.midi.stop();
+    await parts.footswitches.stop();
+    await parts.display.stop();
+  }
+
+  /**
+   * Footswitches and the display own hardware (GPIO lines, the panel on the
+   * bus): the old part is stopped before the new one starts, or the old
+   * one's release would unexport the new pins / switch the panel off. If a
+   * new part fails, every swapped part goes back to the previous config and
+   * the reload is refused as a whole.
+   */
+  async #swap(parts: Parts, ctx: ConfigApplyContext): Promise<void> {
+    const previous = ctx.previous?.config;
+    const devices: Array<{ changed: boolean; stop: () => Promise<void>; start: (c: BoxConfig) => Promise<Partial<Parts>> }> = [
+      {
+        changed: ctx.diff.has('devices.footswitches') || ctx.diff.has('devices.footswitch_timing'),
+        stop: () => parts.footswitches.stop(),
+        start: (c) => this.#startFootswitches(c),
+      },
+      { changed: ctx.diff.has('devices.display'), stop: () => parts.display.stop(), start: (c) => this.#startDisplay(c) },
+    ];
+    const undo: Array<() => Promise<void>> = [];
+    try {
+      for (const d of devices.filter((x) => x.changed)) {
+        await d.stop();
+        if (previous !== undefined) {
+          undo.push(async () => {
+            await d.stop();
+            Object.assign(parts, await d.start(previous));
+          });
+        }
+        Object.assign(parts, await d.start(ctx.next.config));
+      }
+    } catch (err) {
+      for (const step of undo.reverse()) {
+        await step().catch((e: unknown) => this.#opts.log.error({ err: e }, 'could not restore a device after a refused reload'));
+      }
+      throw err;
+    }
+  }
+
+  async #build(config: BoxConfig): Promise<Parts> {
+    const { backend, fake } = await createMidiBackend(this.#opts.log, { simulate: this.#opts.simulate });
+    this.#fakeMidi = fake;
+    const midi = new MidiRuntime({
+      engine: config,
+      ports: config.devices.midi,
+      backend,
+      scheduler: this.#opts.scheduler,
+      log: this.#opts.log,
+      plugins: this.#opts.plugins,
+      modeStore: this.#opts.modeStore,
+      intercept: this.#opts.interceptMidi,
+      observer: this.#opts.observer,
+    });
+    let fs: Pick<Parts, 'footswitches' | 'fakeFootswitches'> | undefined;
+    try {
+      fs = await this.#startFootswitches(config);
+      const display = await this.#startDisplay(config);
+      const parts: Parts = { midi, ...fs, ...display };
+      midi.start();
+      return parts;
+    } catch (err) {
+      // Nothing of a failed build may keep running (the fallback config builds its own).
+      await fs?.footswitches.stop();
+      backend.close();
+      throw err;
+    }
+  }
+
+  async #startFootswitches(config: BoxConfig): Promise<Pick<Parts, 'footswitches' | 'fakeFootswitches'>> {
+    const t = config.devices.footswitch_timing;
+    const created = await startFootswitches({
+      pins: config.devices.footswitches.map((f) => ({ name: f.name, pin: f.pin, activeLow: f.active_low })),
+      timing: { debounceMs: t.debounce_ms, longPressMs: t.long_press_ms, doublePressMs: t.double_press_ms },
+      scheduler: this.#opts.scheduler,
+      log: this.#opts.log,
+      simulate: this.#opts.simulate,
+    });
+    created.footswitches.onEvent((e) => {
+      this.#parts?.display.wake();
+      if (!this.#opts.interceptFootswitch(e)) this.#parts?.midi.loop.dispatch(e);
+    });
+    return { footswitches: created.footswitches, fakeFootswitches: created.fake ?? null };
+  }
+
+  async #startDisplay(config: BoxConfig): Promise<Pick<Parts, 'display' | 'fakeBus'>> {
+    const d = config.devices.display;
+    const dimAfterMs = d.dim_after_s * 1000;
+    const common = { log: this.#opts.log, height: d.height, brightness: d.brightness, dimAfterMs, screensaverAfterMs: d.screensaver ? dimAfterMs : 0 } as const;
+    if (d.controller === 'none') {
+      const controller = new DisplayController({ ...common, display: null });
+      await controller.start();
+      return { display: controller, fakeBus: null };
+    }
+    const created = await createOledDisplay({ controller: d.controller, bus: d.bus, address: d.address, height: d.height, rotation: d.rotation, contrast: d.brightness }, { log: this.#opts.log, simulate: this.#opts.simulate });
+    const controller = new DisplayController({ ...common, display: created.display });
+    await controller.start();
+    return { display: controller, fakeBus: created.fakeBus ?? null };
+  }
+}

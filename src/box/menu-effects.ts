@@ -1,0 +1,66 @@
+/**
+ * What the OLED menu's choices do on the box: switch mode, toggle a plugin
+ * or a grant, install from a stick, restart or power off. Failures become
+ * problems on the banner (the menu itself has no error path).
+ */
+import { spawn } from 'node:child_process';
+import { MidimonError, toMidimonError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { MenuEffect } from '../menu/index.js';
+import { isCapability } from '../plugins/types.js';
+import type { PluginSet } from './plugin-set.js';
+import type { Problems } from './problems.js';
+
+/** The parts of the box a menu choice acts on. */
+export interface MenuEffectTarget {
+  readonly log: Logger;
+  readonly problems: Problems;
+  readonly now: () => number;
+  readonly pluginSet: Pick<PluginSet, 'setEnabled' | 'setGrant'>;
+  readonly setMode: (name: string) => void;
+  readonly install: (packageDir: string) => Promise<unknown>;
+  /** Redraws after an asynchronous change. */
+  readonly refresh: () => void;
+  /** The process owner decides what these mean; undefined: SIGTERM ourselves / `systemctl poweroff`. */
+  readonly onRestart: (() => void) | undefined;
+  readonly onShutdown: (() => void) | undefined;
+  /** In simulation "Shut down" must not power off the computer it runs on. */
+  readonly simulated: boolean;
+}
+
+export function runMenuEffect(effect: MenuEffect, box: MenuEffectTarget): void {
+  const fail = (what: string) => (err: unknown) => {
+    const e = toMidimonError(err);
+    box.problems.report({ key: `menu:${what}`, at: box.now(), severity: 'error', kind: e.kind, message: e.message, source: 'menu' });
+  };
+  switch (effect.type) {
+    case 'switch-mode':
+      box.setMode(effect.name);
+      break;
+    case 'plugin-enable':
+      box.pluginSet.setEnabled(effect.name, effect.enabled).then(() => box.refresh(), fail('plugin'));
+      break;
+    case 'plugin-grant':
+      if (!isCapability(effect.capability)) return;
+      box.pluginSet.setGrant(effect.name, effect.capability, effect.granted).then(() => box.refresh(), fail('plugin'));
+      break;
+    case 'usb-install':
+      box.install(effect.path).catch(fail('usb'));
+      break;
+    case 'restart':
+      box.log.warn('restart requested from the menu');
+      (box.onRestart ?? (() => process.kill(process.pid, 'SIGTERM')))();
+      break;
+    case 'shutdown':
+      box.log.warn('shutdown requested from the menu');
+      if (box.onShutdown !== undefined) box.onShutdown();
+      else if (!box.simulated) {
+        spawn('systemctl', ['poweroff'], { stdio: 'ignore' })
+          .on('error', fail('shutdown'))
+          .on('exit', (code) => {
+            if (code !== 0) fail('shutdown')(new MidimonError('permission_denied', `systemctl poweroff failed (exit ${code ?? 'signal'}): is provisioning/polkit/50-midimon.rules installed?`));
+          });
+      }
+      break;
+  }
+}
