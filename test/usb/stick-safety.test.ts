@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, symlink, truncate, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { isMidimonError, MidimonError } from '../../src/errors.js';
 import { renderManifest, type PluginManifest } from '../../src/plugins/manifest.js';
@@ -18,10 +19,16 @@ import { readStickFile, refusalOf, shown } from '../../src/usb/stick-files.js';
 let dir: string;
 /** A file of the host's that must never show up in a message. */
 let secretFile: string;
+
+/** tmpfs where there is one: 10,000 folders take under a second there, 10-15 s on a busy disk. */
+function fastTmp(): string {
+  return existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
+}
+
 const SECRET = 'root:x:0:0:SECRET-LINE-FROM-THE-HOST:/root:/bin/bash\n';
 
 before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'midimon-stick-safety-'));
+  dir = await mkdtemp(join(fastTmp(), 'midimon-stick-safety-'));
   secretFile = join(dir, 'host-passwd');
   await writeFile(secretFile, SECRET);
 });
@@ -233,9 +240,7 @@ test('10,000 bad folders: the scan looks at a bounded number, in name order, and
   const stick = join(dir, 'stick-10k');
   const root = join(stick, 'midimon-plugins');
   await mkdir(root, { recursive: true });
-  for (let i = 0; i < 10_000; i += 500) {
-    await Promise.all(Array.from({ length: 500 }, (_, j) => mkdir(join(root, `bad-${String(i + j).padStart(5, '0')}`))));
-  }
+  execFileSync('bash', ['-c', 'mkdir bad-{00000..09999}'], { cwd: root });
   // Entries beyond maxEntries are never even listed.
   const entries = await scanStick(stick, { limits: { maxEntries: 1000 } });
   assert.deepEqual(entries.stopped, { reason: 'entries', limit: 1000 });
