@@ -31,6 +31,8 @@ import { StatusRefresh } from './status-refresh.js';
 import { installedPluginsDir, Sticks, trustedKeysIn, type StickStatus } from './sticks.js';
 import type { ScanOptions } from '../usb/installer.js';
 import { deviceRows, menuContext, statusView, type DeviceRow } from './views.js';
+import { MonitorBus } from './monitor-bus.js';
+import { SendInjector } from './send-injector.js';
 
 export interface BoxOptions {
   readonly paths: MidimonPaths;
@@ -64,6 +66,10 @@ export class MidimonBox implements BoxControl {
   readonly pluginSet: PluginSet;
   readonly config: ConfigService;
   readonly menu: MenuDriver;
+  /** MIDI in/out, gestures, triggers, plugin results, modes: what `midimon monitor` streams. */
+  readonly monitor: MonitorBus;
+  /** `midimon send`: injects at the engine's input (real box or simulation). */
+  readonly sends: SendInjector;
   readonly #notices: Notices;
   readonly #parts: DeviceParts;
   readonly #sticks: Sticks;
@@ -79,6 +85,7 @@ export class MidimonBox implements BoxControl {
     const now = () => this.#scheduler.now();
     const refresh = () => this.#status.refresh();
     this.#notices = new Notices(this.problems, this.#scheduler);
+    this.monitor = new MonitorBus(now);
     this.state = new StateStore({ dir: options.paths.stateDir, log: options.log });
     this.plugins = new PluginHost({
       log: options.log,
@@ -123,13 +130,32 @@ export class MidimonBox implements BoxControl {
       modeStore: this.state,
       interceptMidi: (e) => this.menu.midi(e),
       interceptFootswitch: (e) => this.menu.footswitch(e),
+      monitor: this.monitor,
       observer: {
-        onModeChanged: refresh,
-        onTriggerFired: refresh,
+        onModeChanged: (e) => {
+          this.monitor.mode(e, this.midi?.loop.snapshot()?.modeNames.length ?? 0);
+          refresh();
+        },
+        onTriggerFired: (e) => {
+          this.monitor.trigger(e);
+          refresh();
+        },
+        onPluginResult: (plugin, action, result) => this.monitor.pluginResult(plugin, action, result),
         // Info notices (a device connected) are logged by the engine; only trouble reaches the banner.
         onNotice: (n) => {
+          this.monitor.notice(n);
           if (!this.#notices.engine(n)) refresh();
         },
+      },
+    });
+    this.sends = new SendInjector({
+      scheduler: this.#scheduler,
+      target: {
+        resolveInput: (name) => this.midi?.devices.resolveInput(name) ?? null,
+        inputNames: () => this.midi?.devices.inputNames() ?? [],
+        injectMidi: (event) => this.midi?.inject(event),
+        footswitchNames: () => this.#parts.current?.footswitches.names ?? [],
+        injectFootswitch: (event) => this.#parts.footswitch(event, true),
       },
     });
     this.#sticks = new Sticks({
@@ -209,6 +235,7 @@ export class MidimonBox implements BoxControl {
     this.#status.stop();
     this.#notices.stop();
     for (const off of this.#unsubscribe.splice(0)) off();
+    this.sends.stop();
     this.menu.stop();
     this.#sticks.stop();
     this.config.stop();

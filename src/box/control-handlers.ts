@@ -7,6 +7,8 @@ import type { PluginEntry, PluginSet } from './plugin-set.js';
 import type { Problems } from './problems.js';
 import type { StickStatus } from './sticks.js';
 import { deviceStatuses, type DeviceRow } from './views.js';
+import type { MonitorBus } from './monitor-bus.js';
+import type { SendInjector } from './send-injector.js';
 
 type ModeInfo = { name: string; index: number; count: number };
 
@@ -30,6 +32,8 @@ export interface BoxControl {
   stickOffers(): { path: string; name: string; version: string }[];
   stickStatus(): StickStatus[];
   installFromStick(packageDir: string): Promise<{ name: string; version: string; sha256: string }>;
+  readonly sends: Pick<SendInjector, 'send'>;
+  readonly monitor: Pick<MonitorBus, 'subscribe'>;
 }
 
 const RECENT_ERRORS = 20;
@@ -102,6 +106,10 @@ export function buildControlHandlers(box: BoxControl, config: Pick<ControlHandle
     async pluginRevoke(name, capability: Capability) {
       return change(await box.pluginSet.setGrant(name, capability, false));
     },
+    async send(request) {
+      return box.sends.send(request);
+    },
+    monitor: (listener) => box.monitor.subscribe(listener),
     async pluginInstall(path) {
       if (path === undefined) {
         return { installed: false, packages: box.stickOffers() };

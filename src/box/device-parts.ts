@@ -15,7 +15,7 @@ import type { Footswitches } from '../gpio/footswitches.js';
 import type { Logger } from '../log.js';
 import { createMidiBackend } from '../midi/create-midi-backend.js';
 import type { FakeMidiBackend } from '../midi/fake-midi-backend.js';
-import { MidiRuntime } from '../runtime/midi-runtime.js';
+import { MidiRuntime, type MidiMonitor } from '../runtime/midi-runtime.js';
 import type { EngineObserver, ModeStore, PluginCaller, Scheduler } from '../runtime/ports.js';
 
 export interface Parts {
@@ -38,6 +38,8 @@ export interface DevicePartsOptions {
   readonly interceptMidi: (e: MidiInEvent) => boolean;
   /** Sees every footswitch gesture first; true keeps it from the engine (the OLED menu). */
   readonly interceptFootswitch: (e: FootswitchEvent) => boolean;
+  /** Sees MIDI in and out and every gesture (`midimon monitor`). */
+  readonly monitor?: MidiMonitor & { footswitch(name: string, gesture: string, injected: boolean, at: number): void };
 }
 
 export class DeviceParts {
@@ -69,6 +71,13 @@ export class DeviceParts {
       await this.#swap(parts, ctx);
       parts.midi.reload(config, config.devices.midi);
     }
+  }
+
+  /** A classified gesture from a switch, or from `midimon send` (injected): the menu sees it first, then the engine. */
+  footswitch(e: FootswitchEvent, injected: boolean): void {
+    this.#opts.monitor?.footswitch(e.switch, e.gesture, injected, e.at);
+    this.#parts?.display.wake();
+    if (!this.#opts.interceptFootswitch(e)) this.#parts?.midi.loop.dispatch(e);
   }
 
   async stop(): Promise<void> {
@@ -131,6 +140,7 @@ export class DeviceParts {
       modeStore: this.#opts.modeStore,
       intercept: this.#opts.interceptMidi,
       observer: this.#opts.observer,
+      ...(this.#opts.monitor === undefined ? {} : { monitor: this.#opts.monitor }),
     });
     let fs: Pick<Parts, 'footswitches' | 'fakeFootswitches'> | undefined;
     try {
@@ -156,10 +166,7 @@ export class DeviceParts {
       log: this.#opts.log,
       simulate: this.#opts.simulate,
     });
-    created.footswitches.onEvent((e) => {
-      this.#parts?.display.wake();
-      if (!this.#opts.interceptFootswitch(e)) this.#parts?.midi.loop.dispatch(e);
-    });
+    created.footswitches.onEvent((e) => this.footswitch(e, false));
     return { footswitches: created.footswitches, fakeFootswitches: created.fake ?? null };
   }
 

@@ -12,6 +12,8 @@ const COMMANDS: Readonly<Record<string, { summary: string; load: () => Promise<C
   reload: { summary: 're-read the config file now', load: async () => (await import('./commands/reload.js')).run },
   mode: { summary: 'show or switch the mode: NAME, next, prev', load: async () => (await import('./commands/mode.js')).run },
   logs: { summary: 'follow the service log (journalctl -u midimon -f)', load: async () => (await import('./commands/logs.js')).run },
+  send: { summary: 'inject MIDI or a footswitch gesture as if a device sent it', load: async () => (await import('./commands/send.js')).run },
+  monitor: { summary: 'live stream of MIDI in/out, triggers, plugin calls, modes', load: async () => (await import('./commands/monitor.js')).run },
   screenshot: { summary: 'save what the OLED shows as a PNG (or a demo screen)', load: async () => (await import('./commands/screenshot.js')).run },
 };
 

@@ -1,7 +1,9 @@
 import { z } from 'zod';
-import type { ErrorKind } from '../errors.js';
+import { MidimonError, type ErrorKind } from '../errors.js';
 import { CAPABILITIES, type BoxConfig, type Capability } from '../config/schema.js';
 import type { ConfigIssue } from '../config/issues.js';
+import type { MonitorSubscribe } from './monitor-protocol.js';
+import { sendRequestFields, type MonitorStartResult, type SendResult } from './send-protocol.js';
 
 /**
  * The control socket protocol: one JSON object per line each way. Requests
@@ -27,12 +29,16 @@ export const controlRequestSchema = z.discriminatedUnion('cmd', [
   z.strictObject({ cmd: z.literal('plugin.grant'), id, name: pluginName, capability: z.enum(CAPABILITIES) }),
   z.strictObject({ cmd: z.literal('plugin.revoke'), id, name: pluginName, capability: z.enum(CAPABILITIES) }),
   z.strictObject({ cmd: z.literal('plugin.install'), id, path: z.string().min(1).max(4096).optional() }),
+  z.strictObject({ cmd: z.literal('send'), id, ...sendRequestFields }),
+  // Streaming: answered once, then one MonitorEvent per line until the client hangs up (src/control/server.ts).
+  z.strictObject({ cmd: z.literal('monitor'), id }),
 ]);
 
 export type ControlRequest = z.output<typeof controlRequestSchema>;
 export type ControlCommand = ControlRequest['cmd'];
 export const CONTROL_COMMANDS: readonly ControlCommand[] = controlRequestSchema.options.map((o) => o.shape.cmd.value);
 export type ModeTarget = Extract<ControlRequest, { cmd: 'mode' }>['target'];
+export type SendRequest = Omit<Extract<ControlRequest, { cmd: 'send' }>, 'cmd' | 'id'>;
 
 // ---- results ----
 
@@ -146,6 +152,8 @@ export interface ControlResults {
   'plugin.grant': PluginChangeResult;
   'plugin.revoke': PluginChangeResult;
   'plugin.install': PluginInstallResult;
+  send: SendResult;
+  monitor: MonitorStartResult;
 }
 
 /**
@@ -166,6 +174,9 @@ export interface ControlHandlers {
   pluginGrant(name: string, capability: Capability): Promise<PluginChangeResult>;
   pluginRevoke(name: string, capability: Capability): Promise<PluginChangeResult>;
   pluginInstall(path: string | undefined): Promise<PluginInstallResult>;
+  send(request: SendRequest): Promise<SendResult>;
+  /** The box's event stream for `monitor`; the server subscribes per connection. */
+  monitor: MonitorSubscribe;
 }
 
 export interface ControlErrorBody {
@@ -205,5 +216,12 @@ export function dispatch(handlers: ControlHandlers, req: ControlRequest): Promis
       return handlers.pluginRevoke(req.name, req.capability);
     case 'plugin.install':
       return handlers.pluginInstall(req.path);
+    case 'send': {
+      const { cmd: _cmd, id: _id, ...request } = req;
+      return handlers.send(request);
+    }
+    case 'monitor':
+      // The server answers `monitor` itself (it keeps the connection as a stream).
+      return Promise.reject(new MidimonError('bad_request', "'monitor' is a streaming command: send it as the first request on a connection"));
   }
 }

@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import type { Logger } from '../log.js';
 import { MidimonError, toMidimonError } from '../errors.js';
 import { formatPath } from '../config/issues.js';
+import { MonitorStream } from './monitor-stream.js';
 import { CONTROL_COMMANDS, MAX_REQUEST_BYTES, controlRequestSchema, dispatch, type ControlHandlers, type ControlResponse } from './protocol.js';
 
 export interface ControlServerOptions {
@@ -15,6 +16,9 @@ export interface ControlServerOptions {
   readonly maxRequestBytes?: number;
   readonly maxConnections?: number;
   readonly idleTimeoutMs?: number;
+  /** Bounds of one `monitor` stream (see MonitorStream). */
+  readonly monitorMaxQueued?: number;
+  readonly monitorMaxBuffered?: number;
 }
 
 /**
@@ -98,6 +102,15 @@ export class ControlServer {
     const send = (response: ControlResponse) => {
       if (!socket.destroyed) socket.write(`${JSON.stringify(response)}\n`);
     };
+    // After a `monitor` request the connection is a one-way event stream; later lines are ignored.
+    const startStream = () => {
+      closed = true;
+      const stream = new MonitorStream(socket, {
+        ...(this.#opts.monitorMaxQueued === undefined ? {} : { maxQueued: this.#opts.monitorMaxQueued }),
+        ...(this.#opts.monitorMaxBuffered === undefined ? {} : { maxBuffered: this.#opts.monitorMaxBuffered }),
+      });
+      stream.start(this.#opts.handlers.monitor);
+    };
     socket.on('data', (chunk: string) => {
       if (closed) return;
       buffer += chunk;
@@ -107,7 +120,13 @@ export class ControlServer {
         buffer = buffer.slice(nl + 1);
         if (Buffer.byteLength(line) > cap) return this.#oversized(socket, send, cap, () => (closed = true));
         if (line.trim() === '') continue;
-        queue = queue.then(() => this.#handleLine(line)).then(send);
+        queue = queue
+          .then(() => (closed ? undefined : this.#handleLine(line)))
+          .then((r) => {
+            if (r === undefined) return;
+            send(r);
+            if (r.ok && r.result !== null && typeof r.result === 'object' && 'streaming' in r.result) startStream();
+          });
       }
       if (Buffer.byteLength(buffer) > cap) this.#oversized(socket, send, cap, () => (closed = true));
     });
@@ -140,6 +159,7 @@ export class ControlServer {
       const problems = parsed.error.issues.map((i) => `${formatPath(i.path.filter((p): p is string | number => typeof p !== 'symbol')) || '(request)'}: ${i.message}`);
       return withId({ ok: false as const, error: { kind: 'bad_request' as const, message: `invalid '${cmd}' request: ${problems.join('; ')}` } });
     }
+    if (parsed.data.cmd === 'monitor') return withId({ ok: true as const, result: { streaming: true as const } });
     try {
       const result = await dispatch(this.#opts.handlers, parsed.data);
       return withId({ ok: true as const, result });

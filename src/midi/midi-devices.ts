@@ -156,6 +156,34 @@ export class MidiDevices {
     return sent;
   }
 
+  /**
+   * The device an injected message (`midimon send`) should appear to come
+   * from: an open input whose name or alias is `name` (case-insensitive) or
+   * that `name` matches as a pattern; else a configured input whose pattern
+   * or alias is `name`, so a setup can be tried while its controller is
+   * unplugged. null when nothing fits.
+   */
+  resolveInput(name: string): { device: string; alias: string | undefined } | null {
+    const lower = name.toLowerCase();
+    const open = [...this.#inputs.values()];
+    const exact = open.find((o) => o.name.toLowerCase() === lower || o.alias?.toLowerCase() === lower || o.port.toLowerCase() === lower);
+    const hit = exact ?? open.find((o) => deviceMatches(name, o.name, o.alias));
+    if (hit !== undefined) return { device: hit.name, alias: hit.alias };
+    const spec = this.#settings.inputs.find((s) => s.name.toLowerCase() === lower || s.alias?.toLowerCase() === lower);
+    if (spec !== undefined) return { device: plainName(spec.name) ?? name, alias: spec.alias };
+    // No [devices.midi] inputs: every port is opened, so any name is a plausible device.
+    if (this.#settings.inputs.length === 0) return { device: stripPortSuffix(name), alias: undefined };
+    return null;
+  }
+
+  /** Names `midimon send` accepts, for its error message. */
+  inputNames(): string[] {
+    const names = new Set<string>();
+    for (const o of this.#inputs.values()) names.add(o.alias ?? o.name);
+    for (const s of this.#settings.inputs) names.add(s.alias ?? s.name);
+    return [...names];
+  }
+
   status(): { inputs: PortStatus[]; outputs: PortStatus[]; lastSeen: Record<string, number> } {
     const strip = ({ port, name, alias, since }: PortStatus): PortStatus => ({ port, name, alias, since });
     return {
@@ -278,6 +306,11 @@ export class MidiDevices {
     this.#lastDropLog = now;
     this.#droppedSinceLog = 0;
   }
+}
+
+/** A pattern that is a plain name (not /regex/ or a glob) is also the device name. */
+function plainName(pattern: string): string | null {
+  return pattern.startsWith('/') || /[*?[]/.test(pattern) ? null : pattern;
 }
 
 function findSpec(specs: readonly MidiPortSpec[], name: string): MidiPortSpec | null {

@@ -224,10 +224,14 @@ export class EngineLoop {
     }
     pending.then(
       (result) => {
+        this.#opts.observer?.onPluginResult?.(plugin, action, result);
         const problem = describeResult(result);
         if (problem !== null) this.#pluginProblem('plugin_failed', problem.level, `plugin "${plugin}" ${action}: ${problem.message}`);
       },
-      (err: unknown) => this.#pluginProblem('plugin_failed', 'error', `plugin "${plugin}" ${action}: ${(err as Error).message}`),
+      (err: unknown) => {
+        this.#opts.observer?.onPluginResult?.(plugin, action, err);
+        this.#pluginProblem('plugin_failed', 'error', `plugin "${plugin}" ${action}: ${(err as Error).message}`);
+      },
     );
   }
 

@@ -29,11 +29,21 @@ export interface MidiRuntimeOptions {
   readonly modeStore?: ModeStore | null;
   readonly observer?: EngineObserver;
   readonly utcOffsetMinutes?: (at: number) => number;
+  /** Sees every message in and out (for `midimon monitor`); cheap to call when nobody listens. */
+  readonly monitor?: MidiMonitor;
   /** Sees every incoming message first; returning true keeps it from the engine (the OLED menu's MIDI controls). */
   readonly intercept?: (event: MidiInEvent) => boolean;
 }
 
+/** Where MIDI traffic is reported for `midimon monitor` (src/box/monitor-bus.ts). */
+export interface MidiMonitor {
+  midiIn(event: MidiInEvent, injected: boolean): void;
+  midiOut(output: string, bytes: readonly number[], ports: number): void;
+}
+
 export class MidiRuntime {
+  readonly #onMessage: (event: MidiInEvent, injected: boolean) => void;
+
   readonly loop: EngineLoop;
   readonly devices: MidiDevices;
 
@@ -41,24 +51,40 @@ export class MidiRuntime {
     this.loop = new EngineLoop({
       config: options.engine,
       scheduler: options.scheduler,
-      midi: { send: (output, bytes) => this.devices.send(output, bytes) },
+      midi: {
+        send: (output, bytes) => {
+          const ports = this.devices.send(output, bytes);
+          options.monitor?.midiOut(output, bytes, ports);
+          return ports;
+        },
+      },
       plugins: options.plugins ?? null,
       modeStore: options.modeStore ?? null,
       log: options.log,
       ...(options.observer === undefined ? {} : { observer: options.observer }),
       ...(options.utcOffsetMinutes === undefined ? {} : { utcOffsetMinutes: options.utcOffsetMinutes }),
     });
+    this.#onMessage = (event, injected) => {
+      options.monitor?.midiIn(event, injected);
+      if (options.intercept?.(event) !== true) this.loop.dispatch(event);
+    };
     this.devices = new MidiDevices({
       backend: options.backend,
       scheduler: options.scheduler,
       log: options.log,
       ...deviceSettings(options.ports),
       inputNeeds: (device, alias) => this.loop.inputNeeds(device, alias),
-      onMessage: options.intercept === undefined ? (event) => this.loop.dispatch(event) : (event) => {
-        if (!options.intercept?.(event)) this.loop.dispatch(event);
-      },
+      onMessage: (event) => this.#onMessage(event, false),
       onDevice: (event) => this.loop.dispatch(event),
     });
+  }
+
+  /**
+   * Delivers `bytes` as if input `device` had sent them: the same path a port's
+   * message takes (menu intercept, monitor, engine). Used by `midimon send`.
+   */
+  inject(event: MidiInEvent): void {
+    this.#onMessage(event, true);
   }
 
   /** Engine first (it announces the restored mode), then the ports. */

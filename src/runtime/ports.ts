@@ -43,6 +43,8 @@ export interface EngineObserver {
   onModeChanged?(event: ModeChangedEffect): void;
   onNotice?(event: NoticeEffect): void;
   onTriggerFired?(event: TriggerFiredEffect): void;
+  /** A plugin call settled: PluginHost's ExecuteResult (structural), or the Error it rejected with. */
+  onPluginResult?(plugin: string, action: string, result: unknown): void;
 }
 
 /** JSON values, as PluginHost takes them (TOML params are JSON-compatible; TOML dates arrive as strings). */

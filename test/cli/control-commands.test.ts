@@ -76,6 +76,8 @@ describe('control CLI commands against a running (fake) service', () => {
       pluginGrant: async (name) => ({ name, enabled: true, capabilities_granted: [] }),
       pluginRevoke: async (name) => ({ name, enabled: true, capabilities_granted: [] }),
       pluginInstall: async () => ({ installed: false, packages: [] }),
+      send: async (r) => ({ input: r.input, delivered: 1, duration_ms: 0 }),
+      monitor: () => () => undefined,
     };
     server = new ControlServer({ socketPath: socket, handlers, log: silentLogger() });
     await server.start();

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ControlServer } from '../../src/control/server.js';
 import { ControlClient } from '../../src/control/client.js';
-import type { ControlHandlers, ModeTarget, StatusResult } from '../../src/control/protocol.js';
+import { CONTROL_COMMANDS, type ControlHandlers, type ModeTarget, type StatusResult } from '../../src/control/protocol.js';
 import { MidimonError, isMidimonError } from '../../src/errors.js';
 import { silentLogger } from '../../src/log.js';
 import type { Capability } from '../../src/config/schema.js';
@@ -55,6 +55,8 @@ function fakeHandlers(calls: string[]): ControlHandlers {
       throw new Error('boom');
     },
     pluginInstall: async (path) => (calls.push(`install:${path ?? ''}`), { installed: false, packages: [] }),
+    send: async (r) => (calls.push(`send:${r.input}`), { input: r.input, delivered: r.messages?.length ?? 1, duration_ms: 0 }),
+    monitor: () => () => undefined,
   };
 }
 
@@ -160,7 +162,7 @@ describe('ControlServer', () => {
       error: {
         kind: 'bad_request',
         message:
-          "unknown command 'shutdown'; known commands: status, reload, mode, config.show, config.path, screenshot, plugin.list, plugin.enable, plugin.disable, plugin.grant, plugin.revoke, plugin.install",
+          `unknown command 'shutdown'; known commands: ${CONTROL_COMMANDS.join(', ')}`,
       },
     });
   });
