@@ -1,6 +1,6 @@
 // The midimon-box service. On a Pi, systemd runs it (bin/midimon-daemon.js);
 // `npm start` runs the same box in simulation on any computer.
-import { fstatSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { MidimonBox } from './box/box.js';
 import { plugSimulatedDevices, seedSimulation, SimulatedKeyboard, TerminalOled } from './box/simulation.js';
@@ -99,7 +99,7 @@ notifier.ready(mode === null ? 'running' : `mode ${mode.index + 1}: ${mode.name}
 if (simulate) {
   const config = box.config.current?.config;
   const inputs = config === undefined ? [] : plugSimulatedDevices(box, config, log);
-  if (keysOnStdin()) {
+  if (process.stdin.isTTY === true) {
     keyboard = new SimulatedKeyboard({ box, log, input: process.stdin, onInterrupt: () => void shutdown('Ctrl-C', 0) });
     log.info(keyboard.start(inputs[0] ?? null));
   }
@@ -110,17 +110,3 @@ if (simulate) {
   log.info(`simulation: try 'npm run midimon -- status --socket ${paths.socketPath}' in another terminal`);
 }
 
-/**
- * Simulation reads footswitch and piano keys from a terminal, or from a pipe
- * (scripts and the end-to-end tests type into it); not from /dev/null or a
- * file, which is what stdin is under systemd.
- */
-function keysOnStdin(): boolean {
-  if (process.stdin.isTTY === true) return true;
-  try {
-    const s = fstatSync(0);
-    return s.isFIFO() || s.isSocket();
-  } catch {
-    return false;
-  }
-}
