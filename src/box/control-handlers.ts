@@ -47,6 +47,7 @@ function pluginStatus(p: PluginEntry): PluginStatus {
     lane: p.lane,
     capabilities_granted: p.granted,
     capabilities_requested: p.requested,
+    ...(p.unavailable === undefined ? {} : { capabilities_unavailable: p.unavailable }),
     ...(p.error === undefined ? {} : { error: p.error }),
   };
 }

@@ -21,6 +21,8 @@ export interface PluginEntry {
   readonly version?: string;
   readonly requested: readonly Capability[];
   readonly granted: readonly Capability[];
+  /** Declared but never granted on this box (desktop MIDIMon's audio, systemcontrol). */
+  readonly unavailable?: readonly string[];
   readonly error?: string;
 }
 
@@ -108,6 +110,7 @@ export class PluginSet {
       ...(loaded === undefined ? {} : { version: loaded.metadata.version }),
       requested: loaded?.requested ?? [],
       granted: loaded?.granted ?? this.#configured(name).capabilities,
+      ...(loaded?.metadata.unavailable === undefined ? {} : { unavailable: loaded.metadata.unavailable }),
       ...(error === undefined ? {} : { error }),
     };
   }

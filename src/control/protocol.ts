@@ -71,6 +71,8 @@ export interface PluginStatus {
   readonly lane: 'isolated' | 'realtime';
   readonly capabilities_granted: readonly Capability[];
   readonly capabilities_requested?: readonly Capability[];
+  /** Declared by the plugin, never granted on this box (e.g. Audio, SystemControl). */
+  readonly capabilities_unavailable?: readonly string[];
   readonly error?: string;
 }
 

@@ -1,5 +1,5 @@
 import { MidimonError } from '../errors.js';
-import { isCapability, type Capability, type PluginMetadata } from './types.js';
+import { KNOWN_CAPABILITY_NAMES, parseCapabilityName, type Capability, type PluginMetadata, type UnavailableCapability } from './types.js';
 
 /** Largest metadata blob the host reads out of a plugin's memory. */
 export const METADATA_MAX_BYTES = 64 * 1024;
@@ -52,15 +52,21 @@ export function validateMetadata(raw: unknown): PluginMetadata {
   const license = str(o, 'license', 128);
   if (o['type'] === undefined) throw bad('type', 'is missing');
   if (o['type'] !== 'action') throw bad('type', `must be "action", got ${JSON.stringify(o['type'])}`);
-  const caps = o['capabilities'];
-  if (caps === undefined) throw bad('capabilities', 'is missing');
-  if (!Array.isArray(caps)) throw bad('capabilities', 'must be an array');
+  // Upstream MIDIMon treats the list as optional and spells names in lowercase.
+  const listed = o['capabilities'] ?? [];
+  if (!Array.isArray(listed)) throw bad('capabilities', 'must be an array');
+  // Validated metadata crosses the worker boundary and is validated again: keep it a fixed point.
+  const caps = Array.isArray(o['unavailable']) ? [...listed, ...(o['unavailable'] as unknown[])] : listed;
   const capabilities: Capability[] = [];
+  const unavailable: UnavailableCapability[] = [];
   for (const c of caps) {
-    if (!isCapability(c)) throw bad('capabilities', `contains unknown capability ${JSON.stringify(c)} (known: Network, Filesystem, Process, Midi)`);
-    if (!capabilities.includes(c)) capabilities.push(c);
+    const cap = parseCapabilityName(c);
+    if (cap === undefined) throw bad('capabilities', `contains unknown capability ${JSON.stringify(c)} (known: ${KNOWN_CAPABILITY_NAMES})`);
+    if (cap === 'Audio' || cap === 'SystemControl') {
+      if (!unavailable.includes(cap)) unavailable.push(cap);
+    } else if (!capabilities.includes(cap)) capabilities.push(cap);
   }
-  const meta: PluginMetadata = { name, version, description, author, license, type: 'action', capabilities };
+  const meta: PluginMetadata = { name, version, description, author, license, type: 'action', capabilities, ...(unavailable.length === 0 ? {} : { unavailable }) };
   if (o['homepage'] !== undefined) return { ...meta, homepage: str(o, 'homepage') };
   return meta;
 }

@@ -46,7 +46,8 @@ interface Live {
   readonly init: Fn;
   readonly execute: Fn;
   readonly alloc: Fn;
-  readonly dealloc: Fn;
+  /** Absent in plugins written for desktop MIDIMon, which never calls it. */
+  readonly dealloc: Fn | undefined;
   readonly memory: GuestMemory;
   readonly fs: ConfinedFs | null;
 }
@@ -102,16 +103,17 @@ export class PluginRuntime {
     const t0 = performance.now();
     let before: number | undefined;
     try {
+      // 0 is accepted: desktop MIDIMon writes the request at whatever alloc returns, and its minimal example returns 0.
       const ptr = Number(live.alloc(bytes.length)) >>> 0;
-      const view = ptr === 0 ? undefined : live.memory.bytes(ptr, bytes.length);
+      const view = live.memory.bytes(ptr, bytes.length);
       if (view === undefined) {
-        throw new MidimonError('bad_pointer', `alloc(${bytes.length}) returned ${ptr}, outside the plugin's memory (${live.memory.size} bytes)`, { details: { ptr, len: bytes.length } });
+        throw new MidimonError('bad_pointer', `alloc(${bytes.length}) returned ${ptr}: the ${bytes.length}-byte request would end at ${ptr + bytes.length}, past the plugin's memory (${live.memory.size} bytes)`, { details: { ptr, len: bytes.length } });
       }
       view.set(bytes);
       before = remaining(live);
       const code = Number(live.execute(ptr, bytes.length)) | 0;
       const fuel = before - remaining(live);
-      live.dealloc(ptr, bytes.length);
+      live.dealloc?.(ptr, bytes.length);
       return { code, fuel, fuelTotal: budget - remaining(live), micros: micros(t0) };
     } catch (err) {
       this.#discard();
@@ -175,7 +177,7 @@ export class PluginRuntime {
       const growG = ex[compiled.growFailedGlobal];
       if (!(fuelG instanceof WebAssembly.Global) || !(growG instanceof WebAssembly.Global)) throw new MidimonError('internal', 'instrumented module lacks its meter globals');
       meter = fuelG;
-      live = { fuel: fuelG, growFailed: growG, init: fn(ex, 'init'), execute: fn(ex, 'execute'), alloc: fn(ex, 'alloc'), dealloc: fn(ex, 'dealloc'), memory, fs };
+      live = { fuel: fuelG, growFailed: growG, init: fn(ex, 'init'), execute: fn(ex, 'execute'), alloc: fn(ex, 'alloc'), dealloc: typeof ex['dealloc'] === 'function' ? fn(ex, 'dealloc') : undefined, memory, fs };
       live.fuel.value = BigInt(budget);
       if (compiled.startExport !== null) fn(ex, compiled.startExport)();
       // wasm32-wasip1 reactors (Rust cdylib) run their constructors from _initialize, once, first.

@@ -13,6 +13,33 @@ export function isCapability(v: unknown): v is Capability {
   return typeof v === 'string' && (CAPABILITIES as readonly string[]).includes(v);
 }
 
+/**
+ * Capabilities desktop MIDIMon plugins may declare that this box never
+ * grants (no audio device or system control is exposed to plugins): such a
+ * plugin loads, and is shown as asking for them.
+ */
+export const UNAVAILABLE_CAPABILITIES = ['Audio', 'SystemControl'] as const;
+export type UnavailableCapability = (typeof UNAVAILABLE_CAPABILITIES)[number];
+export type DeclaredCapability = Capability | UnavailableCapability;
+
+// Upstream MIDIMon serialises capabilities in lowercase and calls Process "subprocess"; the guide capitalises.
+const CAPABILITY_ALIASES: Readonly<Record<string, DeclaredCapability>> = {
+  network: 'Network',
+  filesystem: 'Filesystem',
+  process: 'Process',
+  subprocess: 'Process',
+  midi: 'Midi',
+  audio: 'Audio',
+  systemcontrol: 'SystemControl',
+};
+
+/** A declared capability name, matched case-insensitively ("subprocess" = Process); undefined when unknown. */
+export function parseCapabilityName(v: unknown): DeclaredCapability | undefined {
+  return typeof v === 'string' ? CAPABILITY_ALIASES[v.toLowerCase()] : undefined;
+}
+
+export const KNOWN_CAPABILITY_NAMES = 'Network, Filesystem, Process (or subprocess), Midi, and Audio, SystemControl (never granted here); any case';
+
 /** Validated metadata returned by a plugin's `init()`. */
 export interface PluginMetadata {
   readonly name: string;
@@ -22,6 +49,8 @@ export interface PluginMetadata {
   readonly license: string;
   readonly type: 'action';
   readonly capabilities: readonly Capability[];
+  /** Declared capabilities this box never grants (e.g. audio): the plugin loads, those stay off. */
+  readonly unavailable?: readonly UnavailableCapability[];
   readonly homepage?: string;
 }
 

@@ -13,7 +13,7 @@ import { syncDirectory, writeFileSynced } from '../util/atomic-write.js';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { MidimonError, toMidimonError } from '../errors.js';
-import { checkAgainstMetadata, keyId, parseManifest, renderManifest, STICK_PLUGIN_DIR, type PluginManifest } from '../plugins/manifest.js';
+import { checkAgainstMetadata, checksumField, keyId, parseManifest, renderManifest, STICK_PLUGIN_DIR, type PluginManifest } from '../plugins/manifest.js';
 import type { LoadedPlugin } from '../plugins/types.js';
 import { lstatStick, readStickFile, refusalOf, shown, stickPath, stickRefusal } from './stick-files.js';
 
@@ -219,13 +219,13 @@ export async function installPackage(pkg: StickPackage, options: InstallOptions)
   // Only now, with the bytes of a regular file on the stick, may its hash appear in a message.
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   if (m.checksum === undefined || !/^sha256:[0-9a-f]{64}$/.test(m.checksum)) {
-    throw new MidimonError('checksum_mismatch', `${tomlFile}: binary.checksum must be "sha256:<64 hex digits>" (run 'midimon plugin pack'), found ${shown(JSON.stringify(m.checksum ?? null), 80)}`, {
-      details: { file: tomlFile, field: 'binary.checksum', plugin: m.name },
+    throw new MidimonError('checksum_mismatch', `${tomlFile}: ${checksumField(m)} must be "sha256:<64 hex digits>" (run 'midimon plugin pack'), found ${shown(JSON.stringify(m.checksum ?? null), 80)}`, {
+      details: { file: tomlFile, field: checksumField(m), plugin: m.name },
     });
   }
   if (m.checksum !== `sha256:${sha256}`) {
     throw new MidimonError('checksum_mismatch', `${m.name}: ${wasmPath} has SHA-256 ${sha256}, but ${tomlFile} says ${m.checksum.slice(7)}: refusing to install`, {
-      details: { file: tomlFile, field: 'binary.checksum', plugin: m.name, actual: sha256 },
+      details: { file: tomlFile, field: checksumField(m), plugin: m.name, actual: sha256 },
     });
   }
   const signedBy = await verifySignature(`${wasmPath}.sig`, bytes, m.name, options, (p) => readStickFile(p, { maxBytes: MAX_SIGNATURE_BYTES, dev: pkg.dev }));

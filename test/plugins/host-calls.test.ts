@@ -35,15 +35,18 @@ test('a host call with a pointer outside memory ends the call with bad_pointer',
   assert.equal((await host.execute('calls', 'go')).status, 'returned');
 });
 
-test('the request is the guide JSON, with params only when given and context extras after the guide fields', async () => {
+test('the request is the guide JSON, with params only when given, context extras after the guide fields, and the params again as MIDIMon plugins read them', async () => {
   calls.length = 0;
   await host.execute('echo', 'play', { velocity: 100, currentMode: 2, timestamp: 1705612800000 });
   await host.execute('echo', 'transpose', { velocity: null, timestamp: 1, extra: { trigger: 'footswitch', velocity: 5 } }, { semitones: -2, label: 'down' });
   const sent = calls.map(([, c]) => (c.fn === 'log' ? c.message : ''));
-  assert.equal(sent[0], '{"action":"play","context":{"velocity":100,"current_mode":2,"timestamp":1705612800000}}');
+  assert.equal(sent[0], '{"action":"play","context":{"velocity":100,"current_mode":2,"timestamp":1705612800000,"metadata":{}},"parameters":[]}');
   assert.deepEqual(JSON.parse(sent[1] ?? ''), {
     action: 'transpose',
-    context: { velocity: null, current_mode: null, timestamp: 1, trigger: 'footswitch' },
+    // metadata: desktop MIDIMon's template reads params here, as strings.
+    context: { velocity: null, current_mode: null, timestamp: 1, trigger: 'footswitch', metadata: { semitones: '-2', label: 'down' } },
+    // parameters: the values in the order written, as strings (MIDIMon's system-utils plugin reads these).
+    parameters: ['-2', 'down'],
     params: { semitones: -2, label: 'down' },
   });
 });

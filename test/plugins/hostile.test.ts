@@ -48,7 +48,7 @@ describe('refused at load, naming what is wrong', () => {
   });
 
   test('missing export -> missing_export naming it', async () => {
-    assert.match(await loadError('missing', fixture('missing-export')), /^missing_export: .*'dealloc'/);
+    assert.match(await loadError('missing', fixture('missing-export')), /^missing_export: .*'alloc'/);
   });
 
   test('mis-typed export -> bad_signature naming it', async () => {

@@ -107,8 +107,11 @@ test('note -> PluginHost.execute -> midi_send out through the route, set_mode sw
     assert.deepEqual(request.context, {
       velocity: 99, current_mode: 0, timestamp: 1_705_612_800_000,
       mode_name: 'Songs', channel: 1, note: 48, cc: null, value: 99, trigger: 'Note', device: 'Keys',
+      metadata: { shape: 'maj7' },
     });
-    assert.deepEqual(Object.keys(request.context), ['velocity', 'current_mode', 'timestamp', 'mode_name', 'channel', 'note', 'cc', 'value', 'trigger', 'device']);
+    assert.deepEqual(Object.keys(request.context), ['velocity', 'current_mode', 'timestamp', 'mode_name', 'channel', 'note', 'cc', 'value', 'trigger', 'device', 'metadata']);
+    // Desktop MIDIMon's positional form of the same params.
+    assert.deepEqual((request as unknown as { parameters: unknown }).parameters, ['maj7']);
     loop.stop();
     devices.stop();
   } finally {

@@ -80,13 +80,13 @@ function toRequest(sub: string, args: readonly string[], cwd: string): ControlRe
 function render(result: unknown): string {
   const r = result as Record<string, unknown>;
   if (Array.isArray(r['plugins'])) {
-    const rows = r['plugins'] as Array<{ name: string; version?: string; enabled: boolean; loaded: boolean; lane?: string; capabilities_granted: string[]; capabilities_requested?: string[]; error?: string }>;
+    const rows = r['plugins'] as Array<{ name: string; version?: string; enabled: boolean; loaded: boolean; lane?: string; capabilities_granted: string[]; capabilities_requested?: string[]; capabilities_unavailable?: string[]; error?: string }>;
     if (rows.length === 0) return 'no plugins configured or installed\n';
     return rows
       .map((p) => {
         const state = !p.enabled ? 'disabled' : p.loaded ? 'loaded' : p.error !== undefined ? 'error' : 'loading';
         const denied = (p.capabilities_requested ?? []).filter((c) => !p.capabilities_granted.includes(c));
-        return `${p.name} ${p.version ?? ''}: ${state}${p.lane === 'realtime' ? ' (realtime lane)' : ''}; granted ${p.capabilities_granted.join(',') || '-'}${denied.length > 0 ? `; requested but not granted ${denied.join(',')}` : ''}${p.error === undefined ? '' : `\n  ${p.error}`}`;
+        return `${p.name} ${p.version ?? ''}: ${state}${p.lane === 'realtime' ? ' (realtime lane)' : ''}; granted ${p.capabilities_granted.join(',') || '-'}${denied.length > 0 ? `; requested but not granted ${denied.join(',')}` : ''}${(p.capabilities_unavailable ?? []).length > 0 ? `; asks for ${(p.capabilities_unavailable ?? []).join(',')}, never granted on this box` : ''}${p.error === undefined ? '' : `\n  ${p.error}`}`;
       })
       .join('\n')
       .concat('\n');

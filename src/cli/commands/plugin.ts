@@ -193,8 +193,8 @@ const runRun: CommandRunner = async (argv, io) => {
     }
     const m = loaded.metadata;
     emit(
-      { event: 'loaded', name: m.name, version: m.version, capabilities: loaded.requested, granted: loaded.granted, sha256: loaded.sha256, fuel: loaded.initFuel, micros: loaded.initMicros },
-      `loaded ${m.name} ${m.version} (requests: ${loaded.requested.join(', ') || 'nothing'}; granted: ${loaded.granted.join(', ')}) init fuel ${loaded.initFuel}, ${loaded.initMicros} us`,
+      { event: 'loaded', name: m.name, version: m.version, capabilities: loaded.requested, granted: loaded.granted, unavailable: m.unavailable ?? [], sha256: loaded.sha256, fuel: loaded.initFuel, micros: loaded.initMicros },
+      `loaded ${m.name} ${m.version} (requests: ${loaded.requested.join(', ') || 'nothing'}; granted: ${loaded.granted.join(', ')}${(m.unavailable ?? []).length > 0 ? `; never granted here: ${(m.unavailable ?? []).join(', ')}` : ''}) init fuel ${loaded.initFuel}, ${loaded.initMicros} us`,
     );
     let allOk = true;
     for (const action of actions) {
