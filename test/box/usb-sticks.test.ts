@@ -51,7 +51,7 @@ function mountInfo(): string {
 
 async function waitFor<T>(what: string, probe: () => T | undefined | false | null): Promise<T> {
   // Bounded polling for work done by real threads and files; never a timing assertion.
-  for (let i = 0; i < 1000; i++) {
+  for (let i = 0; i < 6000; i++) {
     const v = probe();
     if (v !== undefined && v !== false && v !== null) return v;
     await sleep(10);
@@ -92,7 +92,8 @@ before(async () => {
   await seedSimulation(configPath, stateDir, silentLogger());
   clock = new ManualScheduler(Date.UTC(2026, 0, 1, 12));
   const socketPath = join(dir, 'run', 'control.sock');
-  client = new ControlClient({ socketPath });
+  // Plugin loads run in worker threads: on a loaded CI machine an install can take longer than the CLI's 10 s default.
+  client = new ControlClient({ socketPath, timeoutMs: 120_000 });
   box = new MidimonBox({
     paths: { configPath, stateDir, runtimeDir: join(dir, 'run'), socketPath, simulated: true },
     log: silentLogger(),
