@@ -9,22 +9,25 @@ import { renderStatus } from '../src/display/screens/status-screen.js';
 import { DEMO_STATUS } from '../src/display/demo-views.js';
 import type { OledDisplay } from '../src/display/oled-display.js';
 import { isMidimonError } from '../src/errors.js';
-import { failed, hwSettings, passed, skipped, type HwContext, type HwOutcome, type HwTest } from './hw-test.js';
+import { failed, hwSettings, missing, passed, type HwContext, type HwOutcome, type HwTest } from './hw-test.js';
 
-/** Opens the configured panel or explains why not (the reason becomes the skip message). */
-async function openPanel(ctx: HwContext): Promise<OledDisplay | string> {
-  const s = hwSettings(ctx.env);
+/** Opens the configured panel or says why not (a failure on a Pi with a display configured). */
+async function openPanel(ctx: HwContext): Promise<OledDisplay | HwOutcome> {
+  const s = hwSettings(ctx.env, ctx.config);
+  const configured = s.oledController !== 'none';
+  if (!configured) return missing(ctx, false, 'OLED', '');
   const dev = `/dev/i2c-${s.i2cBus}`;
   try {
     await access(dev);
   } catch {
-    return `no ${dev} (enable I2C: sudo raspi-config nonint do_i2c 0)`;
+    return missing(ctx, true, `the OLED (${s.oledController})`, `there is no ${dev} (enable I2C: sudo raspi-config nonint do_i2c 0, then reboot)`);
   }
   let bus;
   try {
+    // The same open as the box: absent / permission denied / addon missing are named.
     bus = await openI2cTransport(s.i2cBus);
   } catch (err) {
-    return `cannot open ${dev}: ${(err as Error).message}`;
+    return missing(ctx, true, `the OLED (${s.oledController})`, (err as Error).message);
   }
   const opts = { address: s.oledAddress, height: s.oledHeight };
   const display = s.oledController === 'sh1106' ? new Sh1106Display(bus, opts) : new Ssd1306Display(bus, opts);
@@ -33,14 +36,14 @@ async function openPanel(ctx: HwContext): Promise<OledDisplay | string> {
     return display;
   } catch (err) {
     await bus.close().catch(() => {});
-    if (isMidimonError(err, 'device_unavailable')) return `no OLED on i2c-${s.i2cBus} at 0x${s.oledAddress.toString(16)}`;
+    if (isMidimonError(err, 'device_unavailable')) return missing(ctx, true, `the OLED (${s.oledController})`, `nothing answers on i2c-${s.i2cBus} at 0x${s.oledAddress.toString(16)} (i2cdetect -y ${s.i2cBus}; wiring, address, power)`);
     throw err;
   }
 }
 
 async function withPanel(ctx: HwContext, body: (d: OledDisplay) => Promise<HwOutcome>): Promise<HwOutcome> {
   const d = await openPanel(ctx);
-  if (typeof d === 'string') return skipped(d);
+  if ('status' in d) return d;
   try {
     return await body(d);
   } finally {

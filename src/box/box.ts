@@ -21,7 +21,8 @@ import type { MidiRuntime } from '../runtime/midi-runtime.js';
 import { pluginHostCaller, realScheduler, type Scheduler } from '../runtime/ports.js';
 import { StateStore } from '../state/state-store.js';
 import { buildControlHandlers, type BoxControl } from './control-handlers.js';
-import { DeviceParts } from './device-parts.js';
+import { DeviceParts, type BoxHardware } from './device-parts.js';
+import { DeviceHealth } from './device-health.js';
 import { MenuDriver } from './menu-driver.js';
 import { runMenuEffect } from './menu-effects.js';
 import { Notices } from './notices.js';
@@ -54,6 +55,8 @@ export interface BoxOptions {
   readonly mediaRoots?: readonly string[];
   /** Stick scan limits and hooks (tests). */
   readonly stickScan?: ScanOptions;
+  /** Test seams for the real adapters (simulate hardware failures without hardware). */
+  readonly hardware?: BoxHardware;
 }
 
 export class MidimonBox implements BoxControl {
@@ -61,6 +64,8 @@ export class MidimonBox implements BoxControl {
   readonly #log: Logger;
   readonly #scheduler: Scheduler;
   readonly problems = new Problems();
+  /** Configured hardware that does not work on this box (`midimon status` → degraded). */
+  readonly health: DeviceHealth;
   readonly state: StateStore;
   readonly plugins: PluginHost;
   readonly pluginSet: PluginSet;
@@ -85,6 +90,7 @@ export class MidimonBox implements BoxControl {
     const now = () => this.#scheduler.now();
     const refresh = () => this.#status.refresh();
     this.#notices = new Notices(this.problems, this.#scheduler);
+    this.health = new DeviceHealth({ problems: this.problems, log: options.log, now: () => this.#scheduler.now() });
     this.monitor = new MonitorBus(now);
     this.state = new StateStore({ dir: options.paths.stateDir, log: options.log });
     this.plugins = new PluginHost({
@@ -130,6 +136,8 @@ export class MidimonBox implements BoxControl {
       modeStore: this.state,
       interceptMidi: (e) => this.menu.midi(e),
       interceptFootswitch: (e) => this.menu.footswitch(e),
+      health: this.health,
+      ...(options.hardware === undefined ? {} : { hardware: options.hardware }),
       monitor: this.monitor,
       observer: {
         onModeChanged: (e) => {

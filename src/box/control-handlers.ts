@@ -1,3 +1,5 @@
+import type { DegradedDevice } from './device-health.js';
+import type { DeviceStatus } from '../control/protocol.js';
 import type { ControlHandlers, PluginChangeResult, PluginStatus, StatusResult } from '../control/protocol.js';
 import { MidimonError, OTHER_ERROR_KINDS, PLUGIN_ERROR_KINDS, type ErrorKind } from '../errors.js';
 import type { ConfigService } from '../config/config-service.js';
@@ -25,6 +27,8 @@ export interface BoxControl {
   readonly simulation: { readonly oled: object | null };
   readonly pluginSet: Pick<PluginSet, 'list' | 'setEnabled' | 'setGrant'>;
   readonly problems: Pick<Problems, 'recent'>;
+  /** Absent in boxes built without hardware reporting (tests of other parts). */
+  readonly health?: { list(): DegradedDevice[] };
   modeInfo(): ModeInfo | null;
   setMode(target: 'next' | 'prev' | { name: string }, source: 'socket'): ModeInfo;
   devices(): DeviceRow[];
@@ -70,7 +74,7 @@ export function buildControlHandlers(box: BoxControl, config: Pick<ControlHandle
         uptime_s: Math.round((Date.now() - box.startedAt) / 1000),
         simulated: box.simulated,
         mode: box.modeInfo(),
-        devices: deviceStatuses(box.devices(), fs.names, fs.real, { controller, panel: display?.hasPanel ?? false, simulated: box.simulation.oled !== null }),
+        devices: markDegraded(deviceStatuses(box.devices(), fs.names, fs.real, { controller, panel: display?.hasPanel ?? false, simulated: box.simulation.oled !== null }), box.health?.list() ?? []),
         plugins: box.pluginSet.list().map(pluginStatus),
         // Info (a plugin installed) is news, not an error: the banner shows it, the error list does not.
         recent_errors: box.problems
@@ -80,6 +84,7 @@ export function buildControlHandlers(box: BoxControl, config: Pick<ControlHandle
           .map((p) => ({ at: new Date(p.at).toISOString(), kind: asKind(p.kind), message: p.message, source: p.source })),
         config: await box.config.status(),
         usb: { sticks: box.stickStatus() },
+        degraded: box.health?.list() ?? [],
       };
     },
     async mode(target) {
@@ -119,6 +124,15 @@ export function buildControlHandlers(box: BoxControl, config: Pick<ControlHandle
       return { installed: true, name: r.name, version: r.version, sha256: r.sha256 };
     },
   };
+}
+
+/** A degraded part says so in its device line too, instead of "simulated". */
+function markDegraded(devices: DeviceStatus[], degraded: readonly DegradedDevice[]): DeviceStatus[] {
+  const kindOf = { footswitch: 'footswitches', display: 'display', 'midi-in': 'midi', 'midi-out': 'midi' } as const;
+  return devices.map((d) => {
+    const bad = degraded.find((x) => x.device === kindOf[d.kind]);
+    return bad === undefined ? d : { ...d, connected: false, detail: `degraded: ${bad.reason}` };
+  });
 }
 
 /** Engine notice codes are not error kinds; the status protocol carries kinds, so those report as 'internal'. */

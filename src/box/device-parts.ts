@@ -16,6 +16,19 @@ import type { Logger } from '../log.js';
 import { createMidiBackend } from '../midi/create-midi-backend.js';
 import type { FakeMidiBackend } from '../midi/fake-midi-backend.js';
 import { MidiRuntime, type MidiMonitor } from '../runtime/midi-runtime.js';
+import type { I2cTransport } from '../display/i2c-transport.js';
+import type { GpioFactory } from '../gpio/onoff-footswitches.js';
+import type { MidiBackend } from '../midi/midi-backend.js';
+import type { DeviceHealth } from './device-health.js';
+
+/** Seams for the real adapters: tests make each one fail the way hardware does, without hardware. */
+export interface BoxHardware {
+  /** Default /sys/class/gpio. */
+  readonly sysfsGpio?: string;
+  readonly gpioFactory?: GpioFactory;
+  readonly openI2c?: (bus: number) => Promise<I2cTransport>;
+  readonly createMidi?: () => Promise<MidiBackend>;
+}
 import type { EngineObserver, ModeStore, PluginCaller, Scheduler } from '../runtime/ports.js';
 
 export interface Parts {
@@ -38,6 +51,9 @@ export interface DevicePartsOptions {
   readonly interceptMidi: (e: MidiInEvent) => boolean;
   /** Sees every footswitch gesture first; true keeps it from the engine (the OLED menu). */
   readonly interceptFootswitch: (e: FootswitchEvent) => boolean;
+  /** Configured hardware that cannot be used on a box is reported here (never in simulation). */
+  readonly health?: DeviceHealth;
+  readonly hardware?: BoxHardware;
   /** Sees MIDI in and out and every gesture (`midimon monitor`). */
   readonly monitor?: MidiMonitor & { footswitch(name: string, gesture: string, injected: boolean, at: number): void };
 }
@@ -71,6 +87,14 @@ export class DeviceParts {
       await this.#swap(parts, ctx);
       parts.midi.reload(config, config.devices.midi);
     }
+  }
+
+  /** Reports a part's outcome; simulation never degrades (the fakes are what was asked for). */
+  #health(device: 'midi' | 'footswitches' | 'display', name: string, unavailable: string | undefined): void {
+    const health = this.#opts.health;
+    if (health === undefined || this.#opts.simulate) return;
+    if (unavailable === undefined) health.healthy(device);
+    else health.degraded({ device, name, reason: unavailable });
   }
 
   /** A classified gesture from a switch, or from `midimon send` (injected): the menu sees it first, then the engine. */
@@ -128,8 +152,11 @@ export class DeviceParts {
   }
 
   async #build(config: BoxConfig): Promise<Parts> {
-    const { backend, fake } = await createMidiBackend(this.#opts.log, { simulate: this.#opts.simulate });
-    this.#fakeMidi = fake;
+    const hw = this.#opts.hardware;
+    const { backend, fake, unavailable } = await createMidiBackend(this.#opts.log, { simulate: this.#opts.simulate, ...(hw?.createMidi === undefined ? {} : { create: hw.createMidi }) });
+    this.#health('midi', 'ALSA sequencer (RtMidi)', unavailable);
+    // A box whose MIDI could not start runs on an empty backend; only simulation scripts its ports.
+    this.#fakeMidi = unavailable === undefined ? fake : null;
     const midi = new MidiRuntime({
       engine: config,
       ports: config.devices.midi,
@@ -165,9 +192,14 @@ export class DeviceParts {
       scheduler: this.#opts.scheduler,
       log: this.#opts.log,
       simulate: this.#opts.simulate,
+      ...(this.#opts.hardware?.sysfsGpio === undefined ? {} : { sysfsGpio: this.#opts.hardware.sysfsGpio }),
+      ...(this.#opts.hardware?.gpioFactory === undefined ? {} : { gpioFactory: this.#opts.hardware.gpioFactory }),
     });
+    const names = config.devices.footswitches.map((f) => `${f.name}=BCM${f.pin}`).join(', ');
+    this.#health('footswitches', names, config.devices.footswitches.length > 0 ? created.unavailable : undefined);
     created.footswitches.onEvent((e) => this.footswitch(e, false));
-    return { footswitches: created.footswitches, fakeFootswitches: created.fake ?? null };
+    // Degraded switches get an inert stand-in: nothing presses it on a box.
+    return { footswitches: created.footswitches, fakeFootswitches: created.unavailable === undefined ? (created.fake ?? null) : null };
   }
 
   async #startDisplay(config: BoxConfig): Promise<Pick<Parts, 'display' | 'fakeBus'>> {
@@ -175,13 +207,20 @@ export class DeviceParts {
     const dimAfterMs = d.dim_after_s * 1000;
     const common = { log: this.#opts.log, height: d.height, brightness: d.brightness, dimAfterMs, screensaverAfterMs: d.screensaver ? dimAfterMs : 0 } as const;
     if (d.controller === 'none') {
+      this.#health('display', 'none', undefined);
       const controller = new DisplayController({ ...common, display: null });
       await controller.start();
       return { display: controller, fakeBus: null };
     }
-    const created = await createOledDisplay({ controller: d.controller, bus: d.bus, address: d.address, height: d.height, rotation: d.rotation, contrast: d.brightness }, { log: this.#opts.log, simulate: this.#opts.simulate });
+    const openBus = this.#opts.hardware?.openI2c;
+    const created = await createOledDisplay(
+      { controller: d.controller, bus: d.bus, address: d.address, height: d.height, rotation: d.rotation, contrast: d.brightness },
+      { log: this.#opts.log, simulate: this.#opts.simulate, ...(openBus === undefined ? {} : { openBus }) },
+    );
     const controller = new DisplayController({ ...common, display: created.display });
     await controller.start();
-    return { display: controller, fakeBus: created.fakeBus ?? null };
+    const panel = `${d.controller} at 0x${d.address.toString(16)} on /dev/i2c-${d.bus}`;
+    this.#health('display', panel, created.unavailable ?? (controller.hasPanel ? undefined : 'no answer to the probe write (wiring, address, power)'));
+    return { display: controller, fakeBus: created.unavailable === undefined ? (created.fakeBus ?? null) : null };
   }
 }

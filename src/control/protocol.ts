@@ -83,6 +83,13 @@ export interface RecentError {
   readonly source?: string;
 }
 
+/** Configured hardware the box cannot use (never set in simulation): src/box/device-health.ts. */
+export interface DegradedDeviceStatus {
+  readonly device: 'midi' | 'footswitches' | 'display';
+  readonly name: string;
+  readonly reason: string;
+}
+
 export interface StatusResult {
   readonly version: string;
   readonly pid: number;
@@ -95,6 +102,8 @@ export interface StatusResult {
   readonly config: ConfigStatus;
   /** Mounted USB sticks (absent from boxes older than this field). */
   readonly usb?: { readonly sticks: readonly UsbStickStatus[] };
+  /** Empty when all configured hardware works; absent from boxes older than this field. */
+  readonly degraded?: readonly DegradedDeviceStatus[];
 }
 
 export interface UsbStickStatus {

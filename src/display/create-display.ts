@@ -19,26 +19,35 @@ export interface CreatedDisplay {
   readonly display: OledDisplay;
   /** Set in simulation: the decoded panel, for the simulated box and tests. */
   readonly fakeBus?: FakeI2cBus;
+  /** On a box (not simulating): why the bus could not be opened (the caller reports it). */
+  readonly unavailable?: string;
 }
 
 /**
  * Opens the configured bus, or, when simulating or when the bus cannot be
- * opened (no i2c-bus addon, no /dev/i2c-N), drives the same driver over a
- * decoding FakeI2cBus with one log line. Whether a panel answers is decided
- * by DisplayController.start() (the probe write).
+ * opened (no i2c-bus addon, no /dev/i2c-N, permission denied), drives the
+ * same driver over a decoding FakeI2cBus; off simulation `unavailable` says
+ * why. Whether a panel answers is decided by DisplayController.start() (the
+ * probe write).
  */
-export async function createOledDisplay(config: OledConfig, opts: { readonly log: Logger; readonly simulate?: boolean }): Promise<CreatedDisplay> {
+export async function createOledDisplay(
+  config: OledConfig,
+  opts: { readonly log: Logger; readonly simulate?: boolean; readonly openBus?: (bus: number) => Promise<I2cTransport> },
+): Promise<CreatedDisplay> {
   const make = (bus: I2cTransport) => {
     const o = { address: config.address ?? 0x3c, height: config.height ?? 64, rotation: config.rotation ?? 0, ...(config.contrast === undefined ? {} : { contrast: config.contrast }) };
     return config.controller === 'sh1106' ? new Sh1106Display(bus, o) : new Ssd1306Display(bus, o);
   };
+  const fakeBus = () => new FakeI2cBus({ controller: config.controller, height: config.height ?? 64, address: config.address ?? 0x3c });
   if (opts.simulate !== true) {
     try {
-      return { display: make(await openI2cTransport(config.bus ?? 1)) };
+      return { display: make(await (opts.openBus ?? openI2cTransport)(config.bus ?? 1)) };
     } catch (err) {
-      opts.log.warn({ reason: (err as Error).message }, 'display: no I2C bus, simulating the OLED');
+      // Still rendered (screenshots work), but reported: a box never quietly runs on a fake panel.
+      const bus = fakeBus();
+      return { display: make(bus), fakeBus: bus, unavailable: (err as Error).message };
     }
   }
-  const fakeBus = new FakeI2cBus({ controller: config.controller, height: config.height ?? 64, address: config.address ?? 0x3c });
-  return { display: make(fakeBus), fakeBus };
+  const bus = fakeBus();
+  return { display: make(bus), fakeBus: bus };
 }

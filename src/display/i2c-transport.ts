@@ -20,17 +20,24 @@ export interface I2cTransport {
 }
 
 /** Opens /dev/i2c-N through `i2c-bus` (imported lazily: it is a native addon). */
-export async function openI2cTransport(busNumber: number): Promise<I2cTransport> {
-  let mod: typeof import('i2c-bus');
+export interface I2cDeps {
+  /** Default fs.promises.access; tests make it fail with ENOENT/EACCES. */
+  readonly access?: (path: string, mode: number) => Promise<void>;
+  /** Default import('i2c-bus'); tests make it fail like a missing or wrong-architecture addon. */
+  readonly load?: () => Promise<Pick<typeof import('i2c-bus'), 'openPromisified'>>;
+}
+
+export async function openI2cTransport(busNumber: number, deps: I2cDeps = {}): Promise<I2cTransport> {
+  let mod: Pick<typeof import('i2c-bus'), 'openPromisified'>;
   try {
-    mod = await import('i2c-bus');
+    mod = await (deps.load ?? (() => import('i2c-bus')))();
   } catch (err) {
     throw new MidimonError('device_unavailable', `cannot load i2c-bus: ${(err as Error).message}`, { cause: err });
   }
   const dev = i2cDevicePath(busNumber);
   // i2c-bus reports a missing or forbidden device node vaguely (or not at all): say which.
   try {
-    await access(dev, constants.R_OK | constants.W_OK);
+    await (deps.access ?? access)(dev, constants.R_OK | constants.W_OK);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'absent (I2C is off: dtparam=i2c_arm=on in config.txt, module i2c-dev)' : code === 'EACCES' ? 'permission denied (the service user needs the i2c group)' : (err as Error).message;

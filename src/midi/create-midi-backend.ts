@@ -11,21 +11,23 @@ export interface CreatedMidiBackend {
   readonly backend: MidiBackend;
   /** Present when simulating: the composition root scripts its ports. */
   readonly fake: FakeMidiBackend | null;
+  /** Not simulating, and RtMidi could not start: why (the caller reports it). */
+  readonly unavailable?: string;
 }
 
-export async function createMidiBackend(log: Logger, options: { simulate?: boolean } = {}): Promise<CreatedMidiBackend> {
+export async function createMidiBackend(log: Logger, options: { simulate?: boolean; create?: () => Promise<MidiBackend> } = {}): Promise<CreatedMidiBackend> {
   if (options.simulate === true) {
     log.info({ component: 'midi' }, 'MIDI: simulated backend (requested)');
     const fake = new FakeMidiBackend();
     return { backend: fake, fake };
   }
   try {
-    const backend = await RtMidiBackend.create();
+    const backend = await (options.create ?? (() => RtMidiBackend.create()))();
     log.info({ component: 'midi' }, 'MIDI: ALSA via RtMidi');
     return { backend, fake: null };
   } catch (err) {
-    log.warn({ component: 'midi' }, `MIDI: ${(err as Error).message}; using the simulated backend`);
+    // The engine keeps running on an empty backend; the box reports the reason as degraded.
     const fake = new FakeMidiBackend();
-    return { backend: fake, fake };
+    return { backend: fake, fake, unavailable: (err as Error).message };
   }
 }

@@ -35,17 +35,17 @@ export class RtMidiBackend implements MidiBackend {
   }
 
   /** Loads the native binding and opens the ALSA sequencer; throws MidimonError('device_unavailable'). */
-  static async create(): Promise<RtMidiBackend> {
+  static async create(deps: { access?: (path: string, mode: number) => Promise<void>; load?: () => Promise<MidiModule> } = {}): Promise<RtMidiBackend> {
     let midi: MidiModule;
     try {
-      midi = await import('@julusian/midi/lazy');
+      midi = await (deps.load ?? (() => import('@julusian/midi/lazy')))();
       midi.verifyLibraryLoaded();
     } catch (cause) {
       throw new MidimonError('device_unavailable', `RtMidi native library unavailable: ${firstLine(cause)}`, { cause });
     }
     // RtMidi only says "Failed to initialise": tell a missing sequencer from a forbidden one.
     try {
-      await access(ALSA_SEQ_DEVICE, constants.R_OK | constants.W_OK);
+      await (deps.access ?? access)(ALSA_SEQ_DEVICE, constants.R_OK | constants.W_OK);
     } catch (cause) {
       const code = (cause as NodeJS.ErrnoException).code;
       const why = code === 'ENOENT' ? 'absent (snd-seq not loaded)' : code === 'EACCES' ? 'permission denied (the service user needs the audio group)' : firstLine(cause);

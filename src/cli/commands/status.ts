@@ -44,6 +44,7 @@ export function formatStatus(s: StatusResult): string {
     out.push(`         last edit rejected at ${c.last_error.at}: ${c.last_error.message}`);
     for (const issue of c.last_error.issues) out.push(`           ${formatIssue(issue)}`);
   }
+  for (const d of s.degraded ?? []) out.push(`DEGRADED ${d.device} (${d.name}): ${d.reason}`);
   out.push('devices:');
   if (s.devices.length === 0) out.push('  (none)');
   for (const d of s.devices) out.push(`  ${d.connected ? '+' : '-'} ${d.kind.padEnd(10)} ${d.name}${d.detail === undefined ? '' : `  ${d.detail}`}`);
