@@ -39,7 +39,7 @@ const SENDER_WAT = `(module
     (drop (call $midi_send (i32.const 4000) (i32.const 3)))
     (i32.const 0)))`;
 
-interface BenchPlugin {
+export interface BenchPlugin {
   readonly bytes: Uint8Array;
   readonly action: string;
   readonly params: Record<string, string | number>;
@@ -49,7 +49,7 @@ interface BenchPlugin {
   readonly reset?: { readonly action: string; readonly params: Record<string, string | number> };
 }
 
-async function senderPlugin(): Promise<BenchPlugin> {
+export async function senderPlugin(): Promise<BenchPlugin> {
   const wabt = await wabtInit();
   const mod = wabt.parseWat('sender.wat', SENDER_WAT);
   const bytes = new Uint8Array(mod.toBinary({}).buffer);

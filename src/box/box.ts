@@ -25,6 +25,8 @@ import { DeviceParts, type BoxHardware } from './device-parts.js';
 import { DeviceHealth } from './device-health.js';
 import { MenuDriver } from './menu-driver.js';
 import { runMenuEffect } from './menu-effects.js';
+import { DeferredRefresh, runTempoRequest, type TempoRequest } from './tempo.js';
+import type { TempoInfo } from '../engine/types.js';
 import { Notices } from './notices.js';
 import { PluginSet } from './plugin-set.js';
 import { Problems } from './problems.js';
@@ -79,6 +81,7 @@ export class MidimonBox implements BoxControl {
   readonly #parts: DeviceParts;
   readonly #sticks: Sticks;
   readonly #status: StatusRefresh;
+  readonly #beatRefresh: DeferredRefresh;
   #control: ControlServer | null = null;
   #startedAt = Date.now();
   readonly #unsubscribe: Array<() => void> = [];
@@ -89,6 +92,7 @@ export class MidimonBox implements BoxControl {
     this.#scheduler = options.scheduler ?? realScheduler;
     const now = () => this.#scheduler.now();
     const refresh = () => this.#status.refresh();
+    const beatRefresh = (this.#beatRefresh = new DeferredRefresh(this.#scheduler, refresh));
     this.#notices = new Notices(this.problems, this.#scheduler);
     this.health = new DeviceHealth({ problems: this.problems, log: options.log, now: () => this.#scheduler.now() });
     this.monitor = new MonitorBus(now);
@@ -125,6 +129,7 @@ export class MidimonBox implements BoxControl {
           onRestart: options.onRestart,
           onShutdown: options.onShutdown,
           simulated: this.simulated,
+          tempo: (command) => this.midi?.loop.tempoCommand(command, 'menu'),
         }),
       onView: (view) => this.display?.setMenu(view),
     });
@@ -144,6 +149,7 @@ export class MidimonBox implements BoxControl {
           this.monitor.mode(e, this.midi?.loop.snapshot()?.modeNames.length ?? 0);
           refresh();
         },
+        onTempo: beatRefresh.request,
         onTriggerFired: (e) => {
           this.monitor.trigger(e);
           refresh();
@@ -241,6 +247,7 @@ export class MidimonBox implements BoxControl {
 
   async stop(): Promise<void> {
     this.#status.stop();
+    this.#beatRefresh.stop();
     this.#notices.stop();
     for (const off of this.#unsubscribe.splice(0)) off();
     this.sends.stop();
@@ -253,6 +260,11 @@ export class MidimonBox implements BoxControl {
     await this.pluginSet.stop();
     await this.plugins.stop();
     await this.state.stop();
+  }
+
+  /** `midimon tempo`: report, or set/nudge/tap/start/stop/source. */
+  tempo(req: TempoRequest = {}): TempoInfo {
+    return runTempoRequest(this.midi?.loop ?? null, req);
   }
 
   /** Mode as `midimon status` and `midimon mode` report it. */
@@ -339,6 +351,7 @@ export class MidimonBox implements BoxControl {
       lastTrigger: midi.loop.lastTrigger,
       plugins: this.pluginSet.list(),
       banner: this.problems.banner(),
+      clock: this.config.current?.config.clock,
     });
   }
 }

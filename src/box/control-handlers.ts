@@ -1,6 +1,6 @@
 import type { DegradedDevice } from './device-health.js';
 import type { DeviceStatus } from '../control/protocol.js';
-import type { ControlHandlers, PluginChangeResult, PluginStatus, StatusResult } from '../control/protocol.js';
+import type { ControlHandlers, PluginChangeResult, PluginStatus, StatusResult, TempoRequest, TempoStatus } from '../control/protocol.js';
 import { MidimonError, OTHER_ERROR_KINDS, PLUGIN_ERROR_KINDS, type ErrorKind } from '../errors.js';
 import type { ConfigService } from '../config/config-service.js';
 import type { DisplayController } from '../display/display-controller.js';
@@ -36,6 +36,8 @@ export interface BoxControl {
   stickOffers(): { path: string; name: string; version: string }[];
   stickStatus(): StickStatus[];
   installFromStick(packageDir: string): Promise<{ name: string; version: string; sha256: string }>;
+  /** Reports the clock; with a request, changes it first (throws MidimonError when it cannot). */
+  tempo(request?: TempoRequest): TempoStatus;
   readonly sends: Pick<SendInjector, 'send'>;
   readonly monitor: Pick<MonitorBus, 'subscribe'>;
 }
@@ -84,8 +86,12 @@ export function buildControlHandlers(box: BoxControl, config: Pick<ControlHandle
           .map((p) => ({ at: new Date(p.at).toISOString(), kind: asKind(p.kind), message: p.message, source: p.source })),
         config: await box.config.status(),
         usb: { sticks: box.stickStatus() },
+        tempo: tempoOrNull(box),
         degraded: box.health?.list() ?? [],
       };
+    },
+    async tempo(request) {
+      return box.tempo(request);
     },
     async mode(target) {
       return box.setMode(target, 'socket');
@@ -124,6 +130,14 @@ export function buildControlHandlers(box: BoxControl, config: Pick<ControlHandle
       return { installed: true, name: r.name, version: r.version, sha256: r.sha256 };
     },
   };
+}
+
+function tempoOrNull(box: BoxControl): TempoStatus | null {
+  try {
+    return box.tempo();
+  } catch {
+    return null;
+  }
 }
 
 /** A degraded part says so in its device line too, instead of "simulated". */

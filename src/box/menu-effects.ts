@@ -8,6 +8,7 @@ import { MidimonError, toMidimonError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { MenuEffect } from '../menu/index.js';
 import { isCapability } from '../plugins/types.js';
+import type { TempoCommand } from '../engine/types.js';
 import type { PluginSet } from './plugin-set.js';
 import type { Problems } from './problems.js';
 
@@ -26,6 +27,8 @@ export interface MenuEffectTarget {
   readonly onShutdown: (() => void) | undefined;
   /** In simulation "Shut down" must not power off the computer it runs on. */
   readonly simulated: boolean;
+  /** Tempo page: tap, nudge, start/stop, source. */
+  readonly tempo: (command: TempoCommand) => void;
 }
 
 export function runMenuEffect(effect: MenuEffect, box: MenuEffectTarget): void {
@@ -46,6 +49,18 @@ export function runMenuEffect(effect: MenuEffect, box: MenuEffectTarget): void {
       break;
     case 'usb-install':
       box.install(effect.path).catch(fail('usb'));
+      break;
+    case 'tempo-tap':
+      box.tempo({ kind: 'tap' });
+      break;
+    case 'tempo-nudge':
+      box.tempo({ kind: 'nudge', by: effect.by });
+      break;
+    case 'clock-toggle':
+      box.tempo({ kind: 'transport', command: 'toggle' });
+      break;
+    case 'clock-source':
+      box.tempo({ kind: 'source', source: effect.source });
       break;
     case 'restart':
       box.log.warn('restart requested from the menu');

@@ -3,7 +3,7 @@
  * and `midimon status` consume. Pure functions of their inputs.
  */
 import type { BoxConfig } from '../config/schema.js';
-import type { StatusView, StatusDevice } from '../display/view-models.js';
+import type { StatusView, StatusDevice, StatusTempo } from '../display/view-models.js';
 import type { EngineSnapshot, TriggerFiredEffect } from '../engine/types.js';
 import { deviceMatches } from '../engine/name-pattern.js';
 import type { MenuContext, MenuDevice } from '../menu/index.js';
@@ -64,16 +64,26 @@ export function statusView(args: {
   lastTrigger: TriggerFiredEffect | null;
   plugins: readonly PluginEntry[];
   banner: Problem | undefined;
+  /** The clock config: tempo shows only when the clock is in use. */
+  clock?: BoxConfig['clock'] | undefined;
 }): StatusView {
   const s = args.snapshot;
   const lastTrigger = triggerText(args.lastTrigger);
+  const tempo = s === null || args.clock === undefined ? undefined : statusTempo(s.tempo, args.clock);
   return {
     mode: { index: s?.modeIndex ?? 0, name: s?.modeName ?? '-', count: s?.modeNames.length ?? 0 },
     devices: args.devices.map((d): StatusDevice => ({ name: d.name, direction: d.direction, connected: d.connected })),
     ...(lastTrigger === undefined ? {} : { lastTrigger }),
     plugins: args.plugins.map((p) => ({ name: p.name, state: pluginState(p) })),
     ...(args.banner === undefined ? {} : { banner: { severity: args.banner.severity, text: args.banner.message } }),
+    ...(tempo === undefined ? {} : { tempo }),
   };
+}
+
+/** Tempo for the status screen, when the clock is in use: it sends somewhere, follows an input, or runs. */
+export function statusTempo(t: EngineSnapshot['tempo'], clock: BoxConfig['clock']): StatusTempo | undefined {
+  if (clock.outputs.length === 0 && t.source === 'internal' && !t.running) return undefined;
+  return { bpm: t.bpm, running: t.running, external: t.source === 'external', locked: t.locked, beat: t.beat_in_bar };
 }
 
 export function pluginState(p: PluginEntry): string {
@@ -93,6 +103,7 @@ export function menuContext(args: {
   usb: MenuContext['usb'];
 }): MenuContext {
   const s = args.snapshot;
+  const tempo = s === null ? undefined : { bpm: s.tempo.bpm, running: s.tempo.running, source: s.tempo.source, locked: s.tempo.locked };
   return {
     now: args.now,
     modes: (s?.modeNames ?? []).map((name, index) => ({ name, index })),
@@ -115,6 +126,7 @@ export function menuContext(args: {
     // Info (a plugin installed) was on the banner; the Errors page lists what went wrong.
     errors: args.problems.filter((p) => p.severity !== 'info').map((p) => ({ at: p.at, severity: p.severity, kind: p.kind, message: p.message, ...(p.details === undefined ? {} : { details: p.details }) })),
     system: { ...args.system, version: args.version },
+    ...(tempo === undefined ? {} : { tempo }),
   };
 }
 

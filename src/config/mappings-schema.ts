@@ -8,6 +8,9 @@
  */
 import { z } from 'zod';
 import {
+  BEAT_DIVISIONS,
+  CLOCK_COMMANDS,
+  CLOCK_SOURCES,
   ENCODER_ENCODINGS,
   ROUTE_MESSAGE_TYPES,
   VELOCITY_CURVES,
@@ -136,6 +139,14 @@ const footswitchTrigger = z.strictObject({
   gesture: z.enum(['press', 'long', 'double', 'release']).default('press'),
 });
 
+const beatTrigger = z.strictObject({
+  type: z.literal('Beat'),
+  /** Musical division at 24 PPQN ("1/4" = every beat, "bar" = every downbeat); fires while the clock runs. */
+  division: z.enum(Object.keys(BEAT_DIVISIONS) as [keyof typeof BEAT_DIVISIONS, ...(keyof typeof BEAT_DIVISIONS)[]], {
+    error: `expected a division: ${Object.keys(BEAT_DIVISIONS).join(', ')}`,
+  }).default('1/4').meta({ description: 'Fires on this division of the song position while the clock runs: 1/4 = every beat, 1/8T = eighth triplets, bar = every downbeat.' }),
+});
+
 export const TRIGGER_TYPES = [
   'Note',
   'VelocityRange',
@@ -148,6 +159,7 @@ export const TRIGGER_TYPES = [
   'PitchBend',
   'Aftertouch',
   'Footswitch',
+  'Beat',
 ] as const;
 
 export const triggerSchema = z.discriminatedUnion(
@@ -164,6 +176,7 @@ export const triggerSchema = z.discriminatedUnion(
     pitchBendTrigger,
     aftertouchTrigger,
     footswitchTrigger,
+    beatTrigger,
   ],
   { error: `unknown trigger type; expected one of ${TRIGGER_TYPES.join(', ')}` },
 );
@@ -271,7 +284,32 @@ export const conditionSchema: z.ZodType<Condition> = z.lazy(() =>
   ),
 );
 
-export const ACTION_TYPES = ['SendMidi', 'ModeChange', 'Plugin', 'Sequence', 'Delay', 'Repeat', 'Conditional'] as const;
+export const ACTION_TYPES = ['SendMidi', 'ModeChange', 'Plugin', 'Sequence', 'Delay', 'Repeat', 'Conditional', 'Tempo', 'Clock'] as const;
+
+/** BPM 20-300 with at most one decimal (0.1 resolution). */
+const bpmValue = (what: string) =>
+  z
+    .number({ error: `expected ${what} in BPM (20-300)` })
+    .min(20, { error: `${what} must be >= 20 BPM` })
+    .max(300, { error: `${what} must be <= 300 BPM` })
+    .refine((v) => Math.abs(v * 10 - Math.round(v * 10)) < 1e-6, { error: `${what} has 0.1 BPM resolution (e.g. 120.5)` });
+
+const tempoAction = z
+  .strictObject({
+    type: z.literal('Tempo'),
+    bpm: bpmValue('bpm').optional().meta({ description: 'Set the tempo (BPM, 0.1 steps).' }),
+    nudge: z
+      .number({ error: 'expected nudge in BPM (e.g. 1 or -0.5)' })
+      .min(-280)
+      .max(280)
+      .refine((v) => v !== 0 && Math.abs(v * 10 - Math.round(v * 10)) < 1e-6, { error: 'nudge must be a non-zero multiple of 0.1 BPM' })
+      .optional()
+      .meta({ description: 'Change the tempo by this many BPM (negative: slower).' }),
+    tap: z.boolean().optional().meta({ description: 'true: tap tempo (the average of the last taps; a pause starts over).' }),
+  })
+  .refine((a) => [a.bpm, a.nudge, a.tap === true ? true : undefined].filter((v) => v !== undefined).length === 1 && a.tap !== false, {
+    error: 'a Tempo action needs exactly one of bpm (set), nudge (+/- BPM) or tap = true',
+  });
 
 export const actionSchema: z.ZodType<Action> = z.lazy(() =>
   z.discriminatedUnion(
@@ -299,6 +337,13 @@ export const actionSchema: z.ZodType<Action> = z.lazy(() =>
         then: actionSchema,
         else: actionSchema.optional(),
       }),
+      tempoAction,
+      z.strictObject({
+        type: z.literal('Clock'),
+        command: z
+          .enum(CLOCK_COMMANDS, { error: `expected a clock command: ${CLOCK_COMMANDS.join(', ')}` })
+          .meta({ description: 'Transport of the internal clock: start (FA, from the top), stop (FC), continue (SPP + FB), toggle (stop / continue).' }),
+      }),
     ],
     { error: `unknown action type; expected one of ${ACTION_TYPES.join(', ')}` },
   ),
@@ -317,6 +362,8 @@ export const modeSchema = z.strictObject({
   name: z.string().min(1, { error: 'mode name must not be empty' }).max(32),
   description: z.string().optional(),
   mappings: z.array(mappingSchema).default([]),
+  /** Entering this mode sets the internal clock's tempo (BPM). */
+  tempo: bpmValue('tempo').optional().meta({ description: 'Entering this mode sets the internal clock to this tempo (BPM, 0.1 steps); the clock keeps running.' }),
 });
 
 export const routeSchema = z.strictObject({
@@ -362,6 +409,28 @@ export const modeSwitchingSchema = z
   })
   .prefault({});
 
+export const clockSchema = z
+  .strictObject({
+    /** "internal": the box is the master clock; "external": follow the clock arriving on `input`. */
+    source: z.enum(CLOCK_SOURCES).default('internal').meta({ description: '"internal": the box is the master clock; "external": follow the MIDI clock arriving on `input` (also switchable in the menu and with `midimon tempo source`).' }),
+    bpm: bpmValue('bpm').default(120).meta({ description: 'Internal tempo at start (a mode\'s `tempo` overrides it). Changing it in the file applies on reload; otherwise taps and actions keep their tempo across reloads.' }),
+    /** Outputs (patterns or aliases) that get the master clock; empty: the clock goes nowhere. */
+    outputs: z.array(devicePattern).default([]).meta({ description: 'Outputs (patterns or aliases) that get the clock: F8 ticks, Start/Stop/Continue and Song Position Pointer. Empty: the clock is sent nowhere (Beat triggers still fire).' }),
+    /** Input to follow when source = "external"; absent: clock from any input. */
+    input: devicePattern.optional().meta({ description: 'source = "external": the input whose clock is followed. Absent: clock from any input.' }),
+    /** source = "external": pass the followed clock and start/stop on to `outputs`. */
+    thru: z.boolean().default(false).meta({ description: 'source = "external": pass the followed clock, start/stop and song position on to `outputs`.' }),
+    /** The internal clock starts (sends Start) when the box starts. */
+    autostart: z.boolean().default(false).meta({ description: 'Start the internal clock (send Start) when the box starts.' }),
+    beats_per_bar: int(1, 32, 'beats_per_bar').default(4).meta({ description: 'Bar length for bar counting and `Beat` triggers with division "bar".' }),
+    /** Tap tempo: average of the last N tap intervals. */
+    tap_average: int(1, 16, 'tap_average').default(4).meta({ description: 'Tap tempo: average of the last N intervals between taps.' }),
+    /** Tap tempo: a pause longer than this starts over. */
+    tap_reset_ms: int(500, 10_000, 'tap_reset_ms').default(2000).meta({ description: 'Tap tempo: a pause longer than this starts a new series of taps.' }),
+  })
+  .prefault({})
+  .meta({ description: 'Tempo and MIDI clock: the box as master clock (24 PPQN) or following an external clock. See docs/engine.md, "Tempo and MIDI clock".' });
+
 /** Spread into the top-level config object by the config loader. */
 export const engineConfigShape = {
   modes: z.array(modeSchema).min(1, { error: 'at least one mode is required' }),
@@ -369,6 +438,7 @@ export const engineConfigShape = {
   routes: z.array(routeSchema).default([]),
   timing: timingSchema,
   mode_switching: modeSwitchingSchema,
+  clock: clockSchema,
 };
 
 export const engineConfigSchema = z.strictObject(engineConfigShape);

@@ -29,6 +29,15 @@ export const controlRequestSchema = z.discriminatedUnion('cmd', [
   z.strictObject({ cmd: z.literal('plugin.grant'), id, name: pluginName, capability: z.enum(CAPABILITIES) }),
   z.strictObject({ cmd: z.literal('plugin.revoke'), id, name: pluginName, capability: z.enum(CAPABILITIES) }),
   z.strictObject({ cmd: z.literal('plugin.install'), id, path: z.string().min(1).max(4096).optional() }),
+  z.strictObject({
+    cmd: z.literal('tempo'),
+    id,
+    bpm: z.number().min(20).max(300).optional(),
+    nudge: z.number().min(-280).max(280).optional(),
+    tap: z.literal(true).optional(),
+    transport: z.enum(['start', 'stop', 'continue', 'toggle']).optional(),
+    source: z.enum(['internal', 'external']).optional(),
+  }),
   z.strictObject({ cmd: z.literal('send'), id, ...sendRequestFields }),
   // Streaming: answered once, then one MonitorEvent per line until the client hangs up (src/control/server.ts).
   z.strictObject({ cmd: z.literal('monitor'), id }),
@@ -38,6 +47,7 @@ export type ControlRequest = z.output<typeof controlRequestSchema>;
 export type ControlCommand = ControlRequest['cmd'];
 export const CONTROL_COMMANDS: readonly ControlCommand[] = controlRequestSchema.options.map((o) => o.shape.cmd.value);
 export type ModeTarget = Extract<ControlRequest, { cmd: 'mode' }>['target'];
+export type TempoRequest = Omit<Extract<ControlRequest, { cmd: 'tempo' }>, 'cmd' | 'id'>;
 export type SendRequest = Omit<Extract<ControlRequest, { cmd: 'send' }>, 'cmd' | 'id'>;
 
 // ---- results ----
@@ -102,6 +112,8 @@ export interface StatusResult {
   readonly config: ConfigStatus;
   /** Mounted USB sticks (absent from boxes older than this field). */
   readonly usb?: { readonly sticks: readonly UsbStickStatus[] };
+  /** Tempo, transport and song position (absent from boxes before the clock). */
+  readonly tempo?: TempoStatus | null;
   /** Empty when all configured hardware works; absent from boxes older than this field. */
   readonly degraded?: readonly DegradedDeviceStatus[];
 }
@@ -113,6 +125,19 @@ export interface UsbStickStatus {
   readonly packages: number;
   /** Package folders refused (the summary is in recent_errors). */
   readonly refused: number;
+}
+
+/** The clock as `midimon tempo` and `midimon status` show it; positions count from the last Start. */
+export interface TempoStatus {
+  readonly bpm: number;
+  readonly running: boolean;
+  readonly source: 'internal' | 'external';
+  readonly locked: boolean;
+  readonly tick: number;
+  readonly beat: number;
+  readonly bar: number;
+  readonly beat_in_bar: number;
+  readonly beats_per_bar: number;
 }
 
 export type ReloadResult =
@@ -163,6 +188,7 @@ export interface ControlResults {
   'plugin.grant': PluginChangeResult;
   'plugin.revoke': PluginChangeResult;
   'plugin.install': PluginInstallResult;
+  tempo: TempoStatus;
   send: SendResult;
   monitor: MonitorStartResult;
 }
@@ -185,6 +211,7 @@ export interface ControlHandlers {
   pluginGrant(name: string, capability: Capability): Promise<PluginChangeResult>;
   pluginRevoke(name: string, capability: Capability): Promise<PluginChangeResult>;
   pluginInstall(path: string | undefined): Promise<PluginInstallResult>;
+  tempo(request: TempoRequest): Promise<TempoStatus>;
   send(request: SendRequest): Promise<SendResult>;
   /** The box's event stream for `monitor`; the server subscribes per connection. */
   monitor: MonitorSubscribe;
@@ -227,6 +254,10 @@ export function dispatch(handlers: ControlHandlers, req: ControlRequest): Promis
       return handlers.pluginRevoke(req.name, req.capability);
     case 'plugin.install':
       return handlers.pluginInstall(req.path);
+    case 'tempo': {
+      const { cmd: _cmd, id: _id, ...request } = req;
+      return handlers.tempo(request);
+    }
     case 'send': {
       const { cmd: _cmd, id: _id, ...request } = req;
       return handlers.send(request);

@@ -24,4 +24,22 @@ export interface StatusView {
   readonly plugins: readonly StatusPlugin[];
   /** The most severe unresolved problem; absent (cleared) once resolved. */
   readonly banner?: { readonly severity: Severity; readonly text: string };
+  /** Tempo and beat indicator; absent when the box has no clock in use. */
+  readonly tempo?: StatusTempo;
+}
+
+export interface StatusTempo {
+  readonly bpm: number;
+  readonly running: boolean;
+  readonly external: boolean;
+  /** External: a steady clock is arriving. */
+  readonly locked: boolean;
+  /** 1-based beat in the bar (the indicator). */
+  readonly beat: number;
+}
+
+/** Compact tempo text: "120.0 >3" running on beat 3, "120.0 ||" stopped, "e96.0" following, "EXT ?" no clock. */
+export function tempoText(t: StatusTempo): string {
+  if (t.external && !t.locked) return 'EXT ?';
+  return `${t.external ? 'e' : ''}${t.bpm.toFixed(1)} ${t.running ? `>${t.beat}` : '||'}`;
 }

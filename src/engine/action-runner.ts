@@ -16,7 +16,7 @@ import {
   programChange,
 } from './midi-message.js';
 import type { FireData } from './trigger-matcher.js';
-import type { ModeChangeSource, NoticeLevel, TriggerContext } from './types.js';
+import type { ModeChangeSource, NoticeLevel, TempoCommand, TempoInfo, TriggerContext } from './types.js';
 
 /** Mapping origin: global mappings own their notes as "global", mode mappings as the current mode. */
 export type Origin = 'global' | 'mode';
@@ -24,7 +24,8 @@ export type Origin = 'global' | 'mode';
 export type Job =
   | { readonly kind: 'sequence'; readonly origin: Origin; readonly work: Action[]; readonly data: FireData }
   | { readonly kind: 'note-off'; readonly origin: Origin; readonly owner: string; readonly output: string; readonly channel: number; readonly note: number }
-  | { readonly kind: 'long-press'; readonly origin: Origin; readonly heldKey: string; readonly fire: () => void };
+  | { readonly kind: 'long-press'; readonly origin: Origin; readonly heldKey: string; readonly fire: () => void }
+  | { readonly kind: 'clock-watchdog'; readonly origin: 'global' };
 
 /** What the runner needs from the engine. */
 export interface ActionHost {
@@ -41,6 +42,8 @@ export interface ActionHost {
   notice(level: NoticeLevel, code: string, message: string): void;
   /** Minutes since local midnight at `at`. */
   localMinutes(at: number): number;
+  tempo(): TempoInfo;
+  tempoCommand(command: TempoCommand, at: number): void;
 }
 
 /** One trigger can expand to at most this many actions (nested Repeats multiply). */
@@ -87,6 +90,14 @@ export function runActions(host: ActionHost, work: Action[], origin: Origin, dat
       case 'SendMidi':
         sendMidi(host, a, origin, data, at);
         break;
+      case 'Tempo':
+        if (a.bpm !== undefined) host.tempoCommand({ kind: 'set', bpm: a.bpm }, at);
+        else if (a.nudge !== undefined) host.tempoCommand({ kind: 'nudge', by: a.nudge }, at);
+        else if (a.tap === true) host.tempoCommand({ kind: 'tap' }, at);
+        break;
+      case 'Clock':
+        host.tempoCommand({ kind: 'transport', command: a.command }, at);
+        break;
     }
   }
 }
@@ -103,6 +114,7 @@ export function context(host: ActionHost, d: FireData, at: number): TriggerConte
     value: d.value,
     trigger: d.trigger,
     device: d.device,
+    tempo: host.tempo(),
   };
 }
 

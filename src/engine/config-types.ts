@@ -55,7 +55,9 @@ export type Trigger =
   | ({ type: 'ProgramChange'; program?: number | undefined } & MidiTriggerBase)
   | ({ type: 'PitchBend'; min_value: number; max_value: number } & MidiTriggerBase)
   | ({ type: 'Aftertouch'; kind: 'channel' | 'poly' | 'any'; note?: number | undefined; min_value: number; max_value: number } & MidiTriggerBase)
-  | { type: 'Footswitch'; switch: string; gesture: 'press' | 'long' | 'double' | 'release' };
+  | { type: 'Footswitch'; switch: string; gesture: 'press' | 'long' | 'double' | 'release' }
+  /** A clock tick on a musical division (internal or followed clock, while running). */
+  | { type: 'Beat'; division: BeatDivision };
 
 export type TriggerType = Trigger['type'];
 
@@ -97,7 +99,10 @@ export type Action =
   /** Inside a Sequence: wait before the following actions (a timer, never blocking). */
   | { type: 'Delay'; ms: number }
   | { type: 'Repeat'; action: Action; count: number; interval_ms: number }
-  | { type: 'Conditional'; condition: Condition; then: Action; else?: Action | undefined };
+  | { type: 'Conditional'; condition: Condition; then: Action; else?: Action | undefined }
+  /** Exactly one of: bpm (set), nudge (add, may be negative), tap (tap tempo). */
+  | { type: 'Tempo'; bpm?: number | undefined; nudge?: number | undefined; tap?: boolean | undefined }
+  | { type: 'Clock'; command: ClockCommand };
 
 export interface Mapping {
   description?: string | undefined;
@@ -110,6 +115,8 @@ export interface Mode {
   name: string;
   description?: string | undefined;
   mappings: Mapping[];
+  /** Entering the mode sets the internal clock to this tempo (BPM). */
+  tempo?: number | undefined;
 }
 
 export interface Route {
@@ -149,4 +156,50 @@ export interface EngineConfig {
   routes: Route[];
   timing: Timing;
   mode_switching: ModeSwitching;
+  clock: ClockConfig;
 }
+
+// ------------------------------------------------------------------ clock
+
+export const CLOCK_SOURCES = ['internal', 'external'] as const;
+export type ClockSource = (typeof CLOCK_SOURCES)[number];
+
+export const CLOCK_COMMANDS = ['start', 'stop', 'continue', 'toggle'] as const;
+export type ClockCommand = (typeof CLOCK_COMMANDS)[number];
+
+/** Musical divisions at 24 PPQN: ticks per division (T = triplet); "bar" uses beats_per_bar. */
+export const BEAT_DIVISIONS = {
+  '1/1': 96,
+  '1/2': 48,
+  '1/4': 24,
+  '1/8': 12,
+  '1/16': 6,
+  '1/32': 3,
+  '1/2T': 32,
+  '1/4T': 16,
+  '1/8T': 8,
+  '1/16T': 4,
+  bar: 0,
+} as const;
+export type BeatDivision = keyof typeof BEAT_DIVISIONS;
+
+export interface ClockConfig {
+  /** Who keeps time: the box (internal master clock) or an incoming MIDI clock (external). */
+  source: ClockSource;
+  /** Internal tempo at start and after a reload that changes it (BPM, 20-300, 0.1 steps). */
+  bpm: number;
+  /** Output patterns/aliases that get the master clock (F8, FA/FB/FC, SPP); empty: none. */
+  outputs: string[];
+  /** Input pattern/alias to follow when source = "external"; absent: any input. */
+  input?: string | undefined;
+  /** source = "external": pass the followed clock and transport on to `outputs`. */
+  thru: boolean;
+  /** Internal clock starts running at startup (FA to the outputs). */
+  autostart: boolean;
+  beats_per_bar: number;
+  /** Tap tempo: average of the last N tap intervals. */
+  tap_average: number;
+  /** Tap tempo: a pause longer than this starts a new tap series. */
+  tap_reset_ms: number;
+}
+

@@ -13,6 +13,7 @@ import { deviceMatches } from './name-pattern.js';
 import { NoteTracker } from './note-tracker.js';
 import { PreparedRoute, inputNeeds, type InputNeeds } from './routing.js';
 import { TriggerMatcher, describeTrigger, type LongPressRequest, type MappingRef, type Match } from './trigger-matcher.js';
+import { TempoClock, isClockMessage, type TempoHost } from './tempo.js';
 import type {
   EngineEffect,
   EngineEvent,
@@ -20,6 +21,7 @@ import type {
   ModeChangeSource,
   ModeTarget,
   NoticeLevel,
+  TempoCommand,
   TriggerContext,
 } from './types.js';
 
@@ -54,6 +56,10 @@ export class MidiEngine {
   readonly #offset: (at: number) => number;
   readonly #startupNotices: EngineEffect[] = [];
   readonly #host: ActionHost;
+  readonly #tempo: TempoClock;
+  #watchdogTimer: string | null = null;
+  /** Per mode: whether its active mappings include a Beat trigger (ticks skip the match otherwise). */
+  #beatsByMode: boolean[] = [];
 
   constructor(config: EngineConfig, options: EngineOptions = {}) {
     this.#config = config;
@@ -65,6 +71,7 @@ export class MidiEngine {
     }
     this.#modeIndex = restored >= 0 ? restored : this.#initialIndex(config);
     this.#host = this.#makeHost();
+    this.#tempo = new TempoClock(config.clock, config.modes[this.#modeIndex]?.tempo ?? config.clock.bpm, this.#makeTempoHost());
   }
 
   get config(): EngineConfig {
@@ -83,6 +90,9 @@ export class MidiEngine {
   startEffects(): EngineEffect[] {
     const out = this.#startupNotices.splice(0);
     out.push({ type: 'mode-changed', index: this.#modeIndex, name: this.modeName, previous: null, source: 'startup' });
+    this.#out = out;
+    this.#tempo.start();
+    this.#out = [];
     return out;
   }
 
@@ -118,18 +128,28 @@ export class MidiEngine {
       case 'device':
         this.#onDevice(event.change, event.direction, event.device, event.at);
         break;
+      case 'clock-tick':
+        this.#tempo.internalTick(event.at);
+        break;
+      case 'tempo-command':
+        this.#tempo.request(event.command, event.at);
+        break;
     }
     return this.#out;
   }
 
   /** Shutdown: note-offs for every note still held by anyone, pending work dropped. */
   releaseAll(): EngineEffect[] {
-    const out: EngineEffect[] = [];
+    this.#out = [];
+    this.#tempo.shutdown();
+    const out: EngineEffect[] = this.#out;
+    this.#out = [];
     for (const owner of this.#notes.owners()) out.push(...this.#notes.release(owner));
     for (const id of this.#jobs.keys()) out.push({ type: 'cancel-timer', id });
     this.#jobs.clear();
     this.#heldInput.clear();
     this.#longPressByKey.clear();
+    this.#watchdogTimer = null;
     return out;
   }
 
@@ -141,12 +161,23 @@ export class MidiEngine {
       heldNotes: this.#notes.snapshot(),
       activeRoutes: this.#routes.filter((r) => r.activeIn(this.modeName)).map((r) => r.route.name),
       pendingTimers: this.#jobs.size,
+      tempo: this.#tempo.info(),
     };
   }
 
   // ------------------------------------------------------------------ input
 
   #onMidi(e: MidiInEvent): void {
+    const status = e.bytes[0];
+    if (isClockMessage(status) && this.#tempo.source === 'external') {
+      const from = this.#config.clock.input;
+      if (from === undefined || deviceMatches(from, e.device, e.alias)) this.#tempo.external(e.bytes, e.at);
+    }
+    // Clock ticks come 24 times a beat: only routes can want them (no mapping triggers on F8).
+    if (status === 0xf8) {
+      this.#route(e.device, e.alias, { kind: 'clock' }, e.bytes);
+      return;
+    }
     const m = parseMidi(e.bytes);
     if (m.kind === 'invalid') return;
     this.#route(e.device, e.alias, m, e.bytes);
@@ -281,6 +312,10 @@ export class MidiEngine {
         this.#longPressByKey.get(job.heldKey)?.delete(id);
         if (this.#heldInput.has(job.heldKey)) job.fire();
         break;
+      case 'clock-watchdog':
+        this.#watchdogTimer = null;
+        this.#tempo.watchdog(at);
+        break;
     }
   }
 
@@ -310,6 +345,13 @@ export class MidiEngine {
     this.#modeIndex = idx;
     for (const r of routesBefore) if (!r.activeIn(this.modeName)) this.#out.push(...this.#notes.release(r.owner));
     this.#out.push({ type: 'mode-changed', index: idx, name: this.modeName, previous, source });
+    this.#applyModeTempo(_at);
+  }
+
+  /** A mode with a `tempo` sets the internal clock when entered (the clock keeps running). */
+  #applyModeTempo(at: number): void {
+    const tempo = this.#config.modes[this.#modeIndex]?.tempo;
+    if (tempo !== undefined) this.#tempo.request({ kind: 'set', bpm: tempo }, at, true);
   }
 
   /** No stuck notes: everything the mode holds is released and its pending work cancelled. */
@@ -346,6 +388,7 @@ export class MidiEngine {
     this.#routes = config.routes.map((r) => new PreparedRoute(r));
     const globalRefs = config.global_mappings.map((mapping, j) => ref(`g${j}`, mapping, j, true));
     this.#activeByMode = config.modes.map((mode, i) => mode.mappings.map((mapping, j) => ref(`m${i}.${j}`, mapping, j, false)).concat(globalRefs));
+    this.#beatsByMode = this.#activeByMode.map((refs) => refs.some((r) => r.mapping.enabled && r.mapping.trigger.type === 'Beat'));
   }
 
   /** Hot reload in place: held notes are released only where their mode or route vanished or changed. */
@@ -369,10 +412,15 @@ export class MidiEngine {
     for (const [id, job] of this.#jobs) if (job.kind === 'long-press') this.#cancel(id);
     this.#longPressByKey.clear();
     this.#matcher.reset();
+    const previousConfig = this.#config;
     this.#config = next;
     this.#prepare(next);
     this.#modeIndex = newIndex;
     if (modeVanished) this.#out.push({ type: 'mode-changed', index: newIndex, name: newModeName, previous, source: 'config' });
+    // The clock keeps running through a reload; a changed mode tempo applies like entering the mode.
+    this.#tempo.reconfigure(next.clock, _at);
+    const before = previousConfig.modes.find((m) => m.name === previous)?.tempo;
+    if (modeVanished || next.modes[newIndex]?.tempo !== before) this.#applyModeTempo(_at);
     this.#notice('info', 'config_applied', `config applied (${next.modes.length} modes, ${next.routes.length} routes)`);
   }
 
@@ -410,6 +458,27 @@ export class MidiEngine {
       localMinutes: (at) => {
         const m = Math.floor(at / 60_000 + this.#offset(at)) % 1440;
         return m < 0 ? m + 1440 : m;
+      },
+      tempo: () => this.#tempo.info(),
+      tempoCommand: (command: TempoCommand, at: number) => this.#tempo.request(command, at),
+    };
+  }
+
+  #makeTempoHost(): TempoHost {
+    return {
+      send: (bytes) => {
+        for (const output of this.#config.clock.outputs) this.#out.push({ type: 'midi-out', output, bytes });
+      },
+      schedule: (running, bpm, restart) => this.#out.push({ type: 'clock-schedule', running, bpm, restart }),
+      changed: (cause) => this.#out.push({ type: 'tempo-changed', cause, tempo: this.#tempo.info() }),
+      tick: (tick, at) => {
+        if (!this.#beatsByMode[this.#modeIndex]) return;
+        for (const match of this.#matcher.matchBeat(this.#activeRefs(), tick, this.#config.clock.beats_per_bar)) this.#fire(match, at);
+      },
+      notice: (level, code, message) => this.#notice(level, code, message),
+      armWatchdog: (at) => {
+        if (this.#watchdogTimer !== null) this.#cancel(this.#watchdogTimer);
+        this.#watchdogTimer = this.#schedule({ kind: 'clock-watchdog', origin: 'global' }, at);
       },
     };
   }

@@ -8,6 +8,7 @@ import type { Mapping, Timing, Trigger } from './config-types.js';
 import { decodeEncoder, type ParsedMidi } from './midi-message.js';
 import { deviceMatches } from './name-pattern.js';
 import type { FootswitchEvent } from './inputs.js';
+import { PPQN, ticksPerDivision } from './tempo.js';
 
 /** What a fired trigger hands to its action ("pass" values and the plugin context extras). */
 export interface FireData {
@@ -70,7 +71,7 @@ export class TriggerMatcher {
     if (!('channel' in m)) return out;
     for (const ref of refs) {
       const t = ref.mapping.trigger;
-      if (t.type === 'Footswitch' || !ref.mapping.enabled) continue;
+      if (t.type === 'Footswitch' || t.type === 'Beat' || !ref.mapping.enabled) continue;
       if (!channelOk(t.channel, m.channel) || (t.device !== undefined && !deviceMatches(t.device, device, alias))) continue;
       const base = { ...NO_DATA, trigger: t.type, device, channel: m.channel };
       switch (t.type) {
@@ -152,6 +153,19 @@ export class TriggerMatcher {
     return out;
   }
 
+  /** Beat triggers whose division falls on song position `tick`; the context value is the beat in the bar (1-based). */
+  matchBeat(refs: readonly MappingRef[], tick: number, beatsPerBar: number): Match[] {
+    const out: Match[] = [];
+    const beatInBar = (Math.floor(tick / PPQN) % beatsPerBar) + 1;
+    for (const ref of refs) {
+      const t = ref.mapping.trigger;
+      if (!ref.mapping.enabled || t.type !== 'Beat') continue;
+      if (tick % ticksPerDivision(t.division, beatsPerBar) !== 0) continue;
+      out.push({ ref, data: { ...NO_DATA, trigger: 'Beat', value: beatInBar, raw7: Math.min(127, beatInBar) } });
+    }
+    return out;
+  }
+
   matchFootswitch(refs: readonly MappingRef[], e: FootswitchEvent): Match[] {
     const out: Match[] = [];
     for (const ref of refs) {
@@ -205,5 +219,7 @@ export function describeTrigger(t: Trigger): string {
       return `Aftertouch ${t.kind}`;
     case 'Footswitch':
       return `Footswitch ${t.switch} ${t.gesture}`;
+    case 'Beat':
+      return `Beat ${t.division}`;
   }
 }

@@ -5,7 +5,7 @@
  * as events. Every event carries `at`: unix milliseconds from the injected
  * clock (a fake clock in tests), which is also the plugins' `timestamp`.
  */
-import type { EngineConfig } from './config-types.js';
+import type { ClockCommand, ClockSource, EngineConfig } from './config-types.js';
 import type { FootswitchEvent, MidiInEvent } from './inputs.js';
 
 export type { FootswitchEvent, MidiInEvent } from './inputs.js';
@@ -63,6 +63,28 @@ export interface DeviceEvent {
   readonly at: number;
 }
 
+/** The runtime's tick scheduler says the next internal clock tick (24 per beat) is due now. */
+export interface ClockTickEvent {
+  readonly type: 'clock-tick';
+  readonly at: number;
+}
+
+/** What a person or an action asks of the tempo/clock. */
+export type TempoCommand =
+  | { readonly kind: 'set'; readonly bpm: number }
+  | { readonly kind: 'nudge'; readonly by: number }
+  | { readonly kind: 'tap' }
+  | { readonly kind: 'transport'; readonly command: ClockCommand }
+  | { readonly kind: 'source'; readonly source: ClockSource };
+
+/** A tempo/clock command from the CLI (control socket) or the OLED menu. */
+export interface TempoCommandEvent {
+  readonly type: 'tempo-command';
+  readonly command: TempoCommand;
+  readonly source: ModeCommandSource;
+  readonly at: number;
+}
+
 export type EngineEvent =
   | MidiInEvent
   | FootswitchEvent
@@ -71,7 +93,9 @@ export type EngineEvent =
   | PluginSetModeEvent
   | ModeCommandEvent
   | ConfigReplacedEvent
-  | DeviceEvent;
+  | DeviceEvent
+  | ClockTickEvent
+  | TempoCommandEvent;
 
 /**
  * What plugins receive as `context`: the guide's three fields first (old
@@ -91,6 +115,25 @@ export interface TriggerContext {
   readonly trigger: string | null;
   /** Input device name (or footswitch name) the event came from. */
   readonly device: string | null;
+  /** Tempo and song position when the trigger fired. */
+  readonly tempo: TempoInfo;
+}
+
+/** Tempo as plugins and the status see it. Positions count from the last Start (or Song Position Pointer). */
+export interface TempoInfo {
+  readonly bpm: number;
+  readonly running: boolean;
+  readonly source: ClockSource;
+  /** External: a steady clock is being received (internal: always true). */
+  readonly locked: boolean;
+  /** Clock ticks (24 per beat) since the start; -1 before the first tick. */
+  readonly tick: number;
+  /** Whole beats since the start (0-based). */
+  readonly beat: number;
+  /** 1-based bar and beat within it. */
+  readonly bar: number;
+  readonly beat_in_bar: number;
+  readonly beats_per_bar: number;
 }
 
 /** Send bytes to every open output whose name matches `output` ("*" = all). */
@@ -152,6 +195,25 @@ export interface TriggerFiredEffect {
   readonly at: number;
 }
 
+/**
+ * The internal clock's tick schedule changed: run (or stop) ClockTickEvents at
+ * `bpm`. `restart`: tick 0 is due now (Start/Continue); otherwise keep the
+ * phase and re-time from the last tick (a tempo change mid-bar).
+ */
+export interface ClockScheduleEffect {
+  readonly type: 'clock-schedule';
+  readonly running: boolean;
+  readonly bpm: number;
+  readonly restart: boolean;
+}
+
+/** Tempo, transport, lock or source changed, or a beat passed (display beat indicator, status). */
+export interface TempoChangedEffect {
+  readonly type: 'tempo-changed';
+  readonly cause: 'tempo' | 'transport' | 'source' | 'lock' | 'beat';
+  readonly tempo: TempoInfo;
+}
+
 export type EngineEffect =
   | MidiOutEffect
   | PluginCallEffect
@@ -159,7 +221,9 @@ export type EngineEffect =
   | CancelTimerEffect
   | ModeChangedEffect
   | NoticeEffect
-  | TriggerFiredEffect;
+  | TriggerFiredEffect
+  | ClockScheduleEffect
+  | TempoChangedEffect;
 
 /** Read-only view for the status screen, `midimon status` and tests. */
 export interface EngineSnapshot {
@@ -170,4 +234,5 @@ export interface EngineSnapshot {
   readonly heldNotes: Readonly<Record<string, readonly string[]>>;
   readonly activeRoutes: readonly string[];
   readonly pendingTimers: number;
+  readonly tempo: TempoInfo;
 }

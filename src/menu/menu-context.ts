@@ -46,6 +46,13 @@ export interface MenuUsb {
   readonly packages: readonly { readonly path: string; readonly name: string; readonly version?: string }[];
 }
 
+export interface MenuTempo {
+  readonly bpm: number;
+  readonly running: boolean;
+  readonly source: 'internal' | 'external';
+  readonly locked: boolean;
+}
+
 export interface MenuContext {
   readonly now: number;
   readonly modes: readonly { readonly name: string; readonly index: number }[];
@@ -56,4 +63,6 @@ export interface MenuContext {
   /** Most recent first. */
   readonly errors: readonly MenuError[];
   readonly system: MenuSystemInfo;
+  /** Tempo and transport (the Tempo page); absent: no Tempo entry. */
+  readonly tempo?: MenuTempo;
 }

@@ -1,4 +1,4 @@
-import type { MenuContext, MenuError } from './menu-context.js';
+import type { MenuContext, MenuError, MenuTempo } from './menu-context.js';
 import type { ConfirmSpec, MenuEffect, MenuFrame } from './menu-types.js';
 
 /** What selecting a row does. */
@@ -39,6 +39,7 @@ export function buildPage(frame: MenuFrame, ctx: MenuContext, columns: number): 
           { label: 'Plugins', value: String(ctx.plugins.length), action: go('plugins') },
           { label: 'MIDI devices', value: String(ctx.devices.filter((d) => d.connected).length), action: go('devices') },
           { label: 'Errors', value: String(ctx.errors.length), action: go('errors') },
+          ...(ctx.tempo === undefined ? [] : [{ label: 'Tempo', value: tempoValue(ctx.tempo), action: go('tempo') }]),
           { label: 'System', action: go('system') },
           { label: 'Exit', action: { kind: 'back' } },
         ],
@@ -155,6 +156,29 @@ export function buildPage(frame: MenuFrame, ctx: MenuContext, columns: number): 
         ],
       };
     }
+    case 'tempo': {
+      const t = ctx.tempo;
+      if (t === undefined) return { kind: 'text', title: 'Tempo', lines: ['No clock.'] };
+      const internal = t.source === 'internal';
+      const stay = (effect: MenuEffect): ItemAction => ({ kind: 'effect', effect, close: false });
+      return {
+        kind: 'list',
+        title: `Tempo ${tempoValue(t)}`,
+        items: [
+          // Each select is a tap: the box averages the last few (docs/engine.md).
+          ...(internal
+            ? [
+                { label: 'Tap', action: stay({ type: 'tempo-tap' }) },
+                { label: '+1 BPM', action: stay({ type: 'tempo-nudge', by: 1 }) },
+                { label: '-1 BPM', action: stay({ type: 'tempo-nudge', by: -1 }) },
+                { label: t.running ? 'Stop' : 'Start', action: stay({ type: 'clock-toggle' }) },
+              ]
+            : [info(t.locked ? 'Following' : 'No clock in', t.locked ? (t.running ? 'play' : 'stop') : undefined)]),
+          { label: 'Source', value: internal ? 'int' : 'ext', action: stay({ type: 'clock-source', source: internal ? 'external' : 'internal' }) },
+          BACK,
+        ],
+      };
+    }
     case 'confirm':
       return frame.confirm === undefined ? { kind: 'text', title: 'Confirm', lines: [] } : { kind: 'confirm', confirm: frame.confirm };
   }
@@ -169,6 +193,12 @@ function errorLines(param: string, ctx: MenuContext, columns: number): string[] 
   if (e === undefined) return ['Resolved.'];
   const lines = [`${e.severity.toUpperCase()} ${ago(ctx.now, e.at)} ago`, ...(e.kind === undefined ? [] : [e.kind]), e.message, ...(e.details === undefined ? [] : [e.details])];
   return lines.flatMap((l) => wrap(l, columns));
+}
+
+/** "120.0", "e96.0" (following), "ext ?" (no external clock). */
+function tempoValue(t: MenuTempo): string {
+  if (t.source === 'external') return t.locked ? `e${t.bpm.toFixed(1)}` : 'ext ?';
+  return t.bpm.toFixed(1);
 }
 
 /** Compact age: 12s, 5m, 3h, 2d. */

@@ -14,7 +14,11 @@ export type MenuEffect =
   | { readonly type: 'plugin-grant'; readonly name: string; readonly capability: string; readonly granted: boolean }
   | { readonly type: 'usb-install'; readonly path: string; readonly name: string }
   | { readonly type: 'restart' }
-  | { readonly type: 'shutdown' };
+  | { readonly type: 'shutdown' }
+  | { readonly type: 'tempo-tap' }
+  | { readonly type: 'tempo-nudge'; readonly by: number }
+  | { readonly type: 'clock-toggle' }
+  | { readonly type: 'clock-source'; readonly source: 'internal' | 'external' };
 
 export type PageId =
   | 'root'
@@ -28,7 +32,8 @@ export type PageId =
   | 'errors'
   | 'error'
   | 'system'
-  | 'confirm';
+  | 'confirm'
+  | 'tempo';
 
 export interface ConfirmSpec {
   readonly title: string;

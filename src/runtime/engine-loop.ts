@@ -10,9 +10,13 @@
 import { MidiEngine } from '../engine/engine.js';
 import type { EngineConfig } from '../engine/config-types.js';
 import { inputNeeds, type InputNeeds } from '../engine/routing.js';
-import type { EngineEffect, EngineEvent, EngineSnapshot, ModeCommandSource, ModeTarget, TriggerFiredEffect } from '../engine/types.js';
+import { deviceMatches } from '../engine/name-pattern.js';
+import type { EngineEffect, EngineEvent, EngineSnapshot, ModeCommandSource, ModeTarget, TempoCommand, TempoInfo, TriggerFiredEffect } from '../engine/types.js';
+import { tickIntervalMs } from '../engine/tempo.js';
 import type { Logger } from '../log.js';
 import type { EngineObserver, MidiSink, ModeStore, PluginCaller, Scheduler } from './ports.js';
+import { TickScheduler, type TickStats } from './tick-scheduler.js';
+import { realTickTimer, type TickTimer } from './tick-timer.js';
 
 export interface EngineLoopOptions {
   readonly config: EngineConfig;
@@ -26,6 +30,10 @@ export interface EngineLoopOptions {
   readonly observer?: EngineObserver;
   /** Local time offset for TimeRange; default: the machine's time zone. */
   readonly utcOffsetMinutes?: (at: number) => number;
+  /** Monotonic time for the MIDI clock's ticks (default: performance.now and Node's timers). */
+  readonly tickTimer?: TickTimer;
+  /** Tick scheduler's early wake-up before each deadline (ms); see TickScheduler. */
+  readonly tickLeadMs?: number;
 }
 
 /** A plugin host call as PluginHost reports it (structural; see src/plugins/types.ts HostCall). */
@@ -51,11 +59,17 @@ export class EngineLoop {
   #dispatching = false;
   #lastTrigger: TriggerFiredEffect | null = null;
   #stats = { events: 0, midiOut: 0, pluginCalls: 0, pluginFailures: 0 };
+  readonly #ticks: TickScheduler;
 
   constructor(options: EngineLoopOptions) {
     this.#opts = options;
     this.#log = options.log.child({ component: 'engine' });
     this.#config = options.config;
+    this.#ticks = new TickScheduler({
+      timer: options.tickTimer ?? realTickTimer,
+      onTick: () => this.dispatch({ type: 'clock-tick', at: this.#opts.scheduler.now() }),
+      ...(options.tickLeadMs === undefined ? {} : { leadMs: options.tickLeadMs }),
+    });
   }
 
   /** Builds the engine with the persisted mode and announces it. */
@@ -72,6 +86,7 @@ export class EngineLoop {
     this.#execute(this.#engine.releaseAll());
     for (const handle of this.#timers.values()) this.#opts.scheduler.clearTimeout(handle);
     this.#timers.clear();
+    this.#ticks.stop();
     this.#queue.length = 0;
     this.#engine = null;
   }
@@ -96,9 +111,29 @@ export class EngineLoop {
     return this.#engine?.snapshot() ?? null;
   }
 
+  /** Tempo, transport and song position; null before start. */
+  tempo(): TempoInfo | null {
+    return this.#engine?.snapshot().tempo ?? null;
+  }
+
+  /** The internal clock's tick counters (ticks sent, caught up after a busy loop, re-anchored). */
+  get clockStats(): TickStats {
+    return this.#ticks.stats;
+  }
+
+  /** A person asked for a tempo, transport or source change (CLI over the control socket, OLED menu). */
+  tempoCommand(command: TempoCommand, source: ModeCommandSource): void {
+    this.dispatch({ type: 'tempo-command', command, source, at: this.#opts.scheduler.now() });
+  }
+
   /** For MidiDevices' ignoreTypes: what input `device` must deliver under the current routes. */
   inputNeeds(device: string, alias?: string): InputNeeds {
-    return inputNeeds(this.#config.routes, device, alias);
+    const needs = inputNeeds(this.#config.routes, device, alias);
+    // The clock follower needs F8/FA/FB/FC from its input; a configured `input` keeps it delivered so the
+    // menu can switch to external without a reload.
+    const c = this.#config.clock;
+    const follows = (c.source === 'external' || c.input !== undefined) && (c.input === undefined || deviceMatches(c.input, device, alias));
+    return follows && !needs.clock ? { ...needs, clock: true } : needs;
   }
 
   /** Feed any engine event (MidiDevices.onMessage/onDevice and the footswitches call this). */
@@ -193,6 +228,15 @@ export class EngineLoop {
           this.#lastTrigger = e;
           this.#log.debug({ mode: e.mode, mapping: e.mapping, trigger: e.trigger }, e.description);
           this.#opts.observer?.onTriggerFired?.(e);
+          break;
+        case 'clock-schedule':
+          if (!e.running) this.#ticks.stop();
+          else if (e.restart) this.#ticks.start(tickIntervalMs(e.bpm));
+          else this.#ticks.retime(tickIntervalMs(e.bpm));
+          break;
+        case 'tempo-changed':
+          if (e.cause !== 'beat') this.#log.info({ bpm: e.tempo.bpm, running: e.tempo.running, source: e.tempo.source, locked: e.tempo.locked, cause: e.cause }, 'tempo');
+          this.#opts.observer?.onTempo?.(e);
           break;
       }
     }

@@ -11,6 +11,7 @@ import type { MidiBackend } from '../midi/midi-backend.js';
 import { MidiDevices, type MidiPortSpec } from '../midi/midi-devices.js';
 import { EngineLoop } from './engine-loop.js';
 import type { EngineObserver, ModeStore, PluginCaller, Scheduler } from './ports.js';
+import type { TickTimer } from './tick-timer.js';
 
 /** [devices.midi] of the config, as MidiDevices needs it. */
 export interface MidiPortsConfig {
@@ -29,6 +30,9 @@ export interface MidiRuntimeOptions {
   readonly modeStore?: ModeStore | null;
   readonly observer?: EngineObserver;
   readonly utcOffsetMinutes?: (at: number) => number;
+  /** Monotonic time for the MIDI clock (tests pass a FakeTickTimer). */
+  readonly tickTimer?: TickTimer;
+  readonly tickLeadMs?: number;
   /** Sees every message in and out (for `midimon monitor`); cheap to call when nobody listens. */
   readonly monitor?: MidiMonitor;
   /** Sees every incoming message first; returning true keeps it from the engine (the OLED menu's MIDI controls). */
@@ -63,6 +67,8 @@ export class MidiRuntime {
       log: options.log,
       ...(options.observer === undefined ? {} : { observer: options.observer }),
       ...(options.utcOffsetMinutes === undefined ? {} : { utcOffsetMinutes: options.utcOffsetMinutes }),
+      ...(options.tickTimer === undefined ? {} : { tickTimer: options.tickTimer }),
+      ...(options.tickLeadMs === undefined ? {} : { tickLeadMs: options.tickLeadMs }),
     });
     this.#onMessage = (event, injected) => {
       options.monitor?.midiIn(event, injected);

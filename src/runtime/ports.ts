@@ -3,7 +3,7 @@
  * interface so the composition root can pass the real thing (MidiDevices,
  * PluginHost through `pluginHostCaller`, StateStore) or a fake.
  */
-import type { ModeChangedEffect, NoticeEffect, TriggerContext, TriggerFiredEffect } from '../engine/types.js';
+import type { ModeChangedEffect, NoticeEffect, TempoChangedEffect, TriggerContext, TriggerFiredEffect } from '../engine/types.js';
 
 export { realScheduler, type Scheduler } from '../util/scheduler.js';
 
@@ -43,6 +43,8 @@ export interface EngineObserver {
   onModeChanged?(event: ModeChangedEffect): void;
   onNotice?(event: NoticeEffect): void;
   onTriggerFired?(event: TriggerFiredEffect): void;
+  /** Tempo, transport, lock or source changed, or a beat passed (the beat indicator). */
+  onTempo?(event: TempoChangedEffect): void;
   /** A plugin call settled: PluginHost's ExecuteResult (structural), or the Error it rejected with. */
   onPluginResult?(plugin: string, action: string, result: unknown): void;
 }
@@ -75,6 +77,7 @@ export function pluginHostCaller(host: PluginHostLike): PluginCaller {
         value: c.value,
         trigger: c.trigger,
         device: c.device,
+        tempo: { ...c.tempo },
       };
       const context = { velocity: c.velocity, currentMode: c.current_mode, timestamp: c.timestamp, extra };
       return params === undefined

@@ -168,6 +168,7 @@ test('Plugin action: name, action, params and the full TriggerContext reach the 
       value: 101,
       trigger: 'Note',
       device: 'Keystation',
+      tempo: { bpm: 120, running: false, source: 'internal', locked: true, tick: -1, beat: 0, bar: 1, beat_in_bar: 1, beats_per_bar: 4 },
     },
   });
   assert.deepEqual(Object.keys(call?.context ?? {}).slice(0, 3), ['velocity', 'current_mode', 'timestamp'], "the guide's fields come first");

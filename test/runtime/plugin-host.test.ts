@@ -107,9 +107,10 @@ test('note -> PluginHost.execute -> midi_send out through the route, set_mode sw
     assert.deepEqual(request.context, {
       velocity: 99, current_mode: 0, timestamp: 1_705_612_800_000,
       mode_name: 'Songs', channel: 1, note: 48, cc: null, value: 99, trigger: 'Note', device: 'Keys',
+      tempo: { bpm: 120, running: false, source: 'internal', locked: true, tick: -1, beat: 0, bar: 1, beat_in_bar: 1, beats_per_bar: 4 },
       metadata: { shape: 'maj7' },
     });
-    assert.deepEqual(Object.keys(request.context), ['velocity', 'current_mode', 'timestamp', 'mode_name', 'channel', 'note', 'cc', 'value', 'trigger', 'device', 'metadata']);
+    assert.deepEqual(Object.keys(request.context), ['velocity', 'current_mode', 'timestamp', 'mode_name', 'channel', 'note', 'cc', 'value', 'trigger', 'device', 'tempo', 'metadata']);
     // Desktop MIDIMon's positional form of the same params.
     assert.deepEqual((request as unknown as { parameters: unknown }).parameters, ['maj7']);
     loop.stop();

@@ -1,6 +1,6 @@
 import { Framebuffer } from '../framebuffer.js';
 import { charsThatFit, drawText, ellipsize, textRow, textWidth, wrapText } from '../layout.js';
-import type { StatusView } from '../view-models.js';
+import { tempoText, type StatusView } from '../view-models.js';
 
 /** Running plugins show just their name; anything else gets a tag. */
 const PLUGIN_TAG: Readonly<Record<string, string>> = { running: '', disabled: ':off', error: ':ERR', loading: ':..' };
@@ -26,7 +26,19 @@ export function renderStatus(view: StatusView, width = 128, height = 64): Frameb
   const visibleRows = view.banner === undefined ? rows.length : tall ? 3 : 0;
   // Without a banner the four rows get air (pitch 11); with one they close up above it.
   const pitch = !tall ? 8 : view.banner === undefined ? 11 : 9;
-  rows.slice(0, visibleRows).forEach((text, i) => textRow(fb, (tall ? 18 : 16) + i * pitch, text, '', false, 0));
+  // Tempo sits at the right of the Out row (In on 128x32); the beat number flashes inverted on each downbeat.
+  const tempoRow = view.tempo === undefined ? -1 : tall ? 1 : 0;
+  rows.slice(0, visibleRows).forEach((text, i) => {
+    const y = (tall ? 18 : 16) + i * pitch;
+    if (i !== tempoRow || view.tempo === undefined) return textRow(fb, y, text, '', false, 0);
+    const right = tempoText(view.tempo);
+    textRow(fb, y, text, right, false, 0);
+    if (view.tempo.running && view.tempo.beat === 1 && !(view.tempo.external && !view.tempo.locked)) {
+      const w = textWidth('1');
+      fb.fillRect(fb.width - w - 1, y - 1, w + 1, 9, true);
+      drawText(fb, fb.width - w, y, '1', { inverse: true });
+    }
+  });
   if (view.banner !== undefined) drawBanner(fb, tall ? height - 18 : 16, tall ? 2 : 1, view.banner.severity, view.banner.text);
   return fb;
 }
