@@ -9,6 +9,7 @@ import { toMidimonError } from './errors.js';
 import { createLogger } from './log.js';
 import { SystemdNotifier } from './system/sd-notify.js';
 import { stickSourceFromEnv } from './usb/stick-source.js';
+import { hangupAction } from './system/hangup.js';
 
 const USAGE = `usage: midimon-daemon [--simulate] [--config FILE] [--socket PATH] [--log-level LEVEL] [--no-oled]
 
@@ -76,7 +77,9 @@ async function shutdown(reason: string, code: number): Promise<void> {
 
 process.on('SIGTERM', () => void shutdown('SIGTERM', 0));
 process.on('SIGINT', () => void shutdown('SIGINT', 0));
-process.on('SIGHUP', () => void box.config.reload('SIGHUP'));
+// A terminal hangup ends an interactive simulation; under systemd SIGHUP is `systemctl reload`.
+const onHangup = hangupAction({ simulate, interactive: process.stdin.isTTY === true || process.stdout.isTTY === true });
+process.on('SIGHUP', () => (onHangup === 'stop' ? void shutdown('terminal closed (SIGHUP)', 0) : void box.config.reload('SIGHUP')));
 // Last line of defence: a bug must not take the MIDI box down silently.
 process.on('uncaughtException', (err) => log.fatal({ err }, 'uncaught exception (please report it)'));
 process.on('unhandledRejection', (reason) => log.error({ err: toMidimonError(reason) }, 'unhandled promise rejection (please report it)'));

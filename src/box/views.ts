@@ -71,7 +71,8 @@ export function statusView(args: {
   const lastTrigger = triggerText(args.lastTrigger);
   const tempo = s === null || args.clock === undefined ? undefined : statusTempo(s.tempo, args.clock);
   return {
-    mode: { index: s?.modeIndex ?? 0, name: s?.modeName ?? '-', count: s?.modeNames.length ?? 0 },
+    // People count modes from 1 (OLED, `midimon mode`, the log); Program Change numbers stay 0-based.
+    mode: { index: (s?.modeIndex ?? 0) + 1, name: s?.modeName ?? '-', count: s?.modeNames.length ?? 0 },
     devices: args.devices.map((d): StatusDevice => ({ name: d.name, direction: d.direction, connected: d.connected })),
     ...(lastTrigger === undefined ? {} : { lastTrigger }),
     plugins: args.plugins.map((p) => ({ name: p.name, state: pluginState(p) })),
@@ -106,7 +107,7 @@ export function menuContext(args: {
   const tempo = s === null ? undefined : { bpm: s.tempo.bpm, running: s.tempo.running, source: s.tempo.source, locked: s.tempo.locked };
   return {
     now: args.now,
-    modes: (s?.modeNames ?? []).map((name, index) => ({ name, index })),
+    modes: (s?.modeNames ?? []).map((name, index) => ({ name, index: index + 1 })),
     currentMode: s?.modeName ?? '',
     plugins: args.plugins.map((p) => {
       // Default grants stay listed after a revoke, so the page can grant them back.

@@ -1,4 +1,5 @@
 import { readFile, stat } from 'node:fs/promises';
+import { findInlineTableTrailingComma } from './toml-strict.js';
 import { createHash } from 'node:crypto';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse, TomlError } from 'smol-toml';
@@ -55,6 +56,10 @@ export async function validateConfigText(text: string, file: string, options: Va
       return { ok: false, kind: 'config_parse', issues: [{ file, line: err.line, column: err.column, path: '', message: `TOML syntax error: ${first}` }] };
     }
     throw err;
+  }
+  const comma = findInlineTableTrailingComma(text);
+  if (comma !== null) {
+    return { ok: false, kind: 'config_parse', issues: [{ file, line: comma.line, column: comma.column, path: '', message: 'TOML syntax error: trailing comma in an inline table ({ a = 1, } is not TOML; remove the last comma)' }] };
   }
   const locator = new TomlLocator(text);
   const parsed = boxConfigSchema.safeParse(raw, { reportInput: true });

@@ -7,6 +7,7 @@
  * plugin) cannot be expressed per field and live in `checkEngineReferences`.
  */
 import { z } from 'zod';
+import { splitMessages } from '../engine/midi-message.js';
 import {
   BEAT_DIVISIONS,
   CLOCK_COMMANDS,
@@ -70,15 +71,21 @@ const noteTrigger = z.strictObject({
   velocity_min: int(1, 127, 'velocity_min').default(1),
   ...midiTriggerBase,
 });
-const velocityRangeTrigger = z.strictObject({
-  type: z.literal('VelocityRange'),
-  note: noteNum,
-  /** Named band (bounds from [timing] velocity_soft_max / velocity_medium_max), or explicit min/max. */
-  band: z.enum(['soft', 'medium', 'hard']).optional(),
-  min_velocity: int(1, 127, 'min_velocity').optional(),
-  max_velocity: int(1, 127, 'max_velocity').optional(),
-  ...midiTriggerBase,
-});
+const velocityRangeTrigger = z
+  .strictObject({
+    type: z.literal('VelocityRange'),
+    note: noteNum,
+    /** Named band (bounds from [timing] velocity_soft_max / velocity_medium_max), or explicit min/max. */
+    band: z.enum(['soft', 'medium', 'hard']).optional(),
+    min_velocity: int(1, 127, 'min_velocity').optional(),
+    max_velocity: int(1, 127, 'max_velocity').optional(),
+    ...midiTriggerBase,
+  })
+  // Neither a band nor a bound would match every velocity: that is a Note trigger, or a forgotten key.
+  .refine((t) => t.band !== undefined || t.min_velocity !== undefined || t.max_velocity !== undefined, {
+    error: 'a VelocityRange needs band = "soft" | "medium" | "hard", or min_velocity and/or max_velocity',
+    path: ['band'],
+  });
 const longPressTrigger = z.strictObject({
   type: z.literal('LongPress'),
   note: noteNum,
@@ -188,11 +195,14 @@ const passOr = (schema: z.ZodNumber) => z.union([schema, z.literal('pass')]);
 const outputPattern = devicePattern.optional();
 const sendBase = { type: z.literal('SendMidi'), output: outputPattern, channel: channelNum.default(1) };
 
+/** A note-on with velocity 0 is a note-off on the wire: refuse it where a note-on is meant. */
+const noteOnVelocity = passOr(int(1, 127, 'a note-on velocity (0 would be a note-off: use message = "note_off")'));
+
 const sendNoteOn = z.strictObject({
   ...sendBase,
   message: z.literal('note_on'),
   note: passOr(noteNum),
-  velocity: passOr(data7).default('pass'),
+  velocity: noteOnVelocity.default('pass'),
   curve: curve.optional(),
 });
 const sendNoteOff = z.strictObject({
@@ -206,7 +216,7 @@ const sendNote = z.strictObject({
   ...sendBase,
   message: z.literal('note'),
   note: passOr(noteNum),
-  velocity: passOr(data7).default('pass'),
+  velocity: noteOnVelocity.default('pass'),
   curve: curve.optional(),
   duration_ms: durationMs('duration_ms').optional(),
 });
@@ -244,7 +254,14 @@ const sendRaw = z.strictObject({
   type: z.literal('SendMidi'),
   output: outputPattern,
   message: z.literal('raw'),
-  bytes: z.array(int(0, 255, 'a byte')).min(1, { error: 'raw bytes must not be empty' }).max(256),
+  bytes: z
+    .array(int(0, 255, 'a byte'))
+    .min(1, { error: 'raw bytes must not be empty' })
+    .max(256)
+    // Whole messages only: [0x41, 0x90] would reach the synth as garbage (a data byte, then half a note-on).
+    .refine((bytes) => splitMessages(bytes) !== null, {
+      error: 'raw bytes must be whole MIDI messages: each a status byte (0x80-0xFF) followed by its data bytes (0x00-0x7F), SysEx as 0xF0 ... 0xF7',
+    }),
 });
 
 export const SEND_MIDI_MESSAGES = [

@@ -1,6 +1,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { isMidimonError } from '../errors.js';
-import { UsageError, EXIT_FAILURE, type CliIo } from '../cli/io.js';
+import { EXIT_FAILURE, type CliIo } from '../cli/io.js';
+import { argError } from '../cli/arg-errors.js';
 import { resolveCliPaths, type MidimonPaths } from '../config/paths.js';
 import { formatIssue, type ConfigIssue } from '../config/issues.js';
 import { ControlClient } from './client.js';
@@ -19,11 +20,11 @@ export const COMMON_OPTIONS = {
 
 export const COMMON_HELP = '  --socket PATH   control socket (default: MIDIMON_SOCKET, /run/midimon/control.sock or ./.sim/run/control.sock)\n  --config PATH   config file (default: MIDIMON_CONFIG, /etc/midimon/config.toml or ./.sim/config.toml)\n  --json          machine-readable output\n';
 
-export function parseCli<O extends NonNullable<ParseArgsConfig['options']>>(argv: readonly string[], options: O) {
+export function parseCli<O extends NonNullable<ParseArgsConfig['options']>>(argv: readonly string[], options: O, command = '<command>') {
   try {
     return parseArgs({ args: [...argv], options: { ...COMMON_OPTIONS, ...options }, allowPositionals: true, strict: true });
   } catch (err) {
-    throw new UsageError((err as Error).message);
+    throw argError(err, command);
   }
 }
 

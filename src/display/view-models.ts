@@ -17,6 +17,7 @@ export interface StatusPlugin {
 }
 
 export interface StatusView {
+  /** `index` is 1-based, as people count (1/3 is the first of three modes). */
   readonly mode: { readonly index: number; readonly name: string; readonly count: number };
   readonly devices: readonly StatusDevice[];
   /** Short text of the last trigger, e.g. 'CC64 127 ch1' or 'left long'. */

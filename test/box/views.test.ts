@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { deviceRows, menuContext } from '../../src/box/views.js';
+import { deviceRows, menuContext, statusView } from '../../src/box/views.js';
 import { boxConfigSchema } from '../../src/config/schema.js';
 
 test('device rows match configured patterns like the MIDI layer does (glob, /regex/, any case) and list the missing ones once', () => {
@@ -50,4 +50,24 @@ test('after Midi is revoked the permissions page still lists it, so it can be gr
     usb: { present: false, packages: [] },
   });
   assert.deepEqual(ctx.plugins[0]?.capabilities, [{ name: 'Midi', granted: false }]);
+});
+
+test('modes are numbered from 1 on the OLED status header and the Modes menu, as `midimon mode` and the log count them', () => {
+  const snapshot = {
+    modeIndex: 0, modeName: 'Setlist', modeNames: ['Setlist', 'Chords', 'Live'], heldNotes: {}, activeRoutes: [], pendingTimers: 0,
+    tempo: { bpm: 120, running: false, source: 'internal' as const, locked: true, tick: -1, beat: 0, bar: 1, beat_in_bar: 1, beats_per_bar: 4 },
+  };
+  const status = statusView({ snapshot, devices: [], lastTrigger: null, plugins: [], banner: undefined });
+  assert.deepEqual(status.mode, { index: 1, name: 'Setlist', count: 3 });
+  const ctx = menuContext({
+    now: 0,
+    snapshot,
+    plugins: [],
+    devices: [],
+    problems: [],
+    system: { hostname: 'box', addresses: [], memFreeMb: 1, memTotalMb: 1, diskFreeMb: null, uptimeS: 0 },
+    version: 'test',
+    usb: { present: false, packages: [] },
+  });
+  assert.deepEqual(ctx.modes.map((m) => m.index), [1, 2, 3]);
 });

@@ -117,3 +117,21 @@ test('plugin inspect --json: metadata, capabilities, imports/exports, size, SHA-
   assert.equal(bad.code, 1);
   assert.equal((JSON.parse(bad.stdout) as { error: { kind: string } }).error.kind, 'missing_export');
 });
+
+test('plugin run --param/--note/--channel reach the plugin like a mapping would pass them (the chord plugin reads them)', async () => {
+  const chord = join(ROOT, 'plugins/chord/chord.wasm');
+  const byNote = await midimon('plugin', 'run', chord, 'play', '--grant', 'Midi', '--note', '62', '--channel', '3', '--velocity', '90', '--param', 'shape=min7', '--json');
+  assert.equal(byNote.code, 0, byNote.stderr);
+  const sends = (stdout: string) => events(stdout).filter((e) => e['event'] === 'host_call').map((e) => e['bytes']);
+  // D minor 7 from the context's note on channel 3 (0x92) at velocity 90.
+  assert.deepEqual(sends(byNote.stdout), [[0x92, 62, 90], [0x92, 65, 90], [0x92, 69, 90], [0x92, 72, 90]]);
+  // A JSON-looking value is that value (root = 48 the number); params win over the context's note.
+  const byParam = await midimon('plugin', 'run', chord, 'play', '--grant', 'Midi', '--note', '62', '--velocity', '90', '--param', 'root=48', '--param', 'shape="maj7"', '--json');
+  assert.deepEqual(sends(byParam.stdout), [[0x90, 48, 90], [0x90, 52, 90], [0x90, 55, 90], [0x90, 59, 90]]);
+  const bad = await midimon('plugin', 'run', chord, 'play', '--param', 'novalue');
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--param expects KEY=VALUE, got 'novalue'/);
+  const badNote = await midimon('plugin', 'run', chord, 'play', '--note', '200');
+  assert.equal(badNote.code, 2);
+  assert.match(badNote.stderr, /note/);
+});

@@ -96,3 +96,32 @@ test('monitor lines: time, direction, device, decoded message and hex', () => {
   assert.match(formatEvent({ type: 'mode', at, name: 'Live', number: 3, count: 3, previous: 'Chords', source: 'socket' }), /mode Live \(3\/3\) from Chords by socket/);
   assert.match(formatEvent({ type: 'dropped', at, count: 7 }), /dropped 7 events/);
 });
+
+test('unknown options and extra arguments get one clean line naming them, exit 2, for every command', async () => {
+  const run = async (...argv: string[]) => {
+    let out = '';
+    let err = '';
+    const code = await cli(argv, { stdout: (t) => (out += t), stderr: (t) => (err += t), env: {}, cwd: tmpdir() });
+    return { code, out, err };
+  };
+  const cases: Array<[string[], string]> = [
+    [['status', '--bogus'], "midimon status: unknown option '--bogus' (see 'midimon status --help')\n"],
+    [['status', 'extra'], "midimon status: unexpected extra argument 'extra' (see 'midimon status --help')\n"],
+    [['reload', 'now'], "midimon reload: unexpected extra argument 'now' (see 'midimon reload --help')\n"],
+    [['mode', 'Live', 'Drive'], "midimon mode: unexpected extra argument 'Drive' (see 'midimon mode --help')\n"],
+    [['config', 'show', 'x.toml'], "midimon config: unexpected extra argument 'x.toml' (see 'midimon config show --help')\n"],
+    [['config', 'check', 'a.toml', 'b.toml'], "midimon config: unexpected extra argument 'b.toml' (see 'midimon config check --help')\n"],
+    [['monitor', '--socket'], "midimon monitor: option '--socket' needs a value (see 'midimon monitor --help')\n"],
+    [['logs', '-x'], "midimon logs: unknown option '-x' (see 'midimon logs --help')\n"],
+    [['send', 'keys', 'note', '60', '--velocity', '3'], "midimon send: unknown option '--velocity' (see 'midimon send --help')\n"],
+  ];
+  for (const [argv, message] of cases) {
+    const r = await run(...argv);
+    assert.equal(r.code, 2, argv.join(' '));
+    assert.equal(r.err, message, argv.join(' '));
+  }
+  // A negative value is a value: `send keys bend -2000` parses (and fails only for want of a box).
+  const bend = await run('send', 'keys', 'bend', '-2000', '--socket', join(tmpdir(), 'absent-midimon.sock'));
+  assert.equal(bend.code, 1);
+  assert.match(bend.err, /not running/);
+});

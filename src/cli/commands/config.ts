@@ -1,4 +1,6 @@
 import { readFile } from 'node:fs/promises';
+import { installedPluginNames } from '../../config/installed-plugin-names.js';
+import { noExtraArguments } from '../arg-errors.js';
 import { resolve } from 'node:path';
 import { stringify } from 'smol-toml';
 import { isMidimonError } from '../../errors.js';
@@ -23,12 +25,14 @@ ${COMMON_HELP}  --file          (show) read the file on disk instead of asking t
 `;
 
 export async function run(argv: readonly string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseCli(argv, { file: { type: 'boolean', default: false } });
+  const { values, positionals } = parseCli(argv, { file: { type: 'boolean', default: false } }, 'config');
   const [sub, ...args] = positionals;
   if (values.help || sub === undefined) {
     io.stdout(USAGE);
     return sub === undefined && !values.help ? EXIT_USAGE : EXIT_OK;
   }
+  // check and init take one FILE; show, schema and path nothing.
+  noExtraArguments(args, sub === 'check' || sub === 'init' ? 1 : 0, `config ${sub}`);
   switch (sub) {
     case 'check':
       return check(io, args[0], values);
@@ -60,7 +64,8 @@ interface Flags {
 
 /** Offline: never talks to the service, so it is safe to run before saving over the live file. */
 async function check(io: CliIo, fileArg: string | undefined, flags: Flags): Promise<number> {
-  const file = fileArg === undefined ? (await cliPaths(io, flags)).configPath : resolve(io.cwd, fileArg);
+  const paths = await cliPaths(io, flags);
+  const file = fileArg === undefined ? paths.configPath : resolve(io.cwd, fileArg);
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -70,7 +75,8 @@ async function check(io: CliIo, fileArg: string | undefined, flags: Flags): Prom
     else io.stderr(`midimon config check: ${message}\n`);
     return EXIT_FAILURE;
   }
-  const result = await validateConfigText(text, file);
+  // Mappings may name plugins installed from a stick, which the file does not list: the box accepts them, so does check.
+  const result = await validateConfigText(text, file, { extraPluginNames: await installedPluginNames(paths.stateDir) });
   if (flags.json) {
     io.stdout(`${JSON.stringify(result.ok ? { ok: true, file } : { ok: false, file, kind: result.kind, issues: result.issues })}\n`);
     return result.ok ? EXIT_OK : EXIT_FAILURE;

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { noExtraArguments } from '../arg-errors.js';
 import { createInterface } from 'node:readline';
 import { EXIT_FAILURE, EXIT_OK, UsageError, type CliIo } from '../io.js';
 import { COMMON_HELP, cliPaths, parseCli } from '../../control/cli-support.js';
@@ -21,12 +22,13 @@ export function journalctlArgs(lines: number, follow: boolean): string[] {
 }
 
 export async function run(argv: readonly string[], io: CliIo): Promise<number> {
-  const { values } = parseCli(argv, {
+  const { values, positionals } = parseCli(argv, {
     lines: { type: 'string', short: 'n', default: '50' },
     'no-follow': { type: 'boolean', default: false },
     raw: { type: 'boolean', default: false },
     print: { type: 'boolean', default: false },
-  });
+  }, 'logs');
+  noExtraArguments(positionals, 0, 'logs');
   if (values.help) {
     io.stdout(USAGE);
     return EXIT_OK;

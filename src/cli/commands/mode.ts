@@ -1,4 +1,5 @@
-import { EXIT_OK, EXIT_USAGE, type CliIo } from '../io.js';
+import { EXIT_OK, type CliIo } from '../io.js';
+import { noExtraArguments } from '../arg-errors.js';
 import type { ModeTarget } from '../../control/protocol.js';
 import { COMMON_HELP, cliPaths, clientFor, parseCli, reportError } from '../../control/cli-support.js';
 
@@ -11,11 +12,12 @@ options:
 ${COMMON_HELP}`;
 
 export async function run(argv: readonly string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseCli(argv, {});
-  if (values.help || positionals.length > 1) {
+  const { values, positionals } = parseCli(argv, {}, 'mode');
+  if (values.help) {
     io.stdout(USAGE);
-    return values.help ? EXIT_OK : EXIT_USAGE;
+    return EXIT_OK;
   }
+  noExtraArguments(positionals, 1, 'mode');
   const [arg] = positionals;
   try {
     const client = clientFor(await cliPaths(io, values), io);

@@ -51,7 +51,7 @@ export function formatEvent(e: MonitorEvent): string {
 }
 
 export async function run(argv: readonly string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseCli(argv, { only: { type: 'string' }, count: { type: 'string' } });
+  const { values, positionals } = parseCli(argv, { only: { type: 'string' }, count: { type: 'string' } }, 'monitor');
   if (values.help) {
     io.stdout(`${USAGE}\n`);
     return EXIT_OK;
@@ -79,11 +79,10 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     await conn.ready;
     if (!values.json) io.stderr(`monitoring ${paths.socketPath} (Ctrl-C stops)\n`);
     await conn.closed;
-    if (left > 0 && left !== Number.POSITIVE_INFINITY) {
-      io.stderr('midimon monitor: the box closed the stream\n');
-      return EXIT_FAILURE;
-    }
-    return EXIT_OK;
+    if (left <= 0) return EXIT_OK;
+    // The service stopped (or restarted): say so; with --count, fewer events than asked is a failure.
+    io.stderr('midimon monitor: the box closed the stream\n');
+    return left === Number.POSITIVE_INFINITY ? EXIT_OK : EXIT_FAILURE;
   } catch (err) {
     return reportError(io, 'monitor', err, values.json);
   }

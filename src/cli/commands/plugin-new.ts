@@ -2,6 +2,7 @@ import { access, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { argError } from '../arg-errors.js';
 import { MidimonError, toMidimonError } from '../../errors.js';
 import { PLUGIN_NAME } from '../../plugins/metadata.js';
 import { EXIT_FAILURE, EXIT_OK, UsageError, type CommandRunner } from '../io.js';
@@ -125,7 +126,7 @@ export const run: CommandRunner = async (argv, io) => {
       },
     });
   } catch (err) {
-    throw new UsageError(`${(err as Error).message}\n${USAGE}`);
+    throw new UsageError(`${argError(err, 'plugin new').message}\n${USAGE}`);
   }
   const { values, positionals } = parsed;
   if (values.help === true) {

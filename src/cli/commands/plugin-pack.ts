@@ -3,6 +3,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { argError } from '../arg-errors.js';
 import { MidimonError, toMidimonError } from '../../errors.js';
 import { silentLogger } from '../../log.js';
 import { PluginHost } from '../../plugins/host.js';
@@ -126,7 +127,7 @@ export const run: CommandRunner = async (argv, io) => {
       options: { out: { type: 'string' }, sign: { type: 'string' }, profile: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
     });
   } catch (err) {
-    throw new UsageError(`${(err as Error).message}\n${USAGE}`);
+    throw new UsageError(`${argError(err, 'plugin pack').message}\n${USAGE}`);
   }
   const { values, positionals } = parsed;
   if (values.help === true) {

@@ -27,7 +27,7 @@ function usage(sub: string): string {
 /** One runner per subcommand name, so plugin.ts's table can point at it. */
 export function serviceCommand(sub: keyof typeof HELP & string) {
   return async (argv: readonly string[], io: CliIo): Promise<number> => {
-    const { values, positionals } = parseCli(argv, {});
+    const { values, positionals } = parseCli(argv, {}, `plugin ${sub}`);
     if (values.help) {
       io.stdout(usage(sub));
       return EXIT_OK;

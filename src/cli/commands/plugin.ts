@@ -2,12 +2,13 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { argError } from '../arg-errors.js';
 import { pino } from 'pino';
 import { MidimonError, toMidimonError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { PluginHost } from '../../plugins/host.js';
 import { isProfileName } from '../../plugins/limits.js';
-import { isCapability, type Capability, type HostCall, type PluginLimits } from '../../plugins/types.js';
+import { isCapability, type Capability, type HostCall, type JsonValue, type PluginLimits } from '../../plugins/types.js';
 import { inspectModule } from '../../plugins/wasm/instrument.js';
 import { EXIT_FAILURE, EXIT_OK, UsageError, type CliIo, type CommandRunner } from '../io.js';
 
@@ -32,7 +33,7 @@ const USAGE = (): string =>
   `usage: midimon plugin <subcommand> [args]\n\nsubcommands:\n${Object.entries(SUBCOMMANDS)
     .map(([n, s]) => `  ${n.padEnd(10)} ${s.summary}`)
     .join('\n')}\n\n` +
-  `run options: --velocity N --mode N --fuel N --memory-mb N --timeout-ms N --profile pi|desktop\n` +
+  `run options: --velocity N --note N --channel N --param KEY=VALUE (repeatable) --mode N --fuel N --memory-mb N --timeout-ms N --profile pi|desktop\n` +
   `             --grant CAP (repeatable) --lane isolated|realtime --state-dir DIR --json\n` +
   `exit status: 0 every action returned 0, 1 otherwise, 2 usage error\n`;
 
@@ -56,7 +57,7 @@ function parse<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArg
   try {
     return parseArgs(config);
   } catch (err) {
-    throw new UsageError((err as Error).message);
+    throw argError(err, 'plugin');
   }
 }
 
@@ -139,6 +140,30 @@ const runInspect: CommandRunner = async (argv, io) => {
   return ok ? EXIT_OK : EXIT_FAILURE;
 };
 
+/**
+ * `--param k=v` (repeatable) -> the request's `params`, as a mapping's
+ * `params = { ... }` table would give them: a value that reads as JSON
+ * (number, true/false, null, "quoted", [..], {..}) is that, anything else a string.
+ */
+export function parseParams(pairs: readonly string[]): Record<string, JsonValue> | undefined {
+  if (pairs.length === 0) return undefined;
+  const params: Record<string, JsonValue> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    const key = eq < 0 ? '' : pair.slice(0, eq).trim();
+    if (eq < 0 || key === '') throw new UsageError(`--param expects KEY=VALUE, got '${pair}'`);
+    const raw = pair.slice(eq + 1);
+    let value: JsonValue;
+    try {
+      value = JSON.parse(raw) as JsonValue;
+    } catch {
+      value = raw;
+    }
+    params[key] = value;
+  }
+  return params;
+}
+
 const runRun: CommandRunner = async (argv, io) => {
   const { values, positionals } = parse({
     args: [...argv],
@@ -146,6 +171,9 @@ const runRun: CommandRunner = async (argv, io) => {
     options: {
       json: { type: 'boolean' },
       velocity: { type: 'string' },
+      note: { type: 'string' },
+      channel: { type: 'string' },
+      param: { type: 'string', multiple: true },
       mode: { type: 'string' },
       fuel: { type: 'string' },
       'memory-mb': { type: 'string' },
@@ -162,6 +190,9 @@ const runRun: CommandRunner = async (argv, io) => {
   const lane = values.lane ?? 'isolated';
   if (lane !== 'isolated' && lane !== 'realtime') throw new UsageError(`--lane must be isolated or realtime, got '${lane}'`);
   const velocity = int('velocity', values.velocity, 0, 127);
+  const note = int('note', values.note, 0, 127);
+  const channel = int('channel', values.channel, 1, 16);
+  const params = parseParams(values.param ?? []);
   const mode = int('mode', values.mode, 0, 1_000_000);
   const fuel = int('fuel', values.fuel, 1, Number.MAX_SAFE_INTEGER);
   const memoryMb = int('memory-mb', values['memory-mb'], 1, 4096);
@@ -198,7 +229,10 @@ const runRun: CommandRunner = async (argv, io) => {
     );
     let allOk = true;
     for (const action of actions) {
-      const r = await host.execute(name, action, { velocity: velocity ?? null, currentMode: mode ?? null });
+      // What a trigger would pass: the guide's fields, plus the documented extras a plugin may read.
+      const extra = { note: note ?? null, channel: channel ?? null, trigger: note === undefined ? null : 'Note' };
+      const context = { velocity: velocity ?? null, currentMode: mode ?? null, extra };
+      const r = params === undefined ? await host.execute(name, action, context) : await host.execute(name, action, context, params);
       if (r.status === 'returned') {
         if (r.code !== 0) allOk = false;
         emit({ event: 'executed', action, code: r.code, fuel: r.fuel, micros: r.micros }, `${action} -> code ${r.code} (${r.meaning}), fuel ${r.fuel}, ${r.micros} us`);

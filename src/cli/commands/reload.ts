@@ -1,4 +1,5 @@
 import { EXIT_FAILURE, EXIT_OK, type CliIo } from '../io.js';
+import { noExtraArguments } from '../arg-errors.js';
 import { formatIssue } from '../../config/issues.js';
 import { COMMON_HELP, cliPaths, clientFor, parseCli, reportError } from '../../control/cli-support.js';
 
@@ -12,7 +13,8 @@ options:
 ${COMMON_HELP}`;
 
 export async function run(argv: readonly string[], io: CliIo): Promise<number> {
-  const { values } = parseCli(argv, {});
+  const { values, positionals } = parseCli(argv, {}, 'reload');
+  noExtraArguments(positionals, 0, 'reload');
   if (values.help) {
     io.stdout(USAGE);
     return EXIT_OK;

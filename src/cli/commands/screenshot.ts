@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { noExtraArguments } from '../arg-errors.js';
 import { isMidimonError } from '../../errors.js';
 import { EXIT_OK, EXIT_USAGE, UsageError, type CliIo } from '../io.js';
 import { COMMON_HELP, cliPaths, clientFor, parseCli, reportError } from '../../control/cli-support.js';
@@ -27,7 +28,8 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     height: { type: 'string' },
     scale: { type: 'string' },
     look: { type: 'string' },
-  });
+  }, 'screenshot');
+  noExtraArguments(positionals, 1, 'screenshot');
   if (values.help || positionals.length !== 1) {
     io.stdout(USAGE);
     return values.help ? EXIT_OK : EXIT_USAGE;

@@ -122,13 +122,38 @@ export function parseMessageWords(words: readonly string[], channel: number): Pi
   }
 }
 
+const VALUE_OPTIONS = new Set(['--channel', '--hold', '--repeat', '--interval', '--socket', '--config']);
+
+/** `bend -2000`: a negative number is a value, not an option; move positionals behind '--' for parseArgs. */
+function negativesAsPositionals(argv: readonly string[]): string[] {
+  const options: string[] = [];
+  const positionals: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    if (a === '--') {
+      positionals.push(...argv.slice(i + 1));
+      break;
+    }
+    if (/^-\d+$/.test(a) || !a.startsWith('-')) positionals.push(a);
+    else {
+      options.push(a);
+      if (VALUE_OPTIONS.has(a) && i + 1 < argv.length) options.push(argv[++i] as string);
+    }
+  }
+  return [...options, '--', ...positionals];
+}
+
 export async function run(argv: readonly string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseCli(argv, {
-    channel: { type: 'string' },
-    hold: { type: 'string' },
-    repeat: { type: 'string' },
-    interval: { type: 'string' },
-  });
+  const { values, positionals } = parseCli(
+    negativesAsPositionals(argv),
+    {
+      channel: { type: 'string' },
+      hold: { type: 'string' },
+      repeat: { type: 'string' },
+      interval: { type: 'string' },
+    },
+    'send',
+  );
   if (values.help) {
     io.stdout(`${USAGE}\n`);
     return EXIT_OK;

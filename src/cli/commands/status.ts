@@ -1,4 +1,5 @@
 import { EXIT_OK, type CliIo } from '../io.js';
+import { noExtraArguments } from '../arg-errors.js';
 import { formatIssue } from '../../config/issues.js';
 import type { StatusResult } from '../../control/protocol.js';
 import { formatTempo } from './tempo.js';
@@ -13,7 +14,8 @@ options:
 ${COMMON_HELP}`;
 
 export async function run(argv: readonly string[], io: CliIo): Promise<number> {
-  const { values } = parseCli(argv, {});
+  const { values, positionals } = parseCli(argv, {}, 'status');
+  noExtraArguments(positionals, 0, 'status');
   if (values.help) {
     io.stdout(USAGE);
     return EXIT_OK;
