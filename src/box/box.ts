@@ -16,6 +16,7 @@ import { MidimonError } from '../errors.js';
 import type { FakeFootswitches } from '../gpio/fake-footswitches.js';
 import type { Logger } from '../log.js';
 import type { FakeMidiBackend } from '../midi/fake-midi-backend.js';
+import type { SeenPort } from '../midi/midi-devices.js';
 import { PluginHost } from '../plugins/host.js';
 import type { MidiRuntime } from '../runtime/midi-runtime.js';
 import { pluginHostCaller, realScheduler, type Scheduler } from '../runtime/ports.js';
@@ -289,6 +290,11 @@ export class MidimonBox implements BoxControl {
     const config = this.config.current?.config;
     if (midi === null || config === undefined) return [];
     return deviceRows(config, midi.devices.status());
+  }
+
+  midiPorts(): { backend: string; seen: readonly SeenPort[] } | null {
+    const midi = this.midi;
+    return midi === null ? null : { backend: midi.devices.backendKind, seen: midi.devices.seen() };
   }
 
   footswitchInfo(): { names: readonly string[]; real: boolean } {

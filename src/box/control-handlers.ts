@@ -1,6 +1,6 @@
 import type { DegradedDevice } from './device-health.js';
 import type { DeviceStatus } from '../control/protocol.js';
-import type { ControlHandlers, PluginChangeResult, PluginStatus, StatusResult, TempoRequest, TempoStatus } from '../control/protocol.js';
+import type { ControlHandlers, DevicesResult, PluginChangeResult, PluginStatus, StatusResult, TempoRequest, TempoStatus } from '../control/protocol.js';
 import { MidimonError, OTHER_ERROR_KINDS, PLUGIN_ERROR_KINDS, type ErrorKind } from '../errors.js';
 import type { ConfigService } from '../config/config-service.js';
 import type { DisplayController } from '../display/display-controller.js';
@@ -10,6 +10,7 @@ import type { Problems } from './problems.js';
 import type { StickStatus } from './sticks.js';
 import { deviceStatuses, type DeviceRow } from './views.js';
 import type { MonitorBus } from './monitor-bus.js';
+import type { SeenPort } from '../midi/midi-devices.js';
 import type { SendInjector } from './send-injector.js';
 
 type ModeInfo = { name: string; index: number; count: number };
@@ -32,6 +33,8 @@ export interface BoxControl {
   modeInfo(): ModeInfo | null;
   setMode(target: 'next' | 'prev' | { name: string }, source: 'socket'): ModeInfo;
   devices(): DeviceRow[];
+  /** Every MIDI port listed now, located (null before the MIDI runtime runs). */
+  midiPorts(): { backend: string; seen: readonly SeenPort[] } | null;
   footswitchInfo(): { names: readonly string[]; real: boolean };
   stickOffers(): { path: string; name: string; version: string }[];
   stickStatus(): StickStatus[];
@@ -66,6 +69,24 @@ function change(p: PluginEntry): PluginChangeResult {
 export function buildControlHandlers(box: BoxControl, config: Pick<ControlHandlers, 'reload' | 'configShow' | 'configPath'>): ControlHandlers {
   return {
     ...config,
+    async devices(): Promise<DevicesResult> {
+      const m = box.midiPorts();
+      if (m === null) throw new MidimonError('device_unavailable', 'the MIDI runtime is not running');
+      return {
+        backend: m.backend,
+        ports: m.seen.map((p) => ({
+          direction: p.direction,
+          port: p.port,
+          name: p.name,
+          ...(p.identity === undefined ? {} : { client: `${p.identity.client}:${p.identity.port}` }),
+          ...(p.identity?.card === undefined ? {} : { card: p.identity.card }),
+          ...(p.identity?.usbPath === undefined ? {} : { usb_port: p.identity.usbPath }),
+          ...(p.identity?.serial === undefined ? {} : { serial: p.identity.serial }),
+          open: p.open,
+          matched: p.matched,
+        })),
+      };
+    },
     async status(): Promise<StatusResult> {
       const display = box.display;
       const fs = box.footswitchInfo();

@@ -5,6 +5,7 @@
 import type { BoxConfig } from '../config/schema.js';
 import type { StatusView, StatusDevice, StatusTempo } from '../display/view-models.js';
 import type { EngineSnapshot, TriggerFiredEffect } from '../engine/types.js';
+import { locationMatches } from '../midi/midi-devices.js';
 import { deviceMatches } from '../engine/name-pattern.js';
 import type { MenuContext, MenuDevice } from '../menu/index.js';
 import type { PortStatus } from '../midi/midi-devices.js';
@@ -38,8 +39,8 @@ export function deviceRows(config: BoxConfig, ports: MidiPortsStatus): DeviceRow
   for (const p of ports.inputs) mark(p.alias ?? p.name, 'in', true);
   for (const p of ports.outputs) mark(p.alias ?? p.name, 'out', true);
   // The same matcher MidiDevices opened the ports with (substring, glob or /regex/, or the alias).
-  const open = (list: readonly PortStatus[], spec: { name: string; alias?: string | undefined }) =>
-    list.some((p) => (spec.alias !== undefined && p.alias === spec.alias) || deviceMatches(spec.name, p.name, p.alias));
+  const open = (list: readonly PortStatus[], spec: { name: string; alias?: string | undefined; usb_port?: string | undefined; serial?: string | undefined }) =>
+    list.some((p) => (spec.alias !== undefined && p.alias === spec.alias) || (deviceMatches(spec.name, p.name, p.alias) && locationMatches(spec, p)));
   for (const spec of config.devices.midi.inputs) if (!open(ports.inputs, spec)) mark(spec.alias ?? spec.name, 'in', false);
   for (const spec of config.devices.midi.outputs) if (!open(ports.outputs, spec)) mark(spec.alias ?? spec.name, 'out', false);
   return [...rows.entries()].map(([name, r]) => {

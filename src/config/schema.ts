@@ -36,6 +36,12 @@ const portPattern = z
 const midiPort = z.strictObject({
   name: portPattern,
   alias: z.string().min(1).max(32).optional().meta({ description: 'Short name shown on the display and used by routes.' }),
+  usb_port: z
+    .string()
+    .regex(/^\d+-\d+(\.\d+)*$/, { error: 'usb_port must be a USB port path like "1-1.2" (see `midimon devices`)' })
+    .optional()
+    .meta({ description: 'Only the device plugged into this USB socket (port path as `midimon devices` shows it, e.g. "1-1.2"): tells two identical controllers apart. Give each an alias.' }),
+  serial: z.string().min(1).max(128).optional().meta({ description: 'Only the device with this USB serial number (`midimon devices` shows it where the device reports one).' }),
 });
 
 const uniqueBy = <T>(items: readonly T[], key: (t: T) => string | number | undefined, field: string, ctx: z.RefinementCtx, primitive = false) => {

@@ -41,6 +41,7 @@ export const controlRequestSchema = z.discriminatedUnion('cmd', [
   z.strictObject({ cmd: z.literal('send'), id, ...sendRequestFields }),
   // Streaming: answered once, then one MonitorEvent per line until the client hangs up (src/control/server.ts).
   z.strictObject({ cmd: z.literal('monitor'), id }),
+  z.strictObject({ cmd: z.literal('devices'), id }),
 ]);
 
 export type ControlRequest = z.output<typeof controlRequestSchema>;
@@ -191,6 +192,23 @@ export interface ControlResults {
   tempo: TempoStatus;
   send: SendResult;
   monitor: MonitorStartResult;
+  devices: DevicesResult;
+}
+
+/** Every MIDI port the box sees now (`midimon devices`): where it is, and which [devices.midi] entry claims it. */
+export interface DevicesResult {
+  readonly backend: string;
+  readonly ports: readonly {
+    readonly direction: 'input' | 'output';
+    readonly port: string;
+    readonly name: string;
+    readonly client?: string;
+    readonly card?: number;
+    readonly usb_port?: string;
+    readonly serial?: string;
+    readonly open: boolean;
+    readonly matched: string | null;
+  }[];
 }
 
 /**
@@ -213,6 +231,7 @@ export interface ControlHandlers {
   pluginInstall(path: string | undefined): Promise<PluginInstallResult>;
   tempo(request: TempoRequest): Promise<TempoStatus>;
   send(request: SendRequest): Promise<SendResult>;
+  devices(): Promise<DevicesResult>;
   /** The box's event stream for `monitor`; the server subscribes per connection. */
   monitor: MonitorSubscribe;
 }
@@ -262,6 +281,8 @@ export function dispatch(handlers: ControlHandlers, req: ControlRequest): Promis
       const { cmd: _cmd, id: _id, ...request } = req;
       return handlers.send(request);
     }
+    case 'devices':
+      return handlers.devices();
     case 'monitor':
       // The server answers `monitor` itself (it keeps the connection as a stream).
       return Promise.reject(new MidimonError('bad_request', "'monitor' is a streaming command: send it as the first request on a connection"));

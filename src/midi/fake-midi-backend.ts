@@ -5,6 +5,7 @@
  * outputs is captured. It honours ignoreTypes like RtMidi does.
  */
 import type { IgnoreTypes, MidiBackend, MidiInputPort, MidiOutputPort } from './midi-backend.js';
+import type { PortIdentity } from './port-identity.js';
 
 interface OpenInput {
   readonly port: string;
@@ -25,6 +26,7 @@ export class FakeMidiBackend implements MidiBackend {
   readonly #openInputs: OpenInput[] = [];
   readonly #openOutputs = new Map<string, number>();
   readonly #sent: SentMessage[] = [];
+  readonly #identities = new Map<string, PortIdentity>();
   /** Called synchronously for every message sent (benches timestamp here). */
   onSend: ((port: string, bytes: readonly number[]) => void) | null = null;
 
@@ -34,6 +36,15 @@ export class FakeMidiBackend implements MidiBackend {
   }
 
   // ------------------------------------------------------------ scripting
+
+  /** Where a port is (USB socket, serial), as the RtMidi backend reads it from /sys on a Pi. */
+  setIdentity(portName: string, identity: PortIdentity): void {
+    this.#identities.set(portName, identity);
+  }
+
+  identify(portName: string): PortIdentity | undefined {
+    return this.#identities.get(portName);
+  }
 
   addInput(portName: string): void {
     if (!this.#inputs.includes(portName)) this.#inputs.push(portName);

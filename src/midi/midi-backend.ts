@@ -4,6 +4,7 @@
  * name as the OS lists it (with ALSA's ` client:port` suffix); the device
  * manager strips suffixes and matches patterns, backends stay dumb.
  */
+import type { PortIdentity } from './port-identity.js';
 
 /** RtMidi's ignoreTypes: true means "do not deliver". */
 export interface IgnoreTypes {
@@ -31,6 +32,8 @@ export interface MidiBackend {
   listOutputs(): string[];
   openInput(portName: string, onMessage: (bytes: number[]) => void, ignore: IgnoreTypes): MidiInputPort;
   openOutput(portName: string): MidiOutputPort;
+  /** Where a listed port physically is (USB socket, serial); optional: backends that cannot tell leave it out. */
+  identify?(portName: string): PortIdentity | undefined;
   /** Releases enumeration handles; open ports are closed by their owners first. */
   close(): void;
 }

@@ -11,11 +11,27 @@ import type { MidiInEvent } from '../engine/inputs.js';
 import { deviceMatches, stripPortSuffix } from '../engine/name-pattern.js';
 import type { DeviceEvent } from '../engine/types.js';
 import type { IgnoreTypes, MidiBackend, MidiInputPort, MidiOutputPort, MidiScheduler } from './midi-backend.js';
+import { describeIdentity, type PortIdentity } from './port-identity.js';
 
 export interface MidiPortSpec {
   /** Name pattern (substring, glob or /regex/), matched without the ` client:port` suffix. */
   readonly name: string;
   readonly alias?: string | undefined;
+  /** Only the port on this USB socket path ("1-1.2"): tells identical controllers apart. */
+  readonly usb_port?: string | undefined;
+  /** Only the device with this USB serial number. */
+  readonly serial?: string | undefined;
+}
+
+/** A port the backend lists right now, where it is, and which config entry (if any) claims it: `midimon devices`. */
+export interface SeenPort {
+  readonly direction: 'input' | 'output';
+  readonly port: string;
+  readonly name: string;
+  readonly identity?: PortIdentity;
+  readonly open: boolean;
+  /** The alias (or pattern) of the [devices.midi] entry that matched; null when none did. */
+  readonly matched: string | null;
 }
 
 export interface MidiDevicesSettings {
@@ -43,6 +59,8 @@ export interface PortStatus {
   readonly name: string;
   readonly alias: string | undefined;
   readonly since: number;
+  readonly usbPath?: string;
+  readonly serial?: string;
 }
 
 interface OpenIn extends PortStatus {
@@ -69,6 +87,8 @@ export class MidiDevices {
   readonly #routeCache = new Map<string, OpenOut[]>();
   readonly #failedOpen = new Set<string>();
   readonly #lastSeen = new Map<string, number>();
+  /** Identity per listed port, read once when the port first appears (procfs/sysfs on a Pi). */
+  readonly #identities = new Map<string, PortIdentity | undefined>();
   #timer: unknown = null;
   #running = false;
   #dropped = 0;
@@ -111,12 +131,12 @@ export class MidiDevices {
   reconfigure(settings: MidiDevicesSettings): void {
     this.#settings = settings;
     for (const [port, open] of [...this.#inputs]) {
-      const spec = findSpec(settings.inputs, open.name);
+      const spec = findSpec(settings.inputs, open.name, this.#identity(port));
       if (spec === null || spec.alias !== open.alias) this.#closeInput(port, true);
       else this.#applyIgnore(open);
     }
     for (const [port, open] of [...this.#outputs]) {
-      const spec = findSpec(settings.outputs, open.name);
+      const spec = findSpec(settings.outputs, open.name, this.#identity(port));
       if (spec === null || spec.alias !== open.alias) this.#closeOutput(port, true);
     }
     this.#failedOpen.clear();
@@ -128,8 +148,11 @@ export class MidiDevices {
     if (this.#timer !== null) this.#scheduler.clearTimeout(this.#timer);
     this.#timer = null;
     try {
-      this.#syncInputs(this.#backend.listInputs());
-      this.#syncOutputs(this.#backend.listOutputs());
+      const inputs = this.#backend.listInputs();
+      const outputs = this.#backend.listOutputs();
+      this.#forgetIdentities([...inputs, ...outputs]);
+      this.#syncInputs(inputs);
+      this.#syncOutputs(outputs);
     } catch (err) {
       this.#log.warn({ err }, 'MIDI port enumeration failed; retrying');
     }
@@ -184,8 +207,23 @@ export class MidiDevices {
     return [...names];
   }
 
+  /** Every port the backend lists now, with where it is and which config entry claims it. */
+  seen(): SeenPort[] {
+    const row = (direction: 'input' | 'output', port: string, specs: readonly MidiPortSpec[], open: boolean): SeenPort => {
+      const identity = this.#identity(port);
+      const spec = findSpec(specs, stripPortSuffix(port), identity);
+      return { direction, port, name: stripPortSuffix(port), ...(identity === undefined ? {} : { identity }), open, matched: spec === null ? null : (spec.alias ?? spec.name) };
+    };
+    return [
+      ...this.#backend.listInputs().map((p) => row('input', p, this.#settings.inputs, this.#inputs.has(p))),
+      ...this.#backend.listOutputs().map((p) => row('output', p, this.#settings.outputs, this.#outputs.has(p))),
+    ];
+  }
+
   status(): { inputs: PortStatus[]; outputs: PortStatus[]; lastSeen: Record<string, number> } {
-    const strip = ({ port, name, alias, since }: PortStatus): PortStatus => ({ port, name, alias, since });
+    const strip = ({ port, name, alias, since, usbPath, serial }: PortStatus): PortStatus => ({
+      port, name, alias, since, ...(usbPath === undefined ? {} : { usbPath }), ...(serial === undefined ? {} : { serial }),
+    });
     return {
       inputs: [...this.#inputs.values()].map(strip),
       outputs: [...this.#outputs.values()].map(strip),
@@ -201,7 +239,8 @@ export class MidiDevices {
     for (const port of listed) {
       if (this.#inputs.has(port)) continue;
       const name = stripPortSuffix(port);
-      const spec = findSpec(this.#settings.inputs, name);
+      const identity = this.#identity(port);
+      const spec = findSpec(this.#settings.inputs, name, identity);
       if (spec === null) continue;
       const alias = spec.alias;
       const ignore = this.#ignoreFor(name, alias);
@@ -217,8 +256,8 @@ export class MidiDevices {
         continue;
       }
       this.#failedOpen.delete(port);
-      this.#inputs.set(port, { port, name, alias, since: this.#scheduler.now(), handle, ignore });
-      this.#log.info({ port, device: name, alias, ignore }, 'MIDI input connected');
+      this.#inputs.set(port, { port, name, alias, since: this.#scheduler.now(), handle, ignore, ...located(identity) });
+      this.#log.info({ port, device: name, alias, ignore, where: describeIdentity(identity) }, 'MIDI input connected');
       this.#onDevice({ type: 'device', change: 'connected', direction: 'input', device: name, at: this.#scheduler.now() });
     }
   }
@@ -258,7 +297,8 @@ export class MidiDevices {
     for (const port of listed) {
       if (this.#outputs.has(port)) continue;
       const name = stripPortSuffix(port);
-      const spec = findSpec(this.#settings.outputs, name);
+      const identity = this.#identity(port);
+      const spec = findSpec(this.#settings.outputs, name, identity);
       if (spec === null) continue;
       let handle: MidiOutputPort;
       try {
@@ -268,9 +308,9 @@ export class MidiDevices {
         continue;
       }
       this.#failedOpen.delete(port);
-      this.#outputs.set(port, { port, name, alias: spec.alias, since: this.#scheduler.now(), handle });
+      this.#outputs.set(port, { port, name, alias: spec.alias, since: this.#scheduler.now(), handle, ...located(identity) });
       this.#routeCache.clear();
-      this.#log.info({ port, device: name, alias: spec.alias }, 'MIDI output connected');
+      this.#log.info({ port, device: name, alias: spec.alias, where: describeIdentity(identity) }, 'MIDI output connected');
       this.#onDevice({ type: 'device', change: 'connected', direction: 'output', device: name, at: this.#scheduler.now() });
     }
   }
@@ -289,6 +329,25 @@ export class MidiDevices {
     if (!announce) return;
     this.#log.warn({ port, device: open.name }, 'MIDI output disconnected');
     this.#onDevice({ type: 'device', change: 'disconnected', direction: 'output', device: open.name, at: this.#scheduler.now() });
+  }
+
+  #identity(port: string): PortIdentity | undefined {
+    if (!this.#identities.has(port)) {
+      let id: PortIdentity | undefined;
+      try {
+        id = this.#backend.identify?.(port);
+      } catch (err) {
+        this.#log.debug({ err, port }, 'cannot tell where a MIDI port is');
+      }
+      this.#identities.set(port, id);
+    }
+    return this.#identities.get(port);
+  }
+
+  /** A port gone from the listing may come back elsewhere (replugged into another socket). */
+  #forgetIdentities(listed: readonly string[]): void {
+    const present = new Set(listed);
+    for (const port of [...this.#identities.keys()]) if (!present.has(port)) this.#identities.delete(port);
   }
 
   #openFailed(port: string, direction: 'input' | 'output', err: unknown): void {
@@ -313,7 +372,24 @@ function plainName(pattern: string): string | null {
   return pattern.startsWith('/') || /[*?[]/.test(pattern) ? null : pattern;
 }
 
-function findSpec(specs: readonly MidiPortSpec[], name: string): MidiPortSpec | null {
+/**
+ * The config entry a port belongs to: its name must match, and where the entry
+ * pins a USB socket or serial, the port must be there. Entries that pin a
+ * location win over plain name matches, so "Launchkey on 1-1.2" and a generic
+ * "Launchkey" can coexist.
+ */
+export function findSpec(specs: readonly MidiPortSpec[], name: string, identity: PortIdentity | undefined): MidiPortSpec | null {
   if (specs.length === 0) return { name: '*' };
-  return specs.find((s) => deviceMatches(s.name, name, undefined)) ?? null;
+  const candidates = specs.filter((s) => deviceMatches(s.name, name, undefined) && locationMatches(s, identity));
+  return candidates.find((s) => s.usb_port !== undefined || s.serial !== undefined) ?? candidates[0] ?? null;
+}
+
+export function locationMatches(spec: Pick<MidiPortSpec, 'usb_port' | 'serial'>, where: { usbPath?: string | undefined; serial?: string | undefined } | undefined): boolean {
+  if (spec.usb_port !== undefined && where?.usbPath !== spec.usb_port) return false;
+  if (spec.serial !== undefined && where?.serial !== spec.serial) return false;
+  return true;
+}
+
+function located(identity: PortIdentity | undefined): { usbPath?: string; serial?: string } {
+  return { ...(identity?.usbPath === undefined ? {} : { usbPath: identity.usbPath }), ...(identity?.serial === undefined ? {} : { serial: identity.serial }) };
 }

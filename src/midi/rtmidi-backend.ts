@@ -16,6 +16,7 @@ export function midiUses(): HostPathUse[] {
   return [{ path: ALSA_SEQ_DEVICE, access: 'write', kind: 'device', group: 'audio', deviceClass: 'char-alsa', by: 'USB MIDI (RtMidi, ALSA sequencer)' }];
 }
 import type { IgnoreTypes, MidiBackend, MidiInputPort, MidiOutputPort } from './midi-backend.js';
+import { SysfsPortIdentifier, type PortIdentity } from './port-identity.js';
 
 type MidiModule = typeof import('@julusian/midi/lazy');
 type RtInput = InstanceType<MidiModule['Input']>;
@@ -68,6 +69,12 @@ export class RtMidiBackend implements MidiBackend {
 
   listOutputs(): string[] {
     return names(this.#enumOut);
+  }
+
+  readonly #where = new SysfsPortIdentifier();
+
+  identify(portName: string): PortIdentity | undefined {
+    return this.#where.identify(portName);
   }
 
   openInput(portName: string, onMessage: (bytes: number[]) => void, ignore: IgnoreTypes): MidiInputPort {

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { deviceRows, menuContext, statusView } from '../../src/box/views.js';
 import { boxConfigSchema } from '../../src/config/schema.js';
+import type { EngineSnapshot } from '../../src/engine/types.js';
 
 test('device rows match configured patterns like the MIDI layer does (glob, /regex/, any case) and list the missing ones once', () => {
   const config = boxConfigSchema.parse({
@@ -53,10 +54,8 @@ test('after Midi is revoked the permissions page still lists it, so it can be gr
 });
 
 test('modes are numbered from 1 on the OLED status header and the Modes menu, as `midimon mode` and the log count them', () => {
-  const snapshot = {
-    modeIndex: 0, modeName: 'Setlist', modeNames: ['Setlist', 'Chords', 'Live'], heldNotes: {}, activeRoutes: [], pendingTimers: 0,
-    tempo: { bpm: 120, running: false, source: 'internal' as const, locked: true, tick: -1, beat: 0, bar: 1, beat_in_bar: 1, beats_per_bar: 4 },
-  };
+  // Only the mode fields matter here; the rest of the snapshot (held notes, tempo) is not read for the numbering.
+  const snapshot = { modeIndex: 0, modeName: 'Setlist', modeNames: ['Setlist', 'Chords', 'Live'], heldNotes: {}, activeRoutes: [], pendingTimers: 0 } as unknown as EngineSnapshot;
   const status = statusView({ snapshot, devices: [], lastTrigger: null, plugins: [], banner: undefined });
   assert.deepEqual(status.mode, { index: 1, name: 'Setlist', count: 3 });
   const ctx = menuContext({

@@ -78,6 +78,7 @@ describe('control CLI commands against a running (fake) service', () => {
       pluginInstall: async () => ({ installed: false, packages: [] }),
       tempo: async () => ({ bpm: 120, running: false, source: 'internal', locked: true, tick: -1, beat: 0, bar: 1, beat_in_bar: 1, beats_per_bar: 4 }),
       send: async (r) => ({ input: r.input, delivered: 1, duration_ms: 0 }),
+      devices: async () => ({ backend: 'fake', ports: [] }),
       monitor: () => () => undefined,
     };
     server = new ControlServer({ socketPath: socket, handlers, log: silentLogger() });

@@ -60,6 +60,7 @@ test('the CLI sends the parsed request (hold, repeat, interval, channel) and rep
     status: unused, reload: unused, mode: unused, configShow: unused, configPath: unused, screenshot: unused,
     pluginList: unused, pluginEnable: unused, pluginDisable: unused, pluginGrant: unused, pluginRevoke: unused, pluginInstall: unused, tempo: unused,
     send: async (r) => (got.push(r), { input: 'Keystation', alias: 'keys', delivered: 2 * (r.repeat ?? 1), duration_ms: 10 }),
+    devices: async () => ({ backend: 'fake', ports: [] }),
     monitor: () => () => undefined,
   };
   const server = new ControlServer({ socketPath, handlers, log: silentLogger() });

@@ -57,6 +57,7 @@ function fakeHandlers(calls: string[]): ControlHandlers {
     pluginInstall: async (path) => (calls.push(`install:${path ?? ''}`), { installed: false, packages: [] }),
     tempo: async (req) => (calls.push(`tempo:${JSON.stringify(req)}`), { bpm: req.bpm ?? 120, running: false, source: 'internal', locked: true, tick: -1, beat: 0, bar: 1, beat_in_bar: 1, beats_per_bar: 4 }),
     send: async (r) => (calls.push(`send:${r.input}`), { input: r.input, delivered: r.messages?.length ?? 1, duration_ms: 0 }),
+    devices: async () => ({ backend: 'fake', ports: [] }),
     monitor: () => () => undefined,
   };
 }
