@@ -54,14 +54,27 @@ install_packages() {
 }
 
 install_node() {
-  # midimon-box needs Node >= 20: Raspberry Pi OS Trixie ships 20; Bookworm ships 18,
-  # so there the current LTS comes from NodeSource's Debian repository.
+  # The box runs Node 24 LTS from NodeSource's signed apt repository (docs/decisions.md,
+  # "Node on the box"): Node 20, what Trixie ships, is past upstream end of life and
+  # Debian's security updates for it do not carry V8 fixes, while V8 is the plugin
+  # sandbox. apt keeps it updated like every other package. MIDIMON_NODE=debian
+  # takes Debian's nodejs instead (offline mirrors, policy); it must be >= 20.
+  local major=${MIDIMON_NODE_MAJOR:-24}
   node_major() { node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
-  apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null 2>&1 || true
-  if [ "$(node_major)" -lt 20 ]; then
-    log "Debian's Node is $(node -v 2>/dev/null || echo missing); installing Node 22 LTS from NodeSource"
-    curl -fsSL https://deb.nodesource.com/setup_22.x | bash - >/dev/null
+  if [ "${MIDIMON_NODE:-nodesource}" = debian ]; then
+    log "Node from Debian (MIDIMON_NODE=debian)"
+    apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+  else
+    log "Node $major LTS from NodeSource's apt repository"
+    apt-get install -y -qq --no-install-recommends ca-certificates curl gpg >/dev/null
+    install -d -m 0755 /etc/apt/keyrings
+    curl -fsSL https://deb.nodesource.com/gpgkey/nodesource-repo.gpg.key | gpg --dearmor --yes -o /etc/apt/keyrings/nodesource.gpg
+    echo "deb [signed-by=/etc/apt/keyrings/nodesource.gpg] https://deb.nodesource.com/node_$major.x nodistro main" >/etc/apt/sources.list.d/nodesource.list
+    # Prefer NodeSource's nodejs over Debian's (its npm is bundled; Debian's npm would pull Debian's nodejs back).
+    printf 'Package: nodejs\nPin: origin deb.nodesource.com\nPin-Priority: 600\n' >/etc/apt/preferences.d/nodejs
+    apt-get update -qq
     apt-get install -y -qq nodejs >/dev/null
+    [ "$(node_major)" = "$major" ] || { echo "midimon-install: expected Node $major from NodeSource, found $(node -v 2>/dev/null || echo none)" >&2; exit 1; }
   fi
   [ "$(node_major)" -ge 20 ] || { echo "midimon-install: Node >= 20 is required, found $(node -v 2>/dev/null || echo none)" >&2; exit 1; }
 }

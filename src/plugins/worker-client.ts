@@ -1,11 +1,28 @@
 import type { Worker } from 'node:worker_threads';
+import { MidimonError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { parseWorkerMessage, type CompileRequest, type ExecuteRequest, type GrantsRequest, type LoadRequest, type LogMessage, type WorkerResponse } from './protocol.js';
 import type { HostCall, PluginLimits } from './types.js';
 import type { WorkerPool } from './worker-pool.js';
 
-/** Instrumenting and compiling is our code, not the plugin's: it gets a generous fixed bound. */
-export const COMPILE_TIMEOUT_MS = 30_000;
+/**
+ * Instrumenting and compiling is our code, not the plugin's: it gets a generous
+ * fixed bound.
+ * MIDIMON_COMPILE_DEADLINE_MS raises it where the CPU is far slower than any
+ * Pi: CI runs the arm64 tests under qemu-user emulation (scripts/arm64-ci.sh).
+ */
+export const DEFAULT_COMPILE_TIMEOUT_MS = 30_000;
+export const COMPILE_TIMEOUT_MS = compileDeadline(process.env['MIDIMON_COMPILE_DEADLINE_MS']);
+
+/** The compile deadline from the environment's value (undefined or empty: the default). */
+export function compileDeadline(raw: string | undefined): number {
+  if (raw === undefined || raw === '') return DEFAULT_COMPILE_TIMEOUT_MS;
+  const ms = Number(raw);
+  if (!Number.isSafeInteger(ms) || ms < 1) {
+    throw new MidimonError('config_invalid', `MIDIMON_COMPILE_DEADLINE_MS must be a whole number of milliseconds >= 1, got '${raw}'`, { details: { key: 'MIDIMON_COMPILE_DEADLINE_MS' } });
+  }
+  return ms;
+}
 
 export type WorkerRequest = Omit<LoadRequest, 'id'> | Omit<ExecuteRequest, 'id'> | Omit<GrantsRequest, 'id'> | Omit<CompileRequest, 'id'>;
 export type WorkerOutcome =

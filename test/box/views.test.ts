@@ -55,7 +55,7 @@ test('after Midi is revoked the permissions page still lists it, so it can be gr
 
 test('modes are numbered from 1 on the OLED status header and the Modes menu, as `midimon mode` and the log count them', () => {
   // Only the mode fields matter here; the rest of the snapshot (held notes, tempo) is not read for the numbering.
-  const snapshot = { modeIndex: 0, modeName: 'Setlist', modeNames: ['Setlist', 'Chords', 'Live'], heldNotes: {}, activeRoutes: [], pendingTimers: 0 } as unknown as EngineSnapshot;
+  const snapshot = { modeIndex: 0, modeName: 'Setlist', modeNames: ['Setlist', 'Chords', 'Live'], heldNotes: {}, activeRoutes: [], pendingTimers: 0, tempo: { bpm: 120, running: false, source: 'internal', locked: true, tick: -1, beat: 0, bar: 1, beat_in_bar: 1, beats_per_bar: 4 } } as unknown as EngineSnapshot;
   const status = statusView({ snapshot, devices: [], lastTrigger: null, plugins: [], banner: undefined });
   assert.deepEqual(status.mode, { index: 1, name: 'Setlist', count: 3 });
   const ctx = menuContext({
