@@ -9,6 +9,7 @@ import { toMidimonError } from './errors.js';
 import { createLogger } from './log.js';
 import { SystemdNotifier } from './system/sd-notify.js';
 import { stickSourceFromEnv } from './usb/stick-source.js';
+import { installTestHooks } from './system/test-hooks.js';
 import { hangupAction } from './system/hangup.js';
 
 const USAGE = `usage: midimon-daemon [--simulate] [--config FILE] [--socket PATH] [--log-level LEVEL] [--no-oled]
@@ -44,6 +45,7 @@ const simulate = values.simulate || paths.simulated;
 if (simulate) await seedSimulation(paths.configPath, paths.stateDir, log);
 
 const notifier = new SystemdNotifier(log);
+installTestHooks(process.env, log);
 let stopping = false;
 const box = new MidimonBox({
   paths,
