@@ -58,6 +58,7 @@ function pluginStatus(p: PluginEntry): PluginStatus {
     capabilities_requested: p.requested,
     ...(p.unavailable === undefined ? {} : { capabilities_unavailable: p.unavailable }),
     ...(p.error === undefined ? {} : { error: p.error }),
+    ...(p.state === undefined ? {} : { state: p.state }),
   };
 }
 

@@ -91,6 +91,9 @@ export function statusTempo(t: EngineSnapshot['tempo'], clock: BoxConfig['clock'
 export function pluginState(p: PluginEntry): string {
   if (!p.enabled) return 'disabled';
   if (p.error !== undefined) return 'error';
+  // The host gave up reloading it (repeated timeouts or crashes), or is reloading it now.
+  if (p.state === 'failed') return 'failed';
+  if (p.state === 'respawning') return 'restarting';
   return p.loaded ? 'running' : 'loading';
 }
 

@@ -85,6 +85,8 @@ export interface PluginStatus {
   /** Declared by the plugin, never granted on this box (e.g. Audio, SystemControl). */
   readonly capabilities_unavailable?: readonly string[];
   readonly error?: string;
+  /** ready | respawning (being reloaded after a timeout or crash) | failed (reloads kept failing; load it again). */
+  readonly state?: 'ready' | 'respawning' | 'failed';
 }
 
 export interface RecentError {
