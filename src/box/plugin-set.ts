@@ -5,7 +5,7 @@ import { MidimonError, toMidimonError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { PROFILES, defaultProfile } from '../plugins/limits.js';
 import type { PluginHost } from '../plugins/host.js';
-import type { Capability, Lane, PluginLimits, ProfileName } from '../plugins/types.js';
+import type { Capability, Lane, PluginLimits, PluginState, ProfileName } from '../plugins/types.js';
 import type { StateStore } from '../state/state-store.js';
 import { verifySignature } from '../usb/installer.js';
 import { readFile } from 'node:fs/promises';
@@ -24,6 +24,8 @@ export interface PluginEntry {
   /** Declared but never granted on this box (desktop MIDIMon's audio, systemcontrol). */
   readonly unavailable?: readonly string[];
   readonly error?: string;
+  /** The host's view of a loaded plugin: ready, respawning (being reloaded), failed (reloads kept failing). */
+  readonly state?: PluginState;
 }
 
 /** A plugin installed from a USB stick into the state directory. */
@@ -102,6 +104,7 @@ export class PluginSet {
   entry(name: string): PluginEntry {
     const loaded = this.#host.get(name);
     const error = this.#errors.get(name);
+    const state = loaded === undefined ? undefined : this.#host.status().find((s) => s.name === name)?.state;
     return {
       name,
       enabled: this.#enabled(name),
@@ -112,6 +115,7 @@ export class PluginSet {
       granted: loaded?.granted ?? this.#configured(name).capabilities,
       ...(loaded?.metadata.unavailable === undefined ? {} : { unavailable: loaded.metadata.unavailable }),
       ...(error === undefined ? {} : { error }),
+      ...(state === undefined ? {} : { state }),
     };
   }
 

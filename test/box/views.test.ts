@@ -70,3 +70,13 @@ test('modes are numbered from 1 on the OLED status header and the Modes menu, as
   });
   assert.deepEqual(ctx.modes.map((m) => m.index), [1, 2, 3]);
 });
+
+test('a plugin the host gave up reloading shows as failed (status, OLED list), one being reloaded as restarting', async () => {
+  const { pluginState, statusView } = await import('../../src/box/views.js');
+  const base = { name: 'chord', enabled: true, loaded: true, lane: 'isolated' as const, requested: [], granted: [] };
+  assert.equal(pluginState({ ...base, state: 'ready' }), 'running');
+  assert.equal(pluginState({ ...base, state: 'respawning' }), 'restarting');
+  assert.equal(pluginState({ ...base, state: 'failed' }), 'failed');
+  const view = statusView({ snapshot: null, devices: [], lastTrigger: null, plugins: [{ ...base, state: 'failed' }], banner: undefined });
+  assert.deepEqual(view.plugins, [{ name: 'chord', state: 'failed' }]);
+});
