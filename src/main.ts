@@ -8,6 +8,7 @@ import { resolveServicePaths } from './config/paths.js';
 import { toMidimonError } from './errors.js';
 import { createLogger } from './log.js';
 import { SystemdNotifier } from './system/sd-notify.js';
+import { stickSourceFromEnv } from './usb/stick-source.js';
 import { installTestHooks } from './system/test-hooks.js';
 import { hangupAction } from './system/hangup.js';
 
@@ -51,6 +52,8 @@ const box = new MidimonBox({
   log,
   simulate,
   version,
+  // MIDIMON_MEDIA_ROOT / MIDIMON_MOUNTINFO: the documented seam that offers folders as sticks.
+  ...stickSourceFromEnv(process.env),
   onRestart: () => void shutdown('restart requested', 0),
 });
 
@@ -111,3 +114,4 @@ if (simulate) {
   }
   log.info(`simulation: try 'npm run midimon -- status --socket ${paths.socketPath}' in another terminal`);
 }
+

@@ -128,7 +128,8 @@ export function menuContext(args: {
     }),
     usb: args.usb,
     devices: args.devices.map((d): MenuDevice => ({ name: d.name, direction: d.direction, connected: d.connected, ...(d.lastSeen === undefined ? {} : { lastSeen: d.lastSeen }) })),
-    errors: args.problems.map((p) => ({ at: p.at, severity: p.severity, kind: p.kind, message: p.message, ...(p.details === undefined ? {} : { details: p.details }) })),
+    // Info (a plugin installed) was on the banner; the Errors page lists what went wrong.
+    errors: args.problems.filter((p) => p.severity !== 'info').map((p) => ({ at: p.at, severity: p.severity, kind: p.kind, message: p.message, ...(p.details === undefined ? {} : { details: p.details }) })),
     system: { ...args.system, version: args.version },
     ...(tempo === undefined ? {} : { tempo }),
   };

@@ -387,6 +387,16 @@ export const modeSchema = z.strictObject({
   mappings: z.array(mappingSchema).default([]),
   /** Entering this mode sets the internal clock's tempo (BPM). */
   tempo: bpmValue('tempo').optional().meta({ description: 'Entering this mode sets the internal clock to this tempo (BPM, 0.1 steps); the clock keeps running.' }),
+  on_enter: z
+    .array(actionSchema)
+    .max(256)
+    .optional()
+    .meta({ description: 'Song macro: actions run in order whenever this mode is entered (footswitch, Program Change, CLI, menu, reload, start), after the `tempo`; e.g. Bank Select + Program Change to several devices. No ModeChange.' }),
+  on_exit: z
+    .array(actionSchema)
+    .max(256)
+    .optional()
+    .meta({ description: 'Actions run in order whenever this mode is left, before the next mode\'s `on_enter`. No ModeChange.' }),
 });
 
 export const routeSchema = z.strictObject({

@@ -114,10 +114,21 @@ export interface StatusResult {
   readonly plugins: readonly PluginStatus[];
   readonly recent_errors: readonly RecentError[];
   readonly config: ConfigStatus;
+  /** Mounted USB sticks (absent from boxes older than this field). */
+  readonly usb?: { readonly sticks: readonly UsbStickStatus[] };
   /** Tempo, transport and song position (absent from boxes before the clock). */
   readonly tempo?: TempoStatus | null;
   /** Empty when all configured hardware works; absent from boxes older than this field. */
   readonly degraded?: readonly DegradedDeviceStatus[];
+}
+
+export interface UsbStickStatus {
+  readonly mount: string;
+  /** queued and scanning: its packages are not listed yet. */
+  readonly state: 'queued' | 'scanning' | 'scanned';
+  readonly packages: number;
+  /** Package folders refused (the summary is in recent_errors). */
+  readonly refused: number;
 }
 
 /** The clock as `midimon tempo` and `midimon status` show it; positions count from the last Start. */

@@ -118,7 +118,10 @@ export interface Mode {
   description?: string | undefined;
   mappings: Mapping[];
   /** Entering the mode sets the internal clock to this tempo (BPM). */
-  tempo?: number | undefined;
+  tempo?: number | undefined;  /** Song macro: run in order each time the mode is entered (after `tempo`). */
+  on_enter?: Action[] | undefined;
+  /** Run in order each time the mode is left, before the next mode's on_enter. */
+  on_exit?: Action[] | undefined;
 }
 
 export interface Route {

@@ -5,14 +5,14 @@
  * engine never throws on input; bad input becomes a notice effect.
  */
 import { runActions, type ActionHost, type Job, type Origin } from './action-runner.js';
-import type { EngineConfig, Mapping } from './config-types.js';
+import type { Action, EngineConfig, Mapping } from './config-types.js';
 import { RESERVED_MODE_NAMES } from './config-references.js';
 import type { FootswitchEvent, MidiInEvent } from './inputs.js';
 import { parseMidi, splitMessages, type ParsedMidi } from './midi-message.js';
 import { deviceMatches } from './name-pattern.js';
 import { NoteTracker } from './note-tracker.js';
 import { PreparedRoute, inputNeeds, type InputNeeds } from './routing.js';
-import { TriggerMatcher, describeTrigger, type LongPressRequest, type MappingRef, type Match } from './trigger-matcher.js';
+import { TriggerMatcher, describeTrigger, type FireData, type LongPressRequest, type MappingRef, type Match } from './trigger-matcher.js';
 import { TempoClock, isClockMessage, type TempoHost } from './tempo.js';
 import type {
   EngineEffect,
@@ -82,6 +82,8 @@ export class MidiEngine {
   #watchdogTimer: string | null = null;
   /** Per mode: whether its active mappings include a Beat trigger (ticks skip the match otherwise). */
   #beatsByMode: boolean[] = [];
+  /** True while a mode's on_enter/on_exit runs: a ModeChange from there is refused (no switch loops). */
+  #inMacro = false;
 
   constructor(config: EngineConfig, options: EngineOptions = {}) {
     this.#config = config;
@@ -108,12 +110,13 @@ export class MidiEngine {
     return (this.#config.modes[this.#modeIndex] as { name: string }).name;
   }
 
-  /** Effects to run once at start: announce the mode (display) and any restore problem. */
-  startEffects(): EngineEffect[] {
+  /** Effects to run once at start: announce the mode (display), any restore problem, the mode's on_enter. */
+  startEffects(at = 0): EngineEffect[] {
     const out = this.#startupNotices.splice(0);
     out.push({ type: 'mode-changed', index: this.#modeIndex, name: this.modeName, previous: null, source: 'startup' });
     this.#out = out;
     this.#tempo.start();
+    this.#runMacro('on_enter', this.#config.modes[this.#modeIndex]?.on_enter, at);
     this.#out = [];
     return out;
   }
@@ -425,6 +428,10 @@ export class MidiEngine {
   // ----------------------------------------------------------------- modes
 
   #setMode(target: ModeTarget, source: ModeChangeSource, _at: number): void {
+    if (this.#inMacro) {
+      this.#notice('warn', 'mode_macro_mode_change', `mode "${this.modeName}": a mode change from on_enter/on_exit was ignored`);
+      return;
+    }
     const idx = this.#resolveMode(target);
     if (idx < 0) {
       this.#notice('warn', 'unknown_mode', `no mode "${String(target)}" (modes: ${this.#config.modes.map((m) => m.name).join(', ')})`);
@@ -433,11 +440,28 @@ export class MidiEngine {
     if (idx === this.#modeIndex) return;
     const previous = this.modeName;
     const routesBefore = this.#routes.filter((r) => r.activeIn(previous));
+    this.#runMacro('on_exit', this.#config.modes[this.#modeIndex]?.on_exit, _at);
     this.#leaveMode(previous);
     this.#modeIndex = idx;
     for (const r of routesBefore) if (!r.activeIn(this.modeName)) this.#out.push(...this.#notes.release(r.owner));
     this.#out.push({ type: 'mode-changed', index: idx, name: this.modeName, previous, source });
     this.#applyModeTempo(_at);
+    this.#runMacro('on_enter', this.#config.modes[idx]?.on_enter, _at);
+  }
+
+  /**
+   * Song macros. on_exit runs as "global" work so its notes and delayed steps
+   * outlive the mode being left (the mode's own notes are released right after);
+   * on_enter runs as the new mode's work, released and cancelled when it is left.
+   */
+  #runMacro(which: 'on_enter' | 'on_exit', actions: readonly Action[] | undefined, at: number): void {
+    if (actions === undefined || actions.length === 0) return;
+    this.#inMacro = true;
+    try {
+      runActions(this.#host, actions.slice(), which === 'on_exit' ? 'global' : 'mode', MACRO_DATA, at);
+    } finally {
+      this.#inMacro = false;
+    }
   }
 
   /** A mode with a `tempo` sets the internal clock when entered (the clock keeps running). */
@@ -497,7 +521,10 @@ export class MidiEngine {
       const same = after !== undefined && JSON.stringify(after) === JSON.stringify(r.route);
       if (!same || !new PreparedRoute(after).activeIn(newModeName)) this.#out.push(...this.#notes.release(r.owner));
     }
-    if (modeVanished) this.#leaveMode(previous);
+    if (modeVanished) {
+      this.#runMacro('on_exit', this.#config.modes[this.#modeIndex]?.on_exit, _at);
+      this.#leaveMode(previous);
+    }
     for (const owner of this.#notes.owners()) {
       if (owner.startsWith('mode:') && !next.modes.some((m) => `mode:${m.name}` === owner)) this.#out.push(...this.#notes.release(owner));
     }
@@ -517,6 +544,7 @@ export class MidiEngine {
     this.#tempo.reconfigure(next.clock, _at);
     const before = previousConfig.modes.find((m) => m.name === previous)?.tempo;
     if (modeVanished || next.modes[newIndex]?.tempo !== before) this.#applyModeTempo(_at);
+    if (modeVanished) this.#runMacro('on_enter', next.modes[newIndex]?.on_enter, _at);
     this.#notice('info', 'config_applied', `config applied (${next.modes.length} modes, ${next.routes.length} routes)`);
   }
 
@@ -590,6 +618,19 @@ export class MidiEngine {
     };
   }
 }
+
+/** Macros have no triggering event: "pass" values fall back to their defaults. */
+const MACRO_DATA: FireData = {
+  trigger: 'Footswitch',
+  device: null,
+  channel: null,
+  note: null,
+  velocity: null,
+  cc: null,
+  value: null,
+  raw7: null,
+  heldKey: null,
+};
 
 function ref(id: string, mapping: Mapping, index: number, global: boolean): MappingRef {
   return { ref: id, mapping, index, global };

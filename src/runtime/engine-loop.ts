@@ -83,7 +83,7 @@ export class EngineLoop {
     if (this.#engine !== null) return;
     const offset = this.#opts.utcOffsetMinutes ?? ((at: number) => -new Date(at).getTimezoneOffset());
     this.#engine = new MidiEngine(this.#config, { restoredMode: this.#opts.modeStore?.mode ?? null, utcOffsetMinutes: offset });
-    this.#execute(this.#engine.startEffects());
+    this.#execute(this.#engine.startEffects(this.#opts.scheduler.now()));
   }
 
   /** Sends note-offs for everything still held, cancels timers. */
