@@ -162,31 +162,46 @@ async function maxStall(work: () => Promise<void>): Promise<Stall> {
 
 export default (async () => {
   const stateDir = mkdtempSync(join(tmpdir(), 'midimon-bench-'));
-  const host = new PluginHost({ log: silentLogger(), stateDir, profile: 'desktop' });
+  const host = new PluginHost({ log: silentLogger(), stateDir, profile: 'desktop', isolation: 'process' });
   const figures: BenchFigure[] = [];
   try {
-    // 1. Round trip of a trivial action: host.execute() -> worker -> result.
+    // 1. Round trip of a trivial action: host.execute() -> plugin process -> worker -> result, side by side
+    // (interleaved, same run) with the old boundary (the worker thread in this process) and a bare ping-pong.
+    const threadHost = new PluginHost({ log: silentLogger(), stateDir, profile: 'desktop', isolation: 'thread' });
     await host.load('trivial', { bytes: await wat(TRIVIAL) });
-    for (let i = 0; i < 1000; i++) await host.execute('trivial', 'x', { timestamp: 0 });
+    await threadHost.load('trivial', { bytes: await wat(TRIVIAL) });
+    for (let i = 0; i < 1000; i++) {
+      await host.execute('trivial', 'x', { timestamp: 0 });
+      await threadHost.execute('trivial', 'x', { timestamp: 0 });
+    }
     // Side by side: a bare worker postMessage ping-pong, interleaved, is the floor any worker design pays.
     const echo = new Worker(`require('node:worker_threads').parentPort.on('message', (m) => require('node:worker_threads').parentPort.postMessage(m));`, { eval: true });
     const ping = (): Promise<unknown> => new Promise((resolve) => { echo.once('message', resolve); echo.postMessage(0); });
     for (let i = 0; i < 500; i++) await ping();
     const rt: number[] = [];
+    const th: number[] = [];
     const pp: number[] = [];
     for (let i = 0; i < 5000; i++) {
       const t0 = nowUs();
       await host.execute('trivial', 'x', { timestamp: 0 });
       const t1 = nowUs();
+      await threadHost.execute('trivial', 'x', { timestamp: 0 });
+      const t2 = nowUs();
       await ping();
-      pp.push(nowUs() - t1);
+      pp.push(nowUs() - t2);
+      th.push(t2 - t1);
       rt.push(t1 - t0);
     }
     await echo.terminate();
+    await threadHost.stop();
     const s = summarize(rt);
+    const t = summarize(th);
     const base = summarize(pp);
-    figures.push({ name: 'execute_p50_us', value: s.p50, unit: 'us' });
+    figures.push({ name: 'execute_p50_us', value: s.p50, unit: 'us', target: '(isolated lane: across the plugin process boundary)' });
     figures.push({ name: 'execute_p99_us', value: s.p99, unit: 'us', target: '<= 250' });
+    figures.push({ name: 'execute_thread_p50_us', value: t.p50, unit: 'us', target: '(the old boundary: worker thread in this process, same run)' });
+    figures.push({ name: 'execute_thread_p99_us', value: t.p99, unit: 'us', target: '(the old boundary, same run)' });
+    figures.push({ name: 'process_over_thread_p50', value: s.p50 / t.p50, unit: 'x', target: '(what the process boundary costs per call)' });
     figures.push({ name: 'worker_pingpong_p50_us', value: base.p50, unit: 'us', target: '(bare postMessage round trip, same run)' });
     figures.push({ name: 'worker_pingpong_p99_us', value: base.p99, unit: 'us', target: '(bare postMessage round trip, same run)' });
     figures.push({ name: 'execute_p99_over_pingpong', value: s.p99 / base.p99, unit: 'x', target: '(what the host adds to the floor)' });

@@ -20,6 +20,8 @@ export const PLUGIN_ERROR_KINDS = [
   'trap',
   'plugin_exit',
   'bad_pointer',
+  /** The host stopped reloading a plugin whose reloads kept failing (until it is loaded again). */
+  'plugin_failed',
 ] as const;
 export type PluginErrorKind = (typeof PLUGIN_ERROR_KINDS)[number];
 

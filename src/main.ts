@@ -8,6 +8,8 @@ import { resolveServicePaths } from './config/paths.js';
 import { toMidimonError } from './errors.js';
 import { createLogger } from './log.js';
 import { SystemdNotifier } from './system/sd-notify.js';
+import { stickSourceFromEnv } from './usb/stick-source.js';
+import { installTestHooks } from './system/test-hooks.js';
 import { hangupAction } from './system/hangup.js';
 
 const USAGE = `usage: midimon-daemon [--simulate] [--config FILE] [--socket PATH] [--log-level LEVEL] [--no-oled]
@@ -43,12 +45,15 @@ const simulate = values.simulate || paths.simulated;
 if (simulate) await seedSimulation(paths.configPath, paths.stateDir, log);
 
 const notifier = new SystemdNotifier(log);
+installTestHooks(process.env, log);
 let stopping = false;
 const box = new MidimonBox({
   paths,
   log,
   simulate,
   version,
+  // MIDIMON_MEDIA_ROOT / MIDIMON_MOUNTINFO: the documented seam that offers folders as sticks.
+  ...stickSourceFromEnv(process.env),
   onRestart: () => void shutdown('restart requested', 0),
 });
 
@@ -109,3 +114,4 @@ if (simulate) {
   }
   log.info(`simulation: try 'npm run midimon -- status --socket ${paths.socketPath}' in another terminal`);
 }
+

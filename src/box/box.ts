@@ -32,7 +32,8 @@ import { Notices } from './notices.js';
 import { PluginSet } from './plugin-set.js';
 import { Problems } from './problems.js';
 import { StatusRefresh } from './status-refresh.js';
-import { installedPluginsDir, isInstallProbe, Sticks, trustedKeysIn } from './sticks.js';
+import { installedPluginsDir, Sticks, trustedKeysIn, type StickStatus } from './sticks.js';
+import type { ScanOptions } from '../usb/installer.js';
 import { deviceRows, menuContext, statusView, type DeviceRow } from './views.js';
 import { MonitorBus } from './monitor-bus.js';
 import { SendInjector } from './send-injector.js';
@@ -51,8 +52,12 @@ export interface BoxOptions {
   /** Menu "Restart service" / "Shut down": the process owner decides what they mean. */
   readonly onRestart?: () => void;
   readonly onShutdown?: () => void;
-  /** Default: /proc/self/mountinfo (tests pass their own). */
+  /** Default: /proc/self/mountinfo (tests, and the MIDIMON_MOUNTINFO seam, pass their own). */
   readonly readMountInfo?: () => Promise<string>;
+  /** Replace [usb] mount_roots (the MIDIMON_MEDIA_ROOT seam, src/usb/stick-source.ts). */
+  readonly mediaRoots?: readonly string[];
+  /** Stick scan limits and hooks (tests). */
+  readonly stickScan?: ScanOptions;
   /** Test seams for the real adapters (simulate hardware failures without hardware). */
   readonly hardware?: BoxHardware;
 }
@@ -97,10 +102,19 @@ export class MidimonBox implements BoxControl {
       log: options.log,
       stateDir: options.paths.stateDir,
       onHostCall: (plugin, call) => {
-        if (!isInstallProbe(plugin)) this.midi?.loop.hostCall(plugin, call);
+        if (!this.#sticks.isInstallProbe(plugin)) this.midi?.loop.hostCall(plugin, call);
       },
     });
-    this.pluginSet = new PluginSet({ host: this.plugins, log: options.log, state: this.state, problems: this.problems, trustedKeys: () => this.#trustedKeys(), now });
+    this.pluginSet = new PluginSet({
+      host: this.plugins,
+      log: options.log,
+      state: this.state,
+      problems: this.problems,
+      trustedKeys: () => this.#trustedKeys(),
+      now,
+      // A fresh instance (or none) cannot end the notes the old one started.
+      onReset: (plugin) => this.midi?.loop.pluginReset(plugin),
+    });
     this.config = new ConfigService({
       path: options.paths.configPath,
       log: options.log,
@@ -120,6 +134,7 @@ export class MidimonBox implements BoxControl {
           now,
           pluginSet: this.pluginSet,
           setMode: (name) => this.setMode({ name }, 'menu'),
+          panic: () => this.panic('menu'),
           install: (dir) => this.installFromStick(dir),
           refresh,
           onRestart: options.onRestart,
@@ -179,6 +194,8 @@ export class MidimonBox implements BoxControl {
       trustedKeys: () => this.#trustedKeys(),
       signaturePolicy: () => this.config.current?.config.usb.signature ?? 'if-present',
       ...(options.readMountInfo === undefined ? {} : { readMountInfo: options.readMountInfo }),
+      ...(options.mediaRoots === undefined ? {} : { mediaRoots: options.mediaRoots }),
+      ...(options.stickScan === undefined ? {} : { scan: options.stickScan }),
       onChange: refresh,
     });
     this.#status = new StatusRefresh({
@@ -278,6 +295,14 @@ export class MidimonBox implements BoxControl {
     return this.modeInfo() ?? { name: '', index: 0, count: 0 };
   }
 
+  /** All notes off + sustain off on every output channel the box used; the banner says so. */
+  panic(source: 'socket' | 'menu'): { channels: number } {
+    const midi = this.midi;
+    if (midi === null) throw new MidimonError('internal', 'the engine is not running');
+    midi.loop.panic(source);
+    return { channels: midi.loop.snapshot()?.usedChannels ?? 0 };
+  }
+
   devices(): DeviceRow[] {
     const midi = this.midi;
     const config = this.config.current?.config;
@@ -311,6 +336,16 @@ export class MidimonBox implements BoxControl {
   /** Packages on the mounted sticks, as the menu and `midimon plugin install` list them. */
   stickOffers(): { path: string; name: string; version: string }[] {
     return this.#sticks.offers();
+  }
+
+  /** Each mounted stick: queued, being scanned, or scanned with what it held. */
+  stickStatus(): StickStatus[] {
+    return this.#sticks.status();
+  }
+
+  /** Resolves once every mounted stick has been scanned (tests). */
+  sticksScanned(): Promise<void> {
+    return this.#sticks.idle();
   }
 
   /** Verifies and installs one package (from a stick, or a directory copied over SSH); it loads at once. */

@@ -7,6 +7,7 @@ import type { DisplayController } from '../display/display-controller.js';
 import type { Capability } from '../plugins/types.js';
 import type { PluginEntry, PluginSet } from './plugin-set.js';
 import type { Problems } from './problems.js';
+import type { StickStatus } from './sticks.js';
 import { deviceStatuses, type DeviceRow } from './views.js';
 import type { MonitorBus } from './monitor-bus.js';
 import type { SeenPort } from '../midi/midi-devices.js';
@@ -36,11 +37,13 @@ export interface BoxControl {
   midiPorts(): { backend: string; seen: readonly SeenPort[] } | null;
   footswitchInfo(): { names: readonly string[]; real: boolean };
   stickOffers(): { path: string; name: string; version: string }[];
+  stickStatus(): StickStatus[];
   installFromStick(packageDir: string): Promise<{ name: string; version: string; sha256: string }>;
   /** Reports the clock; with a request, changes it first (throws MidimonError when it cannot). */
   tempo(request?: TempoRequest): TempoStatus;
   readonly sends: Pick<SendInjector, 'send'>;
   readonly monitor: Pick<MonitorBus, 'subscribe'>;
+  panic(source: 'socket'): { channels: number };
 }
 
 const RECENT_ERRORS = 20;
@@ -56,6 +59,7 @@ function pluginStatus(p: PluginEntry): PluginStatus {
     capabilities_requested: p.requested,
     ...(p.unavailable === undefined ? {} : { capabilities_unavailable: p.unavailable }),
     ...(p.error === undefined ? {} : { error: p.error }),
+    ...(p.state === undefined ? {} : { state: p.state }),
   };
 }
 
@@ -97,11 +101,14 @@ export function buildControlHandlers(box: BoxControl, config: Pick<ControlHandle
         mode: box.modeInfo(),
         devices: markDegraded(deviceStatuses(box.devices(), fs.names, fs.real, { controller, panel: display?.hasPanel ?? false, simulated: box.simulation.oled !== null }), box.health?.list() ?? []),
         plugins: box.pluginSet.list().map(pluginStatus),
+        // Info (a plugin installed) is news, not an error: the banner shows it, the error list does not.
         recent_errors: box.problems
           .recent()
+          .filter((p) => p.severity !== 'info')
           .slice(0, RECENT_ERRORS)
           .map((p) => ({ at: new Date(p.at).toISOString(), kind: asKind(p.kind), message: p.message, source: p.source })),
         config: await box.config.status(),
+        usb: { sticks: box.stickStatus() },
         tempo: tempoOrNull(box),
         degraded: box.health?.list() ?? [],
       };
@@ -138,6 +145,9 @@ export function buildControlHandlers(box: BoxControl, config: Pick<ControlHandle
       return box.sends.send(request);
     },
     monitor: (listener) => box.monitor.subscribe(listener),
+    async panic() {
+      return box.panic('socket');
+    },
     async pluginInstall(path) {
       if (path === undefined) {
         return { installed: false, packages: box.stickOffers() };

@@ -19,6 +19,7 @@ export interface MenuEffectTarget {
   readonly now: () => number;
   readonly pluginSet: Pick<PluginSet, 'setEnabled' | 'setGrant'>;
   readonly setMode: (name: string) => void;
+  readonly panic: () => void;
   readonly install: (packageDir: string) => Promise<unknown>;
   /** Redraws after an asynchronous change. */
   readonly refresh: () => void;
@@ -46,6 +47,9 @@ export function runMenuEffect(effect: MenuEffect, box: MenuEffectTarget): void {
     case 'plugin-grant':
       if (!isCapability(effect.capability)) return;
       box.pluginSet.setGrant(effect.name, effect.capability, effect.granted).then(() => box.refresh(), fail('plugin'));
+      break;
+    case 'panic':
+      box.panic();
       break;
     case 'usb-install':
       box.install(effect.path).catch(fail('usb'));

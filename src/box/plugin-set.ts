@@ -5,7 +5,7 @@ import { MidimonError, toMidimonError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { PROFILES, defaultProfile } from '../plugins/limits.js';
 import type { PluginHost } from '../plugins/host.js';
-import type { Capability, Lane, PluginLimits, ProfileName } from '../plugins/types.js';
+import type { Capability, Lane, PluginLimits, PluginState, ProfileName } from '../plugins/types.js';
 import type { StateStore } from '../state/state-store.js';
 import { verifySignature } from '../usb/installer.js';
 import { readFile } from 'node:fs/promises';
@@ -24,6 +24,8 @@ export interface PluginEntry {
   /** Declared but never granted on this box (desktop MIDIMon's audio, systemcontrol). */
   readonly unavailable?: readonly string[];
   readonly error?: string;
+  /** The host's view of a loaded plugin: ready, respawning (being reloaded), failed (reloads kept failing). */
+  readonly state?: PluginState;
 }
 
 /** A plugin installed from a USB stick into the state directory. */
@@ -59,7 +61,19 @@ export class PluginSet {
   readonly #errors = new Map<string, string>();
   #queue: Promise<void> = Promise.resolve();
 
-  constructor(options: { host: PluginHost; log: Logger; state: StateStore; problems: Problems; trustedKeys: () => Promise<readonly KeyObject[]>; now?: () => number }) {
+  readonly #onReset: (name: string) => void;
+
+  constructor(options: {
+    host: PluginHost;
+    log: Logger;
+    state: StateStore;
+    problems: Problems;
+    trustedKeys: () => Promise<readonly KeyObject[]>;
+    now?: () => number;
+    /** The plugin's instance was unloaded or replaced (the engine ends the notes it held). */
+    onReset?: (name: string) => void;
+  }) {
+    this.#onReset = options.onReset ?? (() => undefined);
     this.#host = options.host;
     this.#trustedKeys = options.trustedKeys;
     this.#log = options.log.child({ component: 'plugin-set' });
@@ -102,6 +116,7 @@ export class PluginSet {
   entry(name: string): PluginEntry {
     const loaded = this.#host.get(name);
     const error = this.#errors.get(name);
+    const state = loaded === undefined ? undefined : this.#host.status().find((s) => s.name === name)?.state;
     return {
       name,
       enabled: this.#enabled(name),
@@ -112,6 +127,7 @@ export class PluginSet {
       granted: loaded?.granted ?? this.#configured(name).capabilities,
       ...(loaded?.metadata.unavailable === undefined ? {} : { unavailable: loaded.metadata.unavailable }),
       ...(error === undefined ? {} : { error }),
+      ...(state === undefined ? {} : { state }),
     };
   }
 
@@ -172,6 +188,7 @@ export class PluginSet {
       if (plugins[name] === undefined || !this.#enabled(name)) {
         await this.#host.unload(name);
         this.#loadedWith.delete(name);
+        this.#onReset(name);
         this.#log.info({ plugin: name }, plugins[name] === undefined ? 'plugin removed from config: unloaded' : 'plugin disabled: unloaded');
       }
     }
@@ -196,6 +213,7 @@ export class PluginSet {
       // [plugins.NAME] signature: "required" refuses an unsigned file, "if-present" checks NAME.wasm.sig when there is one.
       await verifySignature(`${path}.sig`, bytes, name, { signature: entry.signature, trustedKeys: this.#trustedKeys });
       await this.#host.load(name, { bytes }, { limits: limitsFor(entry, boxProfile), grants: entry.capabilities, lane: entry.lane });
+      this.#onReset(name);
       this.#loadedWith.set(name, fingerprint);
       this.#errors.delete(name);
       this.#problems.resolve(`plugin:${name}`);

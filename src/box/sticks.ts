@@ -3,26 +3,20 @@
  * the plugin packages found on them (menu, `midimon plugin install`), and
  * verifies + installs one on request, after which it loads at once.
  */
-import type { KeyObject } from 'node:crypto';
+import { randomBytes, type KeyObject } from 'node:crypto';
 import { basename, join } from 'node:path';
 import type { BoxConfig } from '../config/schema.js';
 import { MidimonError, toMidimonError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { PluginHost } from '../plugins/host.js';
 import type { Scheduler } from '../runtime/ports.js';
-import { installPackage, listInstalled, loadTrustedKeys, readPackage, scanStick, type SignaturePolicy, type StickPackage } from '../usb/installer.js';
+import { installPackage, listInstalled, loadTrustedKeys, readPackage, scanStick, type ScanOptions, type SignaturePolicy, type StickScan } from '../usb/installer.js';
 import { StickWatcher } from '../usb/mounts.js';
+import { StickScanner, summarizeScan } from '../usb/stick-scanner.js';
+import type { UsbStickStatus } from '../control/protocol.js';
 import type { Notices } from './notices.js';
 import type { PluginSet } from './plugin-set.js';
 import type { Problems } from './problems.js';
-
-/** Name prefix of the throwaway instance that checks a plugin before it is installed. */
-const INSTALL_PROBE = 'install-check.';
-
-/** An install candidate being verified must not play notes or switch modes on the live box. */
-export function isInstallProbe(plugin: string): boolean {
-  return plugin.startsWith(INSTALL_PROBE);
-}
 
 /** Public keys in trusted-keys/ beside the config file (root-owned, not writable by the service); unusable files are reported. */
 export async function trustedKeysIn(dir: string, problems: Problems, now: number): Promise<KeyObject[]> {
@@ -44,17 +38,27 @@ export interface SticksOptions {
   readonly pluginSet: Pick<PluginSet, 'setInstalled'>;
   readonly trustedKeys: () => Promise<readonly KeyObject[]>;
   readonly signaturePolicy: () => SignaturePolicy;
-  /** Default: /proc/self/mountinfo (tests pass their own). */
+  /** Default: /proc/self/mountinfo (tests, and the MIDIMON_MOUNTINFO seam, pass their own). */
   readonly readMountInfo?: () => Promise<string>;
+  /** Replace [usb] mount_roots (the MIDIMON_MEDIA_ROOT seam). */
+  readonly mediaRoots?: readonly string[];
+  /** Scan options (tests act mid-scan through beforeFolder). */
+  readonly scan?: ScanOptions;
   /** The offers changed (the menu and status screen redraw). */
   readonly onChange: () => void;
 }
 
+/** A stick's state as `midimon status` reports it. */
+export type StickStatus = UsbStickStatus;
+
 export class Sticks {
   readonly #opts: SticksOptions;
   #watcher: StickWatcher | null = null;
-  #packages: readonly StickPackage[] = [];
-  #scanSeq = 0;
+  #scanner: StickScanner | null = null;
+  /** The scan each stick's problem was reported for, so a redraw does not report it again. */
+  readonly #reported = new Map<string, StickScan>();
+  /** Names of the throwaway instances checking an install candidate right now. */
+  readonly #probes = new Set<string>();
   #installing = false;
 
   constructor(options: SticksOptions) {
@@ -71,23 +75,39 @@ export class Sticks {
     return (this.#watcher?.sticks.length ?? 0) > 0;
   }
 
+  /** An install candidate being verified must not play notes or switch modes on the live box. */
+  isInstallProbe(plugin: string): boolean {
+    return this.#probes.has(plugin);
+  }
+
   /** Packages on the mounted sticks, as the menu and `midimon plugin install` list them. */
   offers(): { path: string; name: string; version: string }[] {
-    return this.#packages.map((p) => ({ path: p.dir, name: p.manifest.name, version: p.manifest.version }));
+    return (this.#scanner?.packages() ?? []).map((p) => ({ path: p.dir, name: p.manifest.name, version: p.manifest.version }));
+  }
+
+  status(): StickStatus[] {
+    return (this.#scanner?.sticks() ?? []).map((s) => ({ mount: s.mountPoint, state: s.state, packages: s.scan?.packages.length ?? 0, refused: s.scan?.problems.length ?? 0 }));
+  }
+
+  /** Resolves once every mounted stick has been scanned. */
+  idle(): Promise<void> {
+    return this.#scanner?.idle() ?? Promise.resolve();
   }
 
   /** (Re)starts stick detection from the [usb] section; called on start and when the section changes. */
   configure(usb: BoxConfig['usb']): void {
     this.stop();
-    this.#packages = [];
+    this.#reported.clear();
     this.#opts.problems.resolvePrefix('usb:');
     if (!usb.enabled) return;
+    const scanner = new StickScanner({ log: this.#opts.log, scan: (m) => scanStick(m, this.#opts.scan), onChange: () => this.#publish() });
+    this.#scanner = scanner;
     this.#watcher = new StickWatcher({
       log: this.#opts.log,
       scheduler: this.#opts.scheduler,
-      roots: usb.mount_roots,
+      roots: this.#opts.mediaRoots ?? usb.mount_roots,
       ...(this.#opts.readMountInfo === undefined ? {} : { readMountInfo: this.#opts.readMountInfo }),
-      onChange: (mounts) => void this.#scan(mounts),
+      onChange: (mounts) => scanner.update(mounts),
     });
     this.#watcher.start();
   }
@@ -95,28 +115,27 @@ export class Sticks {
   stop(): void {
     this.#watcher?.stop();
     this.#watcher = null;
-    // A scan still running for the old watcher must not publish its result.
-    this.#scanSeq++;
+    // A scan still running finishes in the background and publishes nothing.
+    this.#scanner?.stop();
+    this.#scanner = null;
   }
 
-  async #scan(mounts: readonly string[]): Promise<void> {
-    // Scans of a slow stick may overlap the next mountinfo change: only the latest one counts.
-    const seq = ++this.#scanSeq;
-    const packages: StickPackage[] = [];
-    const problems: Array<{ dir: string; error: MidimonError }> = [];
-    for (const m of mounts) {
-      const scan = await scanStick(m);
-      packages.push(...scan.packages);
-      problems.push(...scan.problems);
-    }
-    if (seq !== this.#scanSeq) return;
-    this.#packages = packages;
+  /** One problem per stick, reported once per scan; O(sticks), whatever a stick holds. */
+  #publish(): void {
     const board = this.#opts.problems;
-    for (const p of board.active()) {
-      if (p.key.startsWith('usb:') && !problems.some((q) => `usb:${q.dir}` === p.key)) board.resolve(p.key);
+    const sticks = this.#scanner?.sticks() ?? [];
+    const mounted = new Set(sticks.map((s) => s.mountPoint));
+    for (const mount of [...this.#reported.keys()]) {
+      if (mounted.has(mount)) continue;
+      this.#reported.delete(mount);
+      board.resolve(`usb:${mount}`);
     }
-    for (const p of problems) {
-      board.report({ key: `usb:${p.dir}`, at: this.#opts.scheduler.now(), severity: 'warning', kind: p.error.kind, message: `USB: ${p.error.message}`, source: p.dir });
+    for (const s of sticks) {
+      if (s.scan === undefined || this.#reported.get(s.mountPoint) === s.scan) continue;
+      this.#reported.set(s.mountPoint, s.scan);
+      const summary = summarizeScan(s.scan);
+      if (summary === undefined) board.resolve(`usb:${s.mountPoint}`);
+      else board.report({ key: `usb:${s.mountPoint}`, at: this.#opts.scheduler.now(), severity: 'warning', kind: 'bad_request', message: summary.message, source: s.mountPoint, details: summary.details });
     }
     this.#opts.onChange();
   }
@@ -127,22 +146,26 @@ export class Sticks {
    * over SSH); the plugin loads at once.
    */
   async install(packageDir: string): Promise<{ name: string; version: string; sha256: string }> {
-    const pkg = this.#packages.find((p) => p.dir === packageDir) ?? (await readPackage(packageDir));
     if (this.#installing) throw new MidimonError('bad_request', 'another install is running');
     this.#installing = true;
-    const name = pkg.manifest.name;
     const { host, log, problems } = this.#opts;
+    let name = packageDir;
     try {
+      const pkg = this.#scanner?.packages().find((p) => p.dir === packageDir) ?? (await readPackage(packageDir));
+      name = pkg.manifest.name;
       const installed = await installPackage(pkg, {
         pluginsDir: this.#opts.pluginsDir,
         signature: this.#opts.signaturePolicy(),
         trustedKeys: this.#opts.trustedKeys,
-        sandboxCheck: async (n, bytes) => {
-          const probe = `${INSTALL_PROBE}${n}`;
+        sandboxCheck: async (_n, bytes) => {
+          // Not derived from the plugin's name: a 64-character name must fit, and no real plugin may share it.
+          const probe = `install-check.${randomBytes(6).toString('hex')}`;
+          this.#probes.add(probe);
           try {
             return await host.load(probe, { bytes });
           } finally {
             await host.unload(probe);
+            this.#probes.delete(probe);
           }
         },
       });

@@ -91,6 +91,9 @@ export function statusTempo(t: EngineSnapshot['tempo'], clock: BoxConfig['clock'
 export function pluginState(p: PluginEntry): string {
   if (!p.enabled) return 'disabled';
   if (p.error !== undefined) return 'error';
+  // The host gave up reloading it (repeated timeouts or crashes), or is reloading it now.
+  if (p.state === 'failed') return 'failed';
+  if (p.state === 'respawning') return 'restarting';
   return p.loaded ? 'running' : 'loading';
 }
 
@@ -125,7 +128,8 @@ export function menuContext(args: {
     }),
     usb: args.usb,
     devices: args.devices.map((d): MenuDevice => ({ name: d.name, direction: d.direction, connected: d.connected, ...(d.lastSeen === undefined ? {} : { lastSeen: d.lastSeen }) })),
-    errors: args.problems.map((p) => ({ at: p.at, severity: p.severity, kind: p.kind, message: p.message, ...(p.details === undefined ? {} : { details: p.details }) })),
+    // Info (a plugin installed) was on the banner; the Errors page lists what went wrong.
+    errors: args.problems.filter((p) => p.severity !== 'info').map((p) => ({ at: p.at, severity: p.severity, kind: p.kind, message: p.message, ...(p.details === undefined ? {} : { details: p.details }) })),
     system: { ...args.system, version: args.version },
     ...(tempo === undefined ? {} : { tempo }),
   };

@@ -65,12 +65,16 @@ const curve = z.enum(VELOCITY_CURVES);
 
 const midiTriggerBase = { channel: channelFilter, device: devicePattern.optional() };
 
-const noteTrigger = z.strictObject({
-  type: z.literal('Note'),
-  note: noteNum,
-  velocity_min: int(1, 127, 'velocity_min').default(1),
-  ...midiTriggerBase,
-});
+const noteTrigger = z
+  .strictObject({
+    type: z.literal('Note'),
+    note: noteNum,
+    velocity_min: int(1, 127, 'velocity_min').default(1),
+    ...midiTriggerBase,
+    /** With it the trigger covers every key from `note` to `note_max`. */
+    note_max: noteNum.optional(),
+  })
+  .refine((t) => t.note_max === undefined || t.note_max >= t.note, { error: 'note_max must not be below note', path: ['note_max'] });
 const velocityRangeTrigger = z
   .strictObject({
     type: z.literal('VelocityRange'),
@@ -301,7 +305,7 @@ export const conditionSchema: z.ZodType<Condition> = z.lazy(() =>
   ),
 );
 
-export const ACTION_TYPES = ['SendMidi', 'ModeChange', 'Plugin', 'Sequence', 'Delay', 'Repeat', 'Conditional', 'Tempo', 'Clock'] as const;
+export const ACTION_TYPES = ['SendMidi', 'ModeChange', 'Plugin', 'Sequence', 'Delay', 'Repeat', 'Conditional', 'Panic', 'Tempo', 'Clock'] as const;
 
 /** BPM 20-300 with at most one decimal (0.1 resolution). */
 const bpmValue = (what: string) =>
@@ -354,6 +358,8 @@ export const actionSchema: z.ZodType<Action> = z.lazy(() =>
         then: actionSchema,
         else: actionSchema.optional(),
       }),
+      /** All notes off + sustain off on every output channel the box used. */
+      z.strictObject({ type: z.literal('Panic') }),
       tempoAction,
       z.strictObject({
         type: z.literal('Clock'),
@@ -381,6 +387,16 @@ export const modeSchema = z.strictObject({
   mappings: z.array(mappingSchema).default([]),
   /** Entering this mode sets the internal clock's tempo (BPM). */
   tempo: bpmValue('tempo').optional().meta({ description: 'Entering this mode sets the internal clock to this tempo (BPM, 0.1 steps); the clock keeps running.' }),
+  on_enter: z
+    .array(actionSchema)
+    .max(256)
+    .optional()
+    .meta({ description: 'Song macro: actions run in order whenever this mode is entered (footswitch, Program Change, CLI, menu, reload, start), after the `tempo`; e.g. Bank Select + Program Change to several devices. No ModeChange.' }),
+  on_exit: z
+    .array(actionSchema)
+    .max(256)
+    .optional()
+    .meta({ description: 'Actions run in order whenever this mode is left, before the next mode\'s `on_enter`. No ModeChange.' }),
 });
 
 export const routeSchema = z.strictObject({

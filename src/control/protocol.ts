@@ -41,6 +41,7 @@ export const controlRequestSchema = z.discriminatedUnion('cmd', [
   z.strictObject({ cmd: z.literal('send'), id, ...sendRequestFields }),
   // Streaming: answered once, then one MonitorEvent per line until the client hangs up (src/control/server.ts).
   z.strictObject({ cmd: z.literal('monitor'), id }),
+  z.strictObject({ cmd: z.literal('panic'), id }),
   z.strictObject({ cmd: z.literal('devices'), id }),
 ]);
 
@@ -85,6 +86,8 @@ export interface PluginStatus {
   /** Declared by the plugin, never granted on this box (e.g. Audio, SystemControl). */
   readonly capabilities_unavailable?: readonly string[];
   readonly error?: string;
+  /** ready | respawning (being reloaded after a timeout or crash) | failed (reloads kept failing; load it again). */
+  readonly state?: 'ready' | 'respawning' | 'failed';
 }
 
 export interface RecentError {
@@ -111,10 +114,21 @@ export interface StatusResult {
   readonly plugins: readonly PluginStatus[];
   readonly recent_errors: readonly RecentError[];
   readonly config: ConfigStatus;
+  /** Mounted USB sticks (absent from boxes older than this field). */
+  readonly usb?: { readonly sticks: readonly UsbStickStatus[] };
   /** Tempo, transport and song position (absent from boxes before the clock). */
   readonly tempo?: TempoStatus | null;
   /** Empty when all configured hardware works; absent from boxes older than this field. */
   readonly degraded?: readonly DegradedDeviceStatus[];
+}
+
+export interface UsbStickStatus {
+  readonly mount: string;
+  /** queued and scanning: its packages are not listed yet. */
+  readonly state: 'queued' | 'scanning' | 'scanned';
+  readonly packages: number;
+  /** Package folders refused (the summary is in recent_errors). */
+  readonly refused: number;
 }
 
 /** The clock as `midimon tempo` and `midimon status` show it; positions count from the last Start. */
@@ -181,6 +195,8 @@ export interface ControlResults {
   tempo: TempoStatus;
   send: SendResult;
   monitor: MonitorStartResult;
+  /** `channels`: output channels that got all-notes-off and sustain-off. */
+  panic: { readonly channels: number };
   devices: DevicesResult;
 }
 
@@ -223,6 +239,8 @@ export interface ControlHandlers {
   devices(): Promise<DevicesResult>;
   /** The box's event stream for `monitor`; the server subscribes per connection. */
   monitor: MonitorSubscribe;
+  /** All notes off + sustain off on every output channel the box used. */
+  panic(): Promise<{ readonly channels: number }>;
 }
 
 export interface ControlErrorBody {
@@ -275,5 +293,7 @@ export function dispatch(handlers: ControlHandlers, req: ControlRequest): Promis
     case 'monitor':
       // The server answers `monitor` itself (it keeps the connection as a stream).
       return Promise.reject(new MidimonError('bad_request', "'monitor' is a streaming command: send it as the first request on a connection"));
+    case 'panic':
+      return handlers.panic();
   }
 }

@@ -33,11 +33,14 @@ export interface ActionHost {
   modeIndex(): number;
   modeName(): string;
   ownerFor(origin: Origin): string;
-  send(owner: string, output: string, bytes: number[]): void;
+  /** Sends unless the note tracker refuses (a note-off for a note `owner` does not hold). */
+  send(owner: string, output: string, bytes: readonly number[]): void;
   /** Registers a note to be released with the held input note; false if that note is no longer held. */
   follow(heldKey: string, owner: string, output: string, channel: number, note: number): boolean;
   setMode(target: string, source: ModeChangeSource, at: number): void;
-  pluginCall(plugin: string, action: string, context: TriggerContext, params: Readonly<Record<string, unknown>> | undefined): void;
+  /** `heldKey`: the input note the mapping fired on, if any (the call then follows that key's release). */
+  pluginCall(plugin: string, action: string, context: TriggerContext, params: Readonly<Record<string, unknown>> | undefined, origin: Origin, heldKey: string | null): void;
+  panic(): void;
   schedule(job: Job, at: number): void;
   notice(level: NoticeLevel, code: string, message: string): void;
   /** Minutes since local midnight at `at`. */
@@ -85,7 +88,10 @@ export function runActions(host: ActionHost, work: Action[], origin: Origin, dat
         host.setMode(a.mode, 'mapping', at);
         break;
       case 'Plugin':
-        host.pluginCall(a.plugin, a.action, context(host, data, at), a.params);
+        host.pluginCall(a.plugin, a.action, context(host, data, at), a.params, origin, data.heldKey);
+        break;
+      case 'Panic':
+        host.panic();
         break;
       case 'SendMidi':
         sendMidi(host, a, origin, data, at);

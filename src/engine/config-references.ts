@@ -30,6 +30,9 @@ export function checkEngineReferences(config: EngineConfig, knownPlugins: readon
       issues.push({ path: ['modes', i, 'name'], message: `"${mode.name}" is reserved (ModeChange uses next/prev); pick another mode name` });
     }
     mode.mappings.forEach((m, j) => checkMapping(m, ['modes', i, 'mappings', j], `mode "${mode.name}" mapping ${j}`));
+    for (const key of ['on_enter', 'on_exit'] as const) {
+      mode[key]?.forEach((a, j) => checkAction(a, ['modes', i, key, j], `mode "${mode.name}" ${key}[${j}]`, true, true));
+    }
   });
   config.global_mappings.forEach((m, j) => checkMapping(m, ['global_mappings', j], `global mapping ${j}`));
 
@@ -95,9 +98,14 @@ export function checkEngineReferences(config: EngineConfig, knownPlugins: readon
     }
   }
 
-  function checkAction(a: Action, path: (string | number)[], where: string, inSequence: boolean): void {
+  /** `macro`: inside a mode's on_enter/on_exit, where a ModeChange would switch modes while switching. */
+  function checkAction(a: Action, path: (string | number)[], where: string, inSequence: boolean, macro = false): void {
     switch (a.type) {
       case 'ModeChange':
+        if (macro) {
+          issues.push({ path: [...path, 'type'], message: `${where}: no ModeChange in on_enter/on_exit (it would switch modes while switching)` });
+          break;
+        }
         if (!(RESERVED_MODE_NAMES as readonly string[]).includes(a.mode) && !modeNames.has(a.mode)) {
           issues.push({ path: [...path, 'mode'], message: `${where}: ModeChange to unknown mode "${a.mode}"${known()}` });
         }
@@ -109,18 +117,18 @@ export function checkEngineReferences(config: EngineConfig, knownPlugins: readon
         }
         break;
       case 'Sequence':
-        a.actions.forEach((child, k) => checkAction(child, [...path, 'actions', k], where, true));
+        a.actions.forEach((child, k) => checkAction(child, [...path, 'actions', k], where, true, macro));
         break;
       case 'Delay':
         if (!inSequence) issues.push({ path: [...path, 'type'], message: `${where}: a Delay only has an effect inside a Sequence` });
         break;
       case 'Repeat':
-        checkAction(a.action, [...path, 'action'], where, false);
+        checkAction(a.action, [...path, 'action'], where, false, macro);
         break;
       case 'Conditional':
         checkCondition(a.condition, [...path, 'condition'], where);
-        checkAction(a.then, [...path, 'then'], where, false);
-        if (a.else !== undefined) checkAction(a.else, [...path, 'else'], where, false);
+        checkAction(a.then, [...path, 'then'], where, false, macro);
+        if (a.else !== undefined) checkAction(a.else, [...path, 'else'], where, false, macro);
         break;
       case 'SendMidi':
         break;

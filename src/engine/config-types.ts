@@ -39,7 +39,7 @@ interface MidiTriggerBase {
 }
 
 export type Trigger =
-  | ({ type: 'Note'; note: number; velocity_min: number } & MidiTriggerBase)
+  | ({ type: 'Note'; note: number; velocity_min: number; note_max?: number | undefined } & MidiTriggerBase)
   | ({
       type: 'VelocityRange';
       note: number;
@@ -100,6 +100,8 @@ export type Action =
   | { type: 'Delay'; ms: number }
   | { type: 'Repeat'; action: Action; count: number; interval_ms: number }
   | { type: 'Conditional'; condition: Condition; then: Action; else?: Action | undefined }
+  /** All notes off + sustain off on every output channel the box used. */
+  | { type: 'Panic' }
   /** Exactly one of: bpm (set), nudge (add, may be negative), tap (tap tempo). */
   | { type: 'Tempo'; bpm?: number | undefined; nudge?: number | undefined; tap?: boolean | undefined }
   | { type: 'Clock'; command: ClockCommand };
@@ -116,7 +118,10 @@ export interface Mode {
   description?: string | undefined;
   mappings: Mapping[];
   /** Entering the mode sets the internal clock to this tempo (BPM). */
-  tempo?: number | undefined;
+  tempo?: number | undefined;  /** Song macro: run in order each time the mode is entered (after `tempo`). */
+  on_enter?: Action[] | undefined;
+  /** Run in order each time the mode is left, before the next mode's on_enter. */
+  on_exit?: Action[] | undefined;
 }
 
 export interface Route {

@@ -5,14 +5,14 @@
  * engine never throws on input; bad input becomes a notice effect.
  */
 import { runActions, type ActionHost, type Job, type Origin } from './action-runner.js';
-import type { EngineConfig, Mapping } from './config-types.js';
+import type { Action, EngineConfig, Mapping } from './config-types.js';
 import { RESERVED_MODE_NAMES } from './config-references.js';
 import type { FootswitchEvent, MidiInEvent } from './inputs.js';
 import { parseMidi, splitMessages, type ParsedMidi } from './midi-message.js';
 import { deviceMatches } from './name-pattern.js';
 import { NoteTracker } from './note-tracker.js';
 import { PreparedRoute, inputNeeds, type InputNeeds } from './routing.js';
-import { TriggerMatcher, describeTrigger, type LongPressRequest, type MappingRef, type Match } from './trigger-matcher.js';
+import { TriggerMatcher, describeTrigger, type FireData, type LongPressRequest, type MappingRef, type Match } from './trigger-matcher.js';
 import { TempoClock, isClockMessage, type TempoHost } from './tempo.js';
 import type {
   EngineEffect,
@@ -21,6 +21,7 @@ import type {
   ModeChangeSource,
   ModeTarget,
   NoticeLevel,
+  PluginCallEffect,
   TempoCommand,
   TriggerContext,
 } from './types.js';
@@ -32,11 +33,30 @@ export interface EngineOptions {
   readonly utcOffsetMinutes?: (at: number) => number;
 }
 
-interface FollowNote {
-  readonly owner: string;
-  readonly output: string;
-  readonly channel: number;
-  readonly note: number;
+/** What ends with an input key's release: a note a SendMidi "note" started, or a key-following plugin call. */
+type Follower =
+  | { readonly kind: 'note'; readonly owner: string; readonly output: string; readonly channel: number; readonly note: number }
+  | {
+      readonly kind: 'plugin';
+      readonly plugin: string;
+      readonly action: string;
+      readonly params: Readonly<Record<string, unknown>> | undefined;
+      readonly owner: string;
+      readonly context: TriggerContext;
+    };
+
+/**
+ * Who a plugin's notes belong to: "plugin:NAME@MODE" (or "@global") for
+ * calls not tied to a key, "plugin:NAME@MODE#key<n>" for one key press.
+ */
+interface PluginOwner {
+  readonly plugin: string;
+  /** Mode the mapping belongs to; null for global mappings. */
+  readonly mode: string | null;
+  /** Calls with this owner not yet reported done. */
+  pending: number;
+  /** A key owner whose key was released: released itself once its calls are done. */
+  closing: boolean;
 }
 
 export class MidiEngine {
@@ -48,8 +68,10 @@ export class MidiEngine {
   readonly #notes = new NoteTracker();
   readonly #matcher = new TriggerMatcher();
   readonly #jobs = new Map<string, Job>();
-  /** Input notes held right now ("device|channel|note"), with the notes that follow their release. */
-  readonly #heldInput = new Map<string, FollowNote[]>();
+  /** Input notes held right now ("device|channel|note"), with what follows their release. */
+  readonly #heldInput = new Map<string, Follower[]>();
+  readonly #pluginOwners = new Map<string, PluginOwner>();
+  #nextKeyOwner = 1;
   readonly #longPressByKey = new Map<string, Set<string>>();
   #nextTimer = 1;
   #out: EngineEffect[] = [];
@@ -60,6 +82,8 @@ export class MidiEngine {
   #watchdogTimer: string | null = null;
   /** Per mode: whether its active mappings include a Beat trigger (ticks skip the match otherwise). */
   #beatsByMode: boolean[] = [];
+  /** True while a mode's on_enter/on_exit runs: a ModeChange from there is refused (no switch loops). */
+  #inMacro = false;
 
   constructor(config: EngineConfig, options: EngineOptions = {}) {
     this.#config = config;
@@ -86,12 +110,13 @@ export class MidiEngine {
     return (this.#config.modes[this.#modeIndex] as { name: string }).name;
   }
 
-  /** Effects to run once at start: announce the mode (display) and any restore problem. */
-  startEffects(): EngineEffect[] {
+  /** Effects to run once at start: announce the mode (display), any restore problem, the mode's on_enter. */
+  startEffects(at = 0): EngineEffect[] {
     const out = this.#startupNotices.splice(0);
     out.push({ type: 'mode-changed', index: this.#modeIndex, name: this.modeName, previous: null, source: 'startup' });
     this.#out = out;
     this.#tempo.start();
+    this.#runMacro('on_enter', this.#config.modes[this.#modeIndex]?.on_enter, at);
     this.#out = [];
     return out;
   }
@@ -114,7 +139,7 @@ export class MidiEngine {
         this.#onTimer(event.id, event.at);
         break;
       case 'plugin-midi-send':
-        this.#onPluginMidi(event.plugin, event.bytes);
+        this.#onPluginMidi(event.plugin, event.bytes, event.owner);
         break;
       case 'plugin-set-mode':
         this.#setMode(event.mode, 'plugin', event.at);
@@ -127,6 +152,15 @@ export class MidiEngine {
         break;
       case 'device':
         this.#onDevice(event.change, event.direction, event.device, event.at);
+        break;
+      case 'plugin-call-done':
+        this.#onPluginCallDone(event.plugin, event.owner, event.ok);
+        break;
+      case 'plugin-reset':
+        this.#releasePlugin(event.plugin);
+        break;
+      case 'panic':
+        this.#panic(event.source);
         break;
       case 'clock-tick':
         this.#tempo.internalTick(event.at);
@@ -144,10 +178,11 @@ export class MidiEngine {
     this.#tempo.shutdown();
     const out: EngineEffect[] = this.#out;
     this.#out = [];
-    for (const owner of this.#notes.owners()) out.push(...this.#notes.release(owner));
+    out.push(...this.#notes.releaseWhere(() => true));
     for (const id of this.#jobs.keys()) out.push({ type: 'cancel-timer', id });
     this.#jobs.clear();
     this.#heldInput.clear();
+    this.#pluginOwners.clear();
     this.#longPressByKey.clear();
     this.#watchdogTimer = null;
     return out;
@@ -161,6 +196,7 @@ export class MidiEngine {
       heldNotes: this.#notes.snapshot(),
       activeRoutes: this.#routes.filter((r) => r.activeIn(this.modeName)).map((r) => r.route.name),
       pendingTimers: this.#jobs.size,
+      usedChannels: this.#notes.usedChannels,
       tempo: this.#tempo.info(),
     };
   }
@@ -193,21 +229,22 @@ export class MidiEngine {
     }
     if (m.kind === 'note_on') {
       const key = `${e.device}|${m.channel}|${m.note}`;
-      this.#releaseInput(key);
+      this.#releaseInput(key, e.at, 0);
       this.#heldInput.set(key, []);
     }
     const longPresses: LongPressRequest[] = [];
     const matches = this.#matcher.matchMidi(this.#activeRefs(), m, e.device, e.alias, e.at, this.#config.timing, longPresses);
     for (const match of matches) this.#fire(match, e.at);
     for (const lp of longPresses) this.#armLongPress(lp);
-    if (m.kind === 'note_off') this.#releaseInput(`${e.device}|${m.channel}|${m.note}`);
+    if (m.kind === 'note_off') this.#releaseInput(`${e.device}|${m.channel}|${m.note}`, e.at, m.velocity);
   }
 
   #onFootswitch(e: FootswitchEvent): void {
     for (const match of this.#matcher.matchFootswitch(this.#activeRefs(), e)) this.#fire(match, e.at);
   }
 
-  #route(source: string, alias: string | undefined, m: ParsedMidi, bytes: readonly number[]): boolean {
+  /** `owner`: who the routed notes belong to (a plugin call's owner); default: the route. */
+  #route(source: string, alias: string | undefined, m: ParsedMidi, bytes: readonly number[], owner?: string): boolean {
     let accepted = false;
     const mode = this.modeName;
     for (const r of this.#routes) {
@@ -216,24 +253,68 @@ export class MidiEngine {
       if (!r.activeIn(mode)) continue;
       const out = r.apply(m, bytes);
       if (out === null) continue;
-      this.#notes.observe(r.owner, r.route.to, out);
-      this.#out.push({ type: 'midi-out', output: r.route.to, bytes: out });
+      this.#host.send(owner ?? r.owner, r.route.to, out);
     }
     return accepted;
   }
 
-  /** A plugin's midi_send goes through routes from `plugin:NAME`; without one, to every output. */
-  #onPluginMidi(plugin: string, bytes: readonly number[]): void {
+  /**
+   * A plugin's midi_send goes through routes from `plugin:NAME`; without one,
+   * to every output. Its notes belong to the call that was running (`owner`),
+   * else to the plugin in the current mode.
+   */
+  #onPluginMidi(plugin: string, bytes: readonly number[], callOwner: string | undefined): void {
     const messages = splitMessages(bytes);
     if (messages === null || messages.length === 0) {
       this.#notice('warn', 'plugin_bad_midi', `plugin "${plugin}" sent malformed MIDI (${bytes.length} bytes); dropped`);
       return;
     }
+    const owner = callOwner !== undefined && this.#pluginOwners.has(callOwner) ? callOwner : this.#sharedPluginOwner(plugin, this.modeName);
     const source = `plugin:${plugin}`;
     for (const msg of messages) {
-      if (this.#route(source, undefined, parseMidi(msg), msg)) continue;
-      this.#host.send(this.#host.ownerFor('mode'), '*', msg);
+      if (this.#route(source, undefined, parseMidi(msg), msg, owner)) continue;
+      this.#host.send(owner, '*', msg);
     }
+  }
+
+  // -------------------------------------------------------- plugin owners
+
+  /** The owner of a plugin's notes that no key follows: released when `mode` is left (never, for global). */
+  #sharedPluginOwner(plugin: string, mode: string | null): string {
+    const owner = `plugin:${plugin}@${mode === null ? 'global' : `mode:${mode}`}`;
+    if (!this.#pluginOwners.has(owner)) this.#pluginOwners.set(owner, { plugin, mode, pending: 0, closing: false });
+    return owner;
+  }
+
+  #callPlugin(plugin: string, action: string, context: TriggerContext, params: Readonly<Record<string, unknown>> | undefined, owner: string): void {
+    const o = this.#pluginOwners.get(owner);
+    if (o !== undefined) o.pending++;
+    const e: PluginCallEffect = { type: 'plugin-call', plugin, action, context, owner };
+    this.#out.push(params === undefined ? e : { ...e, params });
+  }
+
+  #onPluginCallDone(plugin: string, owner: string, ok: boolean): void {
+    const o = this.#pluginOwners.get(owner);
+    if (o !== undefined) o.pending = Math.max(0, o.pending - 1);
+    // A failed call discarded the plugin's instance: nothing will end what it started.
+    if (!ok) this.#releasePlugin(plugin);
+    if (o !== undefined && o.closing && o.pending === 0) {
+      this.#out.push(...this.#notes.release(owner));
+      this.#pluginOwners.delete(owner);
+    }
+  }
+
+  /** Everything the plugin holds, under any owner, ends now. */
+  #releasePlugin(plugin: string): void {
+    for (const [owner, o] of this.#pluginOwners) if (o.plugin === plugin) this.#out.push(...this.#notes.release(owner));
+  }
+
+  #panic(source: string): void {
+    const channels = this.#notes.usedChannels;
+    this.#out.push(...this.#notes.panic());
+    // Pending note-ons (Delay, Repeat) would restart the noise.
+    for (const [id, job] of this.#jobs) if (job.kind !== 'long-press') this.#cancel(id);
+    this.#notice('warn', 'panic', `panic (${source}): all notes and sustain off on ${channels} output channel${channels === 1 ? '' : 's'}`);
   }
 
   #onDevice(change: 'connected' | 'disconnected', direction: 'input' | 'output', device: string, at: number): void {
@@ -282,18 +363,32 @@ export class MidiEngine {
     set.add(id);
   }
 
-  /** The input note `key` was released (or re-struck): end notes that follow it and disarm long presses. */
-  #releaseInput(key: string): void {
+  /**
+   * The input note `key` was released (or re-struck): end notes that follow
+   * it, tell key-following plugins (their owner is released once that call
+   * is done) and disarm long presses.
+   */
+  #releaseInput(key: string, at: number, velocity: number): void {
     const follow = this.#heldInput.get(key);
     this.#heldInput.delete(key);
-    for (const f of follow ?? []) this.#noteOffIfHeld(f.owner, f.output, f.channel, f.note);
+    for (const f of follow ?? []) {
+      if (f.kind === 'note') {
+        this.#noteOffIfHeld(f.owner, f.output, f.channel, f.note);
+        continue;
+      }
+      const o = this.#pluginOwners.get(f.owner);
+      if (o === undefined) continue;
+      o.closing = true;
+      const context: TriggerContext = { ...f.context, event: 'release', velocity, timestamp: at, current_mode: this.#modeIndex, mode_name: this.modeName };
+      this.#callPlugin(f.plugin, f.action, context, f.params, f.owner);
+    }
     const ids = this.#longPressByKey.get(key);
     this.#longPressByKey.delete(key);
     for (const id of ids ?? []) this.#cancel(id);
   }
 
   #noteOffIfHeld(owner: string, output: string, channel: number, note: number): void {
-    if (!this.#notes.holds(owner, output, channel, note)) return;
+    // The tracker lets it through only if this owner still holds the note.
     this.#host.send(owner, output, [0x80 | (channel - 1), note, 0]);
   }
 
@@ -333,6 +428,10 @@ export class MidiEngine {
   // ----------------------------------------------------------------- modes
 
   #setMode(target: ModeTarget, source: ModeChangeSource, _at: number): void {
+    if (this.#inMacro) {
+      this.#notice('warn', 'mode_macro_mode_change', `mode "${this.modeName}": a mode change from on_enter/on_exit was ignored`);
+      return;
+    }
     const idx = this.#resolveMode(target);
     if (idx < 0) {
       this.#notice('warn', 'unknown_mode', `no mode "${String(target)}" (modes: ${this.#config.modes.map((m) => m.name).join(', ')})`);
@@ -341,11 +440,28 @@ export class MidiEngine {
     if (idx === this.#modeIndex) return;
     const previous = this.modeName;
     const routesBefore = this.#routes.filter((r) => r.activeIn(previous));
+    this.#runMacro('on_exit', this.#config.modes[this.#modeIndex]?.on_exit, _at);
     this.#leaveMode(previous);
     this.#modeIndex = idx;
     for (const r of routesBefore) if (!r.activeIn(this.modeName)) this.#out.push(...this.#notes.release(r.owner));
     this.#out.push({ type: 'mode-changed', index: idx, name: this.modeName, previous, source });
     this.#applyModeTempo(_at);
+    this.#runMacro('on_enter', this.#config.modes[idx]?.on_enter, _at);
+  }
+
+  /**
+   * Song macros. on_exit runs as "global" work so its notes and delayed steps
+   * outlive the mode being left (the mode's own notes are released right after);
+   * on_enter runs as the new mode's work, released and cancelled when it is left.
+   */
+  #runMacro(which: 'on_enter' | 'on_exit', actions: readonly Action[] | undefined, at: number): void {
+    if (actions === undefined || actions.length === 0) return;
+    this.#inMacro = true;
+    try {
+      runActions(this.#host, actions.slice(), which === 'on_exit' ? 'global' : 'mode', MACRO_DATA, at);
+    } finally {
+      this.#inMacro = false;
+    }
   }
 
   /** A mode with a `tempo` sets the internal clock when entered (the clock keeps running). */
@@ -354,9 +470,10 @@ export class MidiEngine {
     if (tempo !== undefined) this.#tempo.request({ kind: 'set', bpm: tempo }, at, true);
   }
 
-  /** No stuck notes: everything the mode holds is released and its pending work cancelled. */
+  /** No stuck notes: everything the mode holds (its plugins' notes too) is released and its pending work cancelled. */
   #leaveMode(name: string): void {
     this.#out.push(...this.#notes.release(`mode:${name}`));
+    for (const [owner, o] of this.#pluginOwners) if (o.mode === name) this.#out.push(...this.#notes.release(owner));
     for (const [id, job] of this.#jobs) if (job.origin === 'mode') this.#cancel(id);
     this.#matcher.reset('m');
   }
@@ -404,9 +521,15 @@ export class MidiEngine {
       const same = after !== undefined && JSON.stringify(after) === JSON.stringify(r.route);
       if (!same || !new PreparedRoute(after).activeIn(newModeName)) this.#out.push(...this.#notes.release(r.owner));
     }
-    if (modeVanished) this.#leaveMode(previous);
+    if (modeVanished) {
+      this.#runMacro('on_exit', this.#config.modes[this.#modeIndex]?.on_exit, _at);
+      this.#leaveMode(previous);
+    }
     for (const owner of this.#notes.owners()) {
       if (owner.startsWith('mode:') && !next.modes.some((m) => `mode:${m.name}` === owner)) this.#out.push(...this.#notes.release(owner));
+    }
+    for (const [owner, o] of this.#pluginOwners) {
+      if (o.mode !== null && !next.modes.some((m) => m.name === o.mode)) this.#out.push(...this.#notes.release(owner));
     }
     // Mapping indices may have shifted: drop gesture state and armed long presses.
     for (const [id, job] of this.#jobs) if (job.kind === 'long-press') this.#cancel(id);
@@ -421,6 +544,7 @@ export class MidiEngine {
     this.#tempo.reconfigure(next.clock, _at);
     const before = previousConfig.modes.find((m) => m.name === previous)?.tempo;
     if (modeVanished || next.modes[newIndex]?.tempo !== before) this.#applyModeTempo(_at);
+    if (modeVanished) this.#runMacro('on_enter', next.modes[newIndex]?.on_enter, _at);
     this.#notice('info', 'config_applied', `config applied (${next.modes.length} modes, ${next.routes.length} routes)`);
   }
 
@@ -440,19 +564,30 @@ export class MidiEngine {
       modeName: () => this.modeName,
       ownerFor: (origin: Origin) => (origin === 'global' ? 'global' : `mode:${this.modeName}`),
       send: (owner, output, bytes) => {
-        this.#notes.observe(owner, output, bytes);
-        this.#out.push({ type: 'midi-out', output, bytes });
+        for (let n = this.#notes.admit(owner, output, bytes); n > 0; n--) this.#out.push({ type: 'midi-out', output, bytes });
       },
       follow: (heldKey, owner, output, channel, note) => {
         const list = this.#heldInput.get(heldKey);
         if (list === undefined) return false;
-        list.push({ owner, output, channel, note });
+        list.push({ kind: 'note', owner, output, channel, note });
         return true;
       },
       setMode: (target, source, at) => this.#setMode(target, source, at),
-      pluginCall: (plugin, action, context: TriggerContext, params) => {
-        this.#out.push(params === undefined ? { type: 'plugin-call', plugin, action, context } : { type: 'plugin-call', plugin, action, context, params });
+      pluginCall: (plugin, action, context: TriggerContext, params, origin, heldKey) => {
+        const mode = origin === 'global' ? null : this.modeName;
+        const follow = heldKey === null ? undefined : this.#heldInput.get(heldKey);
+        if (follow === undefined) {
+          this.#callPlugin(plugin, action, context, params, this.#sharedPluginOwner(plugin, mode));
+          return;
+        }
+        // Fired by a key that is still down: the plugin hears its release too, and its notes follow the key.
+        const owner = `plugin:${plugin}@${mode === null ? 'global' : `mode:${mode}`}#key${this.#nextKeyOwner++}`;
+        this.#pluginOwners.set(owner, { plugin, mode, pending: 0, closing: false });
+        const press: TriggerContext = { ...context, event: 'press' };
+        follow.push({ kind: 'plugin', plugin, action, params, owner, context: press });
+        this.#callPlugin(plugin, action, press, params, owner);
       },
+      panic: () => this.#panic('mapping'),
       schedule: (job, at) => void this.#schedule(job, at),
       notice: (level, code, message) => this.#notice(level, code, message),
       localMinutes: (at) => {
@@ -483,6 +618,19 @@ export class MidiEngine {
     };
   }
 }
+
+/** Macros have no triggering event: "pass" values fall back to their defaults. */
+const MACRO_DATA: FireData = {
+  trigger: 'Footswitch',
+  device: null,
+  channel: null,
+  note: null,
+  velocity: null,
+  cc: null,
+  value: null,
+  raw7: null,
+  heldKey: null,
+};
 
 function ref(id: string, mapping: Mapping, index: number, global: boolean): MappingRef {
   return { ref: id, mapping, index, global };

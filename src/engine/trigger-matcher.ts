@@ -79,7 +79,7 @@ export class TriggerMatcher {
         case 'VelocityRange':
         case 'LongPress':
         case 'DoubleTap': {
-          if (m.kind !== 'note_on' || m.note !== t.note) break;
+          if (m.kind !== 'note_on' || m.note < t.note || m.note > (t.type === 'Note' ? (t.note_max ?? t.note) : t.note)) break;
           const heldKey = `${device}|${m.channel}|${m.note}`;
           const data: FireData = { ...base, note: m.note, velocity: m.velocity, value: m.velocity, raw7: m.velocity, heldKey };
           if (t.type === 'Note') {
@@ -200,6 +200,7 @@ function velocityBounds(t: Extract<Trigger, { type: 'VelocityRange' }>, timing: 
 export function describeTrigger(t: Trigger): string {
   switch (t.type) {
     case 'Note':
+      return t.note_max === undefined || t.note_max === t.note ? `Note ${t.note}` : `Notes ${t.note}-${t.note_max}`;
     case 'LongPress':
     case 'DoubleTap':
       return `${t.type} ${t.note}`;

@@ -23,6 +23,8 @@ export interface PluginMidiSendEvent {
   readonly plugin: string;
   readonly bytes: readonly number[];
   readonly at: number;
+  /** The `owner` of the plugin call that was running when the plugin sent this (absent: none known). */
+  readonly owner?: string | undefined;
 }
 
 /** Mode target: a mode name, or `next` / `prev` (wrapping), or a 0-based index. */
@@ -63,6 +65,29 @@ export interface DeviceEvent {
   readonly at: number;
 }
 
+/** A plugin-call effect finished; `ok` false when the call failed (trap, timeout, crash, not loaded). */
+export interface PluginCallDoneEvent {
+  readonly type: 'plugin-call-done';
+  readonly plugin: string;
+  readonly owner: string;
+  readonly ok: boolean;
+  readonly at: number;
+}
+
+/** A plugin's instance is gone (disabled, unloaded, reloaded): it can no longer end the notes it started. */
+export interface PluginResetEvent {
+  readonly type: 'plugin-reset';
+  readonly plugin: string;
+  readonly at: number;
+}
+
+/** All notes off, from `midimon panic`, the OLED menu or a Panic action. */
+export interface PanicEvent {
+  readonly type: 'panic';
+  readonly source: string;
+  readonly at: number;
+}
+
 /** The runtime's tick scheduler says the next internal clock tick (24 per beat) is due now. */
 export interface ClockTickEvent {
   readonly type: 'clock-tick';
@@ -94,6 +119,9 @@ export type EngineEvent =
   | ModeCommandEvent
   | ConfigReplacedEvent
   | DeviceEvent
+  | PluginCallDoneEvent
+  | PluginResetEvent
+  | PanicEvent
   | ClockTickEvent
   | TempoCommandEvent;
 
@@ -115,6 +143,8 @@ export interface TriggerContext {
   readonly trigger: string | null;
   /** Input device name (or footswitch name) the event came from. */
   readonly device: string | null;
+  /** Key-following mappings (fired by a note-on): "press", then "release" when that key is let go. */
+  readonly event?: 'press' | 'release' | undefined;
   /** Tempo and song position when the trigger fired. */
   readonly tempo: TempoInfo;
 }
@@ -149,6 +179,8 @@ export interface PluginCallEffect {
   readonly action: string;
   readonly context: TriggerContext;
   readonly params?: Readonly<Record<string, unknown>> | undefined;
+  /** Notes the plugin sends during this call belong to this owner; the runtime reports plugin-call-done with it. */
+  readonly owner?: string | undefined;
 }
 
 /** Fire a TimerFiredEvent with this id at `at` (replaces a pending timer with the same id). */
@@ -234,5 +266,7 @@ export interface EngineSnapshot {
   readonly heldNotes: Readonly<Record<string, readonly string[]>>;
   readonly activeRoutes: readonly string[];
   readonly pendingTimers: number;
+  /** Output channels the box has sent to (what a panic covers). */
+  readonly usedChannels: number;
   readonly tempo: TempoInfo;
 }

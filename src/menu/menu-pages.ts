@@ -41,6 +41,8 @@ export function buildPage(frame: MenuFrame, ctx: MenuContext, columns: number): 
           { label: 'Errors', value: String(ctx.errors.length), action: go('errors') },
           ...(ctx.tempo === undefined ? [] : [{ label: 'Tempo', value: tempoValue(ctx.tempo), action: go('tempo') }]),
           { label: 'System', action: go('system') },
+          // Closes the menu: a stuck note is an emergency, the status screen then shows "panic".
+          { label: 'Panic: notes off', action: { kind: 'effect', effect: { type: 'panic' }, close: true } },
           { label: 'Exit', action: { kind: 'back' } },
         ],
       };

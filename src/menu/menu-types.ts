@@ -15,6 +15,8 @@ export type MenuEffect =
   | { readonly type: 'usb-install'; readonly path: string; readonly name: string }
   | { readonly type: 'restart' }
   | { readonly type: 'shutdown' }
+  /** All notes off + sustain off on every output channel the box used. */
+  | { readonly type: 'panic' }
   | { readonly type: 'tempo-tap' }
   | { readonly type: 'tempo-nudge'; readonly by: number }
   | { readonly type: 'clock-toggle' }

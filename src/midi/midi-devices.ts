@@ -11,6 +11,7 @@ import type { MidiInEvent } from '../engine/inputs.js';
 import { deviceMatches, stripPortSuffix } from '../engine/name-pattern.js';
 import type { DeviceEvent } from '../engine/types.js';
 import type { IgnoreTypes, MidiBackend, MidiInputPort, MidiOutputPort, MidiScheduler } from './midi-backend.js';
+import { PortNotes } from './port-notes.js';
 import { describeIdentity, type PortIdentity } from './port-identity.js';
 
 export interface MidiPortSpec {
@@ -87,6 +88,8 @@ export class MidiDevices {
   readonly #routeCache = new Map<string, OpenOut[]>();
   readonly #failedOpen = new Set<string>();
   readonly #lastSeen = new Map<string, number>();
+  /** Notes per real port: no note-off where no note-on went, stuck notes ended on replug. */
+  readonly #portNotes = new PortNotes();
   /** Identity per listed port, read once when the port first appears (procfs/sysfs on a Pi). */
   readonly #identities = new Map<string, PortIdentity | undefined>();
   #timer: unknown = null;
@@ -168,6 +171,7 @@ export class MidiDevices {
     }
     let sent = 0;
     for (const out of targets) {
+      if (!this.#portNotes.admit(out.name, bytes)) continue;
       try {
         out.handle.send(bytes);
         sent++;
@@ -311,6 +315,7 @@ export class MidiDevices {
       this.#outputs.set(port, { port, name, alias: spec.alias, since: this.#scheduler.now(), handle, ...located(identity) });
       this.#routeCache.clear();
       this.#log.info({ port, device: name, alias: spec.alias, where: describeIdentity(identity) }, 'MIDI output connected');
+      this.#endStaleNotes(port, name, handle);
       this.#onDevice({ type: 'device', change: 'connected', direction: 'output', device: name, at: this.#scheduler.now() });
     }
   }
@@ -329,6 +334,20 @@ export class MidiDevices {
     if (!announce) return;
     this.#log.warn({ port, device: open.name }, 'MIDI output disconnected');
     this.#onDevice({ type: 'device', change: 'disconnected', direction: 'output', device: open.name, at: this.#scheduler.now() });
+  }
+
+  /** A synth unplugged mid-note still sounds it: now that it is back, end what it was left holding. */
+  #endStaleNotes(port: string, name: string, handle: MidiOutputPort): void {
+    const owed = this.#portNotes.reopened(name);
+    if (owed.length === 0) return;
+    this.#log.info({ port, notes: owed.length }, 'MIDI output back: ending the notes it held when it vanished');
+    for (const bytes of owed) {
+      try {
+        handle.send(bytes);
+      } catch (err) {
+        this.#drop(`send to "${name}" failed: ${(err as Error).message}`);
+      }
+    }
   }
 
   #identity(port: string): PortIdentity | undefined {

@@ -7,16 +7,18 @@ import { GrantStore } from './grants.js';
 import { InlineLane } from './inline-lane.js';
 import { REALTIME_OVERRUN_MS, defaultProfile, realtimeLimits, resolveLimits } from './limits.js';
 import { PLUGIN_NAME, validateMetadata } from './metadata.js';
-import type { CompiledPlugin, LogMessage } from './protocol.js';
+import { PluginProcess, ProcessLane } from './process-lane.js';
+import type { CompiledPlugin, LoadSource, LogMessage } from './protocol.js';
 import { buildRequest } from './request.js';
 import {
   DEFAULT_GRANTS, codeMeaning, type Capability, type ExecuteContext, type ExecuteResult, type HostCallHandler, type PluginExecutor,
-  type HostCall, type JsonValue, type Lane, type LoadedPlugin, type PluginLimits, type PluginState, type PluginStatus, type ProfileName,
+  type HostCall, type JsonValue, type Lane, type LoadedPlugin, type PluginFault, type PluginLimits, type PluginState, type PluginStatus, type ProfileName,
 } from './types.js';
-import { COMPILE_TIMEOUT_MS, PluginWorker, type PluginLane, type WorkerOutcome } from './worker-client.js';
+import { realScheduler, type Scheduler } from '../util/scheduler.js';
+import { COMPILE_TIMEOUT_MS, PluginWorker, type PluginLane, type RespawnReason, type WorkerOutcome } from './worker-client.js';
 import { WorkerPool } from './worker-pool.js';
 
-export type { Capability, ExecuteContext, ExecuteResult, HostCall, HostCallHandler, JsonValue, Lane, LoadedPlugin, PluginExecutor, PluginLimits, PluginStatus } from './types.js';
+export type { Capability, ExecuteContext, ExecuteResult, HostCall, HostCallHandler, JsonValue, Lane, LoadedPlugin, PluginExecutor, PluginFault, PluginLimits, PluginStatus } from './types.js';
 
 // V8 compiles wasm functions lazily, on the thread that first calls them: in the realtime lane that
 // would be the MIDI thread (3.2 ms for one 600 KB function here, 0.15 ms eager). Eager compilation
@@ -26,6 +28,18 @@ setFlagsFromString('--no-wasm-lazy-compilation');
 /** A realtime plugin that fails this often within REALTIME_FAULT_WINDOW_MS moves to its own thread. */
 export const REALTIME_FAULTS_TO_ISOLATE = 3;
 export const REALTIME_FAULT_WINDOW_MS = 60_000;
+
+/**
+ * Reloading a plugin whose thread or process was replaced: the first attempt at once, then after
+ * these delays while attempts keep failing; after the last one the plugin is marked failed.
+ */
+export const RELOAD_BACKOFF_MS: readonly number[] = [1000, 2000, 4000, 8000];
+
+/**
+ * Isolation when the caller does not choose. 'thread' until the box's own tests poll long enough for
+ * a child process to boot on a loaded CI machine; the box then switches to 'process' (docs/decisions.md).
+ */
+export const DEFAULT_ISOLATION: 'process' | 'thread' = 'thread';
 
 /** Largest plugin file accepted (the guide's plugins are 300 B - 1 MB). */
 export const MAX_PLUGIN_BYTES = 32 * 1024 * 1024;
@@ -46,6 +60,16 @@ export interface PluginHostOptions {
   readonly spareWorker?: boolean;
   /** Monotonic milliseconds for timing realtime calls (REALTIME_OVERRUN_MS); default performance.now. Tests pass a fake. */
   readonly clock?: () => number;
+  /**
+   * Where isolated plugins' threads live. `process`: in one supervised child process, so that a
+   * fatal V8 error in plugin code cannot stop this one. `thread`: in this process (one-shot CLI
+   * runs, where there is no MIDI to protect, and the bench's side-by-side figure). Default: DEFAULT_ISOLATION.
+   */
+  readonly isolation?: 'process' | 'thread';
+  /** A plugin's instance was lost (timeout, crash, its process died) or the host gave up on it. */
+  readonly onPluginFault?: (plugin: string, fault: PluginFault) => void;
+  /** Timers for reload back-off (a fake one in tests). */
+  readonly scheduler?: Scheduler;
 }
 
 export type PluginSource = { readonly path: string } | { readonly bytes: Uint8Array };
@@ -65,12 +89,20 @@ interface Entry {
   realtimeFaults: number[];
   /** Set by the realtime lane when the current call overran REALTIME_OVERRUN_MS. */
   overran: boolean;
-  /** Builds the isolated lane's worker for this plugin (used when a realtime plugin keeps failing). */
-  readonly makeWorker: () => PluginWorker;
-  readonly compiled: CompiledPlugin;
+  /** Builds the isolated lane for this plugin (used when a realtime plugin keeps failing). */
+  readonly makeIsolated: () => PluginLane;
+  readonly bytes: Uint8Array;
+  /** Compiled in this process, for lanes in it (realtime, or isolation 'thread'); the plugin process compiles its own. */
+  compiled: CompiledPlugin | undefined;
   readonly configGrants: readonly Capability[];
   queue: Promise<unknown>;
   needsReload: boolean;
+  /** A reload is running (a respawn it causes must not schedule another). */
+  reloading: boolean;
+  /** Reloads failed in a row; reset by a good one. */
+  reloadFailures: number;
+  /** Pending back-off timer before the next reload attempt. */
+  reloadTimer: unknown;
   state: PluginState;
   calls: number;
   errors: number;
@@ -93,6 +125,8 @@ export class PluginHost implements PluginExecutor {
   readonly #grants: GrantStore;
   readonly #plugins = new Map<string, Entry>();
   readonly #pool: WorkerPool;
+  readonly #scheduler: Scheduler;
+  readonly #process: PluginProcess | undefined;
   #compiler: PluginWorker | undefined;
   #compileQueue: Promise<unknown> = Promise.resolve();
   #started: Promise<void> | undefined;
@@ -102,7 +136,26 @@ export class PluginHost implements PluginExecutor {
     this.#log = options.log.child({ component: 'plugins' });
     this.#profile = options.profile ?? defaultProfile();
     this.#grants = new GrantStore(options.stateDir, this.#log);
-    this.#pool = new WorkerPool(options.spareWorker ?? true);
+    this.#scheduler = options.scheduler ?? realScheduler;
+    const inProcess = (options.isolation ?? DEFAULT_ISOLATION) === 'thread';
+    // With the plugin process, this one only runs the compiler worker (for realtime plugins): no spares.
+    this.#pool = new WorkerPool(inProcess && (options.spareWorker ?? true));
+    this.#process = inProcess ? undefined : new PluginProcess({ log: this.#log, profile: this.#profile, spareWorker: options.spareWorker ?? true });
+  }
+
+  /** The plugin process (isolation 'process'): its pid and how many times it was started. */
+  processInfo(): { readonly pid: number | undefined; readonly generation: number } | undefined {
+    return this.#process === undefined ? undefined : { pid: this.#process.pid, generation: this.#process.generation };
+  }
+
+  /**
+   * Test hook: the plugin's worker provokes a real V8 fatal error (heap limit, SIGABRT of its
+   * process). Ignored unless the plugin process was started with PLUGIN_PROCESS_TEST_HOOKS=1 in its
+   * environment; no config, CLI or control command reaches it.
+   */
+  testProvokeFatal(name: string): void {
+    const lane = this.#plugins.get(name)?.lane;
+    if (lane instanceof ProcessLane) lane.testFatal();
   }
 
   get profile(): ProfileName {
@@ -112,7 +165,7 @@ export class PluginHost implements PluginExecutor {
   /** Reads the grants store and boots a spare worker. load() calls it if you did not. */
   start(): Promise<void> {
     if (this.#started === undefined) {
-      this.#pool.prewarm(resolveLimits(this.#profile, this.#opts.limits));
+      if (this.#process === undefined) this.#pool.prewarm(resolveLimits(this.#profile, this.#opts.limits));
       this.#started = this.#grants.load();
     }
     return this.#started;
@@ -146,28 +199,30 @@ export class PluginHost implements PluginExecutor {
     let entry: Entry | undefined;
     const onHostCall = (call: HostCall): void => this.#opts.onHostCall?.(name, call);
     const onLog = (m: LogMessage): void => log[m.level](m.fields, m.msg);
-    const makeWorker = (): PluginWorker => new PluginWorker(limits, {
+    const hooks = {
       onHostCall,
       onLog,
-      onRespawn: () => {
-        if (entry !== undefined && this.#plugins.get(name) === entry) this.#scheduleReload(entry);
+      onRespawn: (reason: RespawnReason) => {
+        if (entry !== undefined && this.#plugins.get(name) === entry) this.#respawned(entry, reason);
       },
-    }, log, this.#pool);
+    };
+    const makeIsolated = (): PluginLane => this.#process?.lane(hooks) ?? new PluginWorker(limits, hooks, log, this.#pool);
     const onOverrun = (): void => {
       if (entry !== undefined) entry.overran = true;
     };
     const lane: PluginLane = laneName === 'realtime'
       ? new InlineLane({ onHostCall, onLog, onOverrun, overrunMs: REALTIME_OVERRUN_MS, ...(this.#opts.clock === undefined ? {} : { clock: this.#opts.clock }) })
-      : makeWorker();
-    let compiled: CompiledPlugin;
+      : makeIsolated();
+    let compiled: CompiledPlugin | undefined;
     try {
-      compiled = await this.#compile(bytes, limits);
+      // A lane in this process gets a module compiled here (off-thread); the plugin process compiles its own.
+      if (!(lane instanceof ProcessLane)) compiled = await this.#compile(bytes, limits);
     } catch (err) {
       await lane.stop();
       throw err;
     }
     const outcome = await lane.call(
-      { t: 'load', name, source: { kind: 'compiled', ...compiled }, limits, granted, dataDir: this.#dataDir(name, granted) },
+      { t: 'load', name, source: loadSource(lane, bytes, compiled), limits, granted, dataDir: this.#dataDir(name, granted) },
       limits.timeoutMs,
       COMPILE_TIMEOUT_MS,
     );
@@ -185,10 +240,13 @@ export class PluginHost implements PluginExecutor {
       name, metadata, sha256, size: bytes.length, requested, granted, denied, limits, lane: laneName,
       initFuel: res.fuel, initMicros: res.micros, loadMicros: Math.round((performance.now() - t0) * 1000),
     };
-    entry = { info, lane, realtimeFaults: [], overran: false, makeWorker, compiled: res.compiled, configGrants, queue: Promise.resolve(), needsReload: false, state: 'ready', calls: 0, errors: 0 };
+    entry = {
+      info, lane, realtimeFaults: [], overran: false, makeIsolated, bytes, compiled, configGrants, queue: Promise.resolve(),
+      needsReload: false, reloading: false, reloadFailures: 0, reloadTimer: undefined, state: 'ready', calls: 0, errors: 0,
+    };
     const old = this.#plugins.get(name);
     this.#plugins.set(name, entry);
-    if (old !== undefined) await old.lane.stop();
+    if (old !== undefined) await this.#dispose(old);
     log.info({ version: metadata.version, sha256, granted, lane: laneName, fuel: res.fuel, micros: res.micros }, 'plugin loaded');
     return info;
   }
@@ -202,6 +260,10 @@ export class PluginHost implements PluginExecutor {
     const request = buildRequest(action, context, params);
     return this.#enqueue(entry, async () => {
       entry.calls += 1;
+      if (entry.state === 'failed' || entry.reloadTimer !== undefined) {
+        // Failed, or backing off between reload attempts: no reload per call (a note flood must not drive a reload loop).
+        return this.#failed(entry, this.#unavailable(entry), { fuel: 0, fuelTotal: 0, micros: 0 });
+      }
       if (entry.needsReload) {
         const err = await this.#reload(entry);
         if (err !== undefined) return this.#failed(entry, err, { fuel: 0, fuelTotal: 0, micros: 0 });
@@ -235,7 +297,7 @@ export class PluginHost implements PluginExecutor {
     entry.realtimeFaults = [...entry.realtimeFaults.filter((t) => now - t < REALTIME_FAULT_WINDOW_MS), now];
     if (entry.realtimeFaults.length < REALTIME_FAULTS_TO_ISOLATE) return;
     const inline = entry.lane;
-    entry.lane = entry.makeWorker();
+    entry.lane = entry.makeIsolated();
     entry.info = { ...entry.info, lane: 'isolated' };
     entry.realtimeFaults = [];
     void inline.stop();
@@ -243,8 +305,8 @@ export class PluginHost implements PluginExecutor {
       { plugin: entry.info.name, faults: REALTIME_FAULTS_TO_ISOLATE, windowMs: REALTIME_FAULT_WINDOW_MS, overrunMs: REALTIME_OVERRUN_MS, last: reason },
       `plugin failed or overran ${REALTIME_OVERRUN_MS} ms ${REALTIME_FAULTS_TO_ISOLATE} times within ${REALTIME_FAULT_WINDOW_MS / 1000} s in the realtime lane (last call: ${reason}): moved to its own thread (isolated lane) until it is loaded again`,
     );
-    // Load the kept compiled module into the new worker before the next call runs.
-    this.#scheduleReload(entry);
+    // Load the plugin into its new lane before the next call runs.
+    this.#scheduleReload(entry, 0);
   }
 
   /** Grants a capability to this build (name + SHA-256) of a loaded plugin; persisted; effective from its next instance. */
@@ -280,14 +342,21 @@ export class PluginHost implements PluginExecutor {
     const entry = this.#plugins.get(name);
     if (entry === undefined) return;
     this.#plugins.delete(name);
-    await entry.lane.stop();
+    await this.#dispose(entry);
   }
 
   async stop(): Promise<void> {
     await Promise.all([...this.#plugins.keys()].map((n) => this.unload(n)));
     await this.#compiler?.stop();
     this.#compiler = undefined;
+    await this.#process?.stop();
     await this.#pool.stop();
+  }
+
+  async #dispose(entry: Entry): Promise<void> {
+    if (entry.reloadTimer !== undefined) this.#scheduler.clearTimeout(entry.reloadTimer);
+    entry.reloadTimer = undefined;
+    await entry.lane.stop();
   }
 
   /**
@@ -350,30 +419,83 @@ export class PluginHost implements PluginExecutor {
     return run;
   }
 
-  /** After a timeout or crash: load the compiled module into the fresh worker now, so the next call finds it warm. */
-  #scheduleReload(entry: Entry): void {
+  /** The plugin's thread or process was replaced: say so (one event), and load it again. */
+  #respawned(entry: Entry, reason: RespawnReason): void {
+    // A reload in progress answers for itself (its failure schedules the next attempt).
+    if (entry.reloading || entry.reloadTimer !== undefined || entry.state === 'failed') return;
+    const message = reason === 'timeout' ? 'a call outlived its deadline: its thread was terminated' : 'its thread or the plugin process died';
+    this.#fault(entry, { reason, state: 'respawning', message });
+    this.#scheduleReload(entry, 0);
+  }
+
+  #fault(entry: Entry, fault: PluginFault): void {
+    try {
+      this.#opts.onPluginFault?.(entry.info.name, fault);
+    } catch (err) {
+      this.#log.error({ plugin: entry.info.name, err: (err as Error).message }, 'onPluginFault handler threw');
+    }
+  }
+
+  /** Loads the plugin into its fresh lane after `delayMs`, before the next call runs. */
+  #scheduleReload(entry: Entry, delayMs: number): void {
     entry.needsReload = true;
     entry.state = 'respawning';
-    void this.#enqueue(entry, async () => {
-      if (entry.needsReload) await this.#reload(entry);
-    });
+    const run = (): void => {
+      entry.reloadTimer = undefined;
+      if (this.#plugins.get(entry.info.name) !== entry) return;
+      void this.#enqueue(entry, async () => {
+        if (entry.needsReload && entry.state !== 'failed') await this.#reload(entry);
+      });
+    };
+    if (delayMs <= 0) run();
+    else entry.reloadTimer = this.#scheduler.setTimeout(run, delayMs);
   }
 
   async #reload(entry: Entry): Promise<MidimonError | undefined> {
     const { name, limits, granted } = entry.info;
-    const outcome = await entry.lane.call(
-      { t: 'load', name, source: { kind: 'compiled', ...entry.compiled }, limits, granted, dataDir: this.#dataDir(name, granted) },
-      limits.timeoutMs,
-      COMPILE_TIMEOUT_MS,
-    );
+    entry.reloading = true;
+    let outcome: WorkerOutcome;
+    try {
+      if (!(entry.lane instanceof ProcessLane) && entry.compiled === undefined) entry.compiled = await this.#compile(entry.bytes, limits);
+      outcome = await entry.lane.call(
+        { t: 'load', name, source: loadSource(entry.lane, entry.bytes, entry.compiled), limits, granted, dataDir: this.#dataDir(name, granted) },
+        limits.timeoutMs,
+        COMPILE_TIMEOUT_MS,
+      );
+    } catch (err) {
+      outcome = { t: 'crashed', message: (err as Error).message };
+    } finally {
+      entry.reloading = false;
+    }
     if (outcome.t === 'response' && outcome.response.t === 'loaded') {
       entry.needsReload = false;
+      entry.reloadFailures = 0;
       entry.state = 'ready';
       return undefined;
     }
+    const error = outcomeError(outcome, limits.timeoutMs, 'load');
     entry.needsReload = true;
-    entry.state = 'broken';
-    return outcomeError(outcome, limits.timeoutMs, 'load');
+    entry.reloadFailures += 1;
+    entry.lastError = { kind: error.kind, message: error.message };
+    if (this.#plugins.get(name) !== entry) return error;
+    const delay = RELOAD_BACKOFF_MS[entry.reloadFailures - 1];
+    if (delay === undefined) {
+      entry.state = 'failed';
+      this.#log.error({ plugin: name, attempts: entry.reloadFailures, kind: error.kind, err: error.message }, 'plugin failed to reload repeatedly: stopped until it is loaded again');
+      this.#fault(entry, { reason: 'reload_failed', state: 'failed', message: `${entry.reloadFailures} reloads in a row failed; last: ${error.message}` });
+    } else {
+      this.#log.warn({ plugin: name, attempt: entry.reloadFailures, retryInMs: delay, kind: error.kind, err: error.message }, 'plugin reload failed: retrying after a pause');
+      this.#fault(entry, { reason: 'reload_failed', state: 'respawning', message: error.message });
+      this.#scheduleReload(entry, delay);
+    }
+    return error;
+  }
+
+  #unavailable(entry: Entry): MidimonError {
+    const last = entry.lastError === undefined ? '' : `; last error: ${entry.lastError.message}`;
+    return entry.state === 'failed'
+      ? new MidimonError('plugin_failed', `plugin '${entry.info.name}' stopped after ${entry.reloadFailures} failed reloads; load it again (config reload, or disable and enable it)${last}`, { details: { plugin: entry.info.name } })
+      : new MidimonError('plugin_failed', `plugin '${entry.info.name}' is restarting (reload attempt ${entry.reloadFailures + 1} pending)${last}`, { details: { plugin: entry.info.name } });
   }
 
   #failed(entry: Entry, error: MidimonError, cost: { fuel: number; fuelTotal: number; micros: number }): ExecuteResult {
@@ -382,6 +504,12 @@ export class PluginHost implements PluginExecutor {
     this.#log.warn({ plugin: entry.info.name, kind: error.kind, err: error.message }, 'plugin call failed; instance discarded');
     return { status: 'error', error, fuel: cost.fuel, fuelTotal: cost.fuelTotal, micros: cost.micros };
   }
+}
+
+/** What a load request carries: the bytes across the process boundary, a module compiled here otherwise. */
+function loadSource(lane: PluginLane, bytes: Uint8Array, compiled: CompiledPlugin | undefined): LoadSource {
+  if (lane instanceof ProcessLane || compiled === undefined) return { kind: 'bytes', bytes };
+  return { kind: 'compiled', ...compiled };
 }
 
 function realtimeFilesystem(name: string): MidimonError {

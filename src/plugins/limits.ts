@@ -60,6 +60,11 @@ export const HOST_LINE_FUEL = 400;
 export const HOST_IOVEC_FUEL = 150;
 /** All rates are sized so that a flood of any host function holds the thread about as long as a plain loop of the same fuel (bench/plugin.bench.ts, section 5): midi_send copies into a JS array for the engine, an output line is split, counted and rate-limited. */
 export const MIDI_SEND_FUEL_PER_BYTE = 10;
+/**
+ * Per directory entry fd_readdir reads: each call reads, sorts and encodes the whole directory again,
+ * measured at 5.5 us per entry here (1,024 entries, loaded 2-vCPU VM), ~8k fuel at HOST_CALL_FUEL's rate.
+ */
+export const HOST_DIRENT_FUEL = 8000;
 
 /**
  * The realtime lane runs a plugin on the MIDI thread, where fuel is the only

@@ -60,7 +60,8 @@ export interface LoadedResponse {
   readonly id: number;
   /** Raw metadata object; validated again on the main thread. */
   readonly metadata: unknown;
-  readonly compiled: CompiledPlugin;
+  /** Absent when the answer crossed the process boundary (a compiled module cannot; the plugin process keeps it). */
+  readonly compiled?: CompiledPlugin;
   readonly fuel: number;
   readonly micros: number;
 }
@@ -154,7 +155,7 @@ export function parseWorkerMessage(v: unknown): WorkerToHost | undefined {
   if (!isObj(v)) return undefined;
   switch (v['t']) {
     case 'loaded':
-      return isNum(v['id']) && isCompiled(v['compiled']) && isNum(v['fuel']) && isNum(v['micros']) ? (v as unknown as LoadedResponse) : undefined;
+      return isNum(v['id']) && (v['compiled'] === undefined || isCompiled(v['compiled'])) && isNum(v['fuel']) && isNum(v['micros']) ? (v as unknown as LoadedResponse) : undefined;
     case 'executed':
       return isNum(v['id']) && Number.isInteger(v['code']) && isCost(v) ? (v as unknown as ExecutedResponse) : undefined;
     case 'failed':
@@ -206,6 +207,98 @@ export function parseHostMessage(v: unknown): HostToWorker | undefined {
       return isGrantList(v['granted']) && isDataDir(v['dataDir']) ? (v as unknown as GrantsRequest) : undefined;
     case 'compile':
       return v['bytes'] instanceof Uint8Array && isLimits(v['limits']) ? (v as unknown as CompileRequest) : undefined;
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Environment variable that enables the plugin process's test hooks (a real V8
+ * fatal error on request, to test containment). Only tests set it; without it
+ * the process and its workers ignore the hook messages.
+ */
+export const PLUGIN_PROCESS_TEST_HOOKS = 'MIDIMON_PLUGIN_TEST_HOOKS';
+
+// ---- the plugin process -------------------------------------------------------
+//
+// Isolated plugins run in worker threads of one supervised child process (see
+// process-lane.ts), so that a fatal V8 error in plugin code ends that process,
+// never the one that carries MIDI. Each plugin has a numbered slot there.
+
+/** Main process -> plugin process. A `load` carries the plugin's bytes (a compiled module cannot cross). */
+export type ToPluginProcess =
+  | { readonly t: 'call'; readonly slot: number; readonly req: HostToWorker; readonly timeoutMs: number; readonly firstTimeoutMs: number }
+  | { readonly t: 'close'; readonly slot: number }
+  /** Test hook, refused unless the process was started with test hooks (PLUGIN_PROCESS_TEST_HOOKS). */
+  | { readonly t: 'test_fatal'; readonly slot: number };
+
+/** What one call to a slot ended with (as WorkerOutcome, but with `loaded` stripped of its module). */
+export type SlotOutcome =
+  | { readonly t: 'response'; readonly response: WorkerResponse }
+  | { readonly t: 'timeout'; readonly timeoutMs: number }
+  | { readonly t: 'crashed'; readonly message: string };
+
+/** Plugin process -> main process. */
+export type FromPluginProcess =
+  | { readonly t: 'ready' }
+  | { readonly t: 'event'; readonly slot: number; readonly msg: HostCallMessage | LogMessage }
+  | { readonly t: 'outcome'; readonly slot: number; readonly id: number; readonly outcome: SlotOutcome }
+  /** The slot's worker was replaced (timeout or crash inside the process): the plugin must be loaded again. */
+  | { readonly t: 'respawn'; readonly slot: number; readonly reason: 'timeout' | 'crashed' }
+  /** The process's own log lines (not a plugin's). */
+  | { readonly t: 'log'; readonly level: LogLevel; readonly msg: string };
+
+const isLevel = (v: unknown): v is LogLevel => v === 'debug' || v === 'info' || v === 'warn' || v === 'error';
+
+function isSlotOutcome(v: unknown): v is SlotOutcome {
+  if (!isObj(v)) return false;
+  switch (v['t']) {
+    case 'response': {
+      const r = parseWorkerMessage(v['response']);
+      return r !== undefined && 'id' in r && r.t !== 'running';
+    }
+    case 'timeout':
+      return isNum(v['timeoutMs']);
+    case 'crashed':
+      return isStr(v['message']);
+    default:
+      return false;
+  }
+}
+
+/** Main side: every message from the plugin process is checked (plugin data passes through it). */
+export function parseProcessMessage(v: unknown): FromPluginProcess | undefined {
+  if (!isObj(v)) return undefined;
+  switch (v['t']) {
+    case 'ready':
+      return { t: 'ready' };
+    case 'event': {
+      const msg = parseWorkerMessage(v['msg']);
+      return isNum(v['slot']) && msg !== undefined && (msg.t === 'host_call' || msg.t === 'log') ? { t: 'event', slot: v['slot'], msg } : undefined;
+    }
+    case 'outcome':
+      return isNum(v['slot']) && isNum(v['id']) && isSlotOutcome(v['outcome']) ? (v as unknown as FromPluginProcess) : undefined;
+    case 'respawn':
+      return isNum(v['slot']) && (v['reason'] === 'timeout' || v['reason'] === 'crashed') ? { t: 'respawn', slot: v['slot'], reason: v['reason'] } : undefined;
+    case 'log':
+      return isLevel(v['level']) && isStr(v['msg']) ? { t: 'log', level: v['level'], msg: v['msg'] } : undefined;
+    default:
+      return undefined;
+  }
+}
+
+/** Plugin-process side. */
+export function parseToPluginProcess(v: unknown): ToPluginProcess | undefined {
+  if (!isObj(v) || !isNum(v['slot'])) return undefined;
+  switch (v['t']) {
+    case 'call': {
+      const req = parseHostMessage(v['req']);
+      return req !== undefined && isNum(v['timeoutMs']) && isNum(v['firstTimeoutMs']) ? { t: 'call', slot: v['slot'], req, timeoutMs: v['timeoutMs'], firstTimeoutMs: v['firstTimeoutMs'] } : undefined;
+    }
+    case 'close':
+      return { t: 'close', slot: v['slot'] };
+    case 'test_fatal':
+      return { t: 'test_fatal', slot: v['slot'] };
     default:
       return undefined;
   }

@@ -160,7 +160,25 @@ export interface LoadedPlugin {
   readonly loadMicros: number;
 }
 
-export type PluginState = 'ready' | 'respawning' | 'broken';
+/**
+ * ready: loaded, calls run. respawning: its thread or process was replaced (timeout, crash) and the
+ * plugin is being loaded again, with back-off while reloads fail. failed: reloads kept failing, the host
+ * stopped trying; calls fail at once with `plugin_failed` until the plugin is loaded again.
+ */
+export type PluginState = 'ready' | 'respawning' | 'failed';
+
+/**
+ * The host lost a plugin's instance outside a normal call result, or gave up on it: the one event
+ * for "plugin crashed / restarted / failed" (PluginHostOptions.onPluginFault). Anything the plugin
+ * started (notes) will not be ended by it.
+ */
+export interface PluginFault {
+  /** timeout: a call outlived its deadline and the thread was terminated; crashed: its thread or the plugin process died; reload_failed: loading it again failed. */
+  readonly reason: 'timeout' | 'crashed' | 'reload_failed';
+  /** What the host does next: reload it (respawning), or nothing until it is loaded again (failed). */
+  readonly state: 'respawning' | 'failed';
+  readonly message: string;
+}
 
 export interface PluginStatus {
   readonly name: string;

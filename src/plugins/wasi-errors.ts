@@ -9,6 +9,7 @@ export const ERRNO = {
   IO: 29,
   ISDIR: 31,
   LOOP: 32,
+  MFILE: 33,
   NAMETOOLONG: 37,
   NOENT: 44,
   NOSPC: 51,

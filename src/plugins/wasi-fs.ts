@@ -5,6 +5,73 @@ import {
 import { join } from 'node:path';
 import { ERRNO, errnoFromNode } from './wasi-errors.js';
 
+/** Files and directories one instance may hold open at once (the preopen aside): past it, EMFILE. */
+export const MAX_OPEN_FDS = 64;
+/** What one plugin's data directory may hold (file bytes, and files + directories): past it, ENOSPC. */
+export const DATA_DIR_MAX_BYTES = 32 * 1024 * 1024;
+export const DATA_DIR_MAX_ENTRIES = 1024;
+
+/**
+ * Bytes and entries in one data directory, counted once (a walk) and then
+ * kept up to date by every write, create, truncate, unlink and rename the
+ * plugin makes (no other writer touches the directory while it runs).
+ */
+export class DirQuota {
+  bytes = 0;
+  entries = 0;
+  constructor(
+    readonly maxBytes: number = DATA_DIR_MAX_BYTES,
+    readonly maxEntries: number = DATA_DIR_MAX_ENTRIES,
+  ) {}
+
+  /** Counts what `root` holds now (symlinks count as entries, never followed; stops counting well past the caps). */
+  static measure(root: string, maxBytes = DATA_DIR_MAX_BYTES, maxEntries = DATA_DIR_MAX_ENTRIES): DirQuota {
+    const q = new DirQuota(maxBytes, maxEntries);
+    const walk = (dir: string): void => {
+      let list: string[];
+      try {
+        list = readdirSync(dir);
+      } catch {
+        return;
+      }
+      for (const name of list) {
+        if (q.entries > maxEntries * 2) return;
+        const p = join(dir, name);
+        let st: Stats;
+        try {
+          st = lstatSync(p);
+        } catch {
+          continue;
+        }
+        q.entries += 1;
+        if (st.isDirectory()) walk(p);
+        else if (st.isFile()) q.bytes += st.size;
+      }
+    };
+    walk(root);
+    return q;
+  }
+
+  get bytesLeft(): number {
+    return Math.max(0, this.maxBytes - this.bytes);
+  }
+
+  get entriesFull(): boolean {
+    return this.entries >= this.maxEntries;
+  }
+}
+
+/** One quota per data directory and thread: a plugin's instances come and go, its directory's usage stays. */
+const quotas = new Map<string, DirQuota>();
+function quotaFor(root: string): DirQuota {
+  let q = quotas.get(root);
+  if (q === undefined) {
+    q = DirQuota.measure(root);
+    quotas.set(root, q);
+  }
+  return q;
+}
+
 /** The preopened directory's fd and the name guests see (wasi-libc resolves relative paths against "."). */
 export const PREOPEN_FD = 3;
 export const PREOPEN_NAME = '.';
@@ -63,11 +130,20 @@ function filestat(st: Stats): Filestat {
 export class ConfinedFs {
   readonly #root: string;
   readonly #fds = new Map<number, FdEntry>();
+  readonly #quota: DirQuota;
+  readonly #maxOpen: number;
   #nextFd = PREOPEN_FD + 1;
 
-  constructor(root: string) {
+  constructor(root: string, options: { quota?: DirQuota; maxOpen?: number } = {}) {
     this.#root = root;
+    this.#quota = options.quota ?? quotaFor(root);
+    this.#maxOpen = options.maxOpen ?? MAX_OPEN_FDS;
     this.#fds.set(PREOPEN_FD, { kind: 'dir', rel: '' });
+  }
+
+  /** Guest fds open now, the preopen aside. */
+  get openCount(): number {
+    return this.#fds.size - 1;
   }
 
   has(fd: number): boolean {
@@ -111,6 +187,7 @@ export class ConfinedFs {
     const r = this.resolve(dirFd, path);
     if (r.errno !== 0 || !('value' in r)) return fail(r.errno);
     const { host, rel } = r.value;
+    if (this.openCount >= this.#maxOpen) return fail(ERRNO.MFILE);
     if (oflags & OFLAGS.DIRECTORY) {
       try {
         if (!lstatSync(host).isDirectory()) return fail(ERRNO.NOTDIR);
@@ -121,9 +198,10 @@ export class ConfinedFs {
       this.#fds.set(fd, { kind: 'dir', rel });
       return ok(fd);
     }
+    let existing: Stats | undefined;
     try {
-      const st = lstatSync(host);
-      if (st.isDirectory()) {
+      existing = lstatSync(host);
+      if (existing.isDirectory()) {
         if (oflags & (OFLAGS.CREAT | OFLAGS.TRUNC)) return fail(ERRNO.ISDIR);
         const fd = this.#nextFd++;
         this.#fds.set(fd, { kind: 'dir', rel });
@@ -132,6 +210,8 @@ export class ConfinedFs {
     } catch {
       // Does not exist yet: O_CREAT below decides.
     }
+    const creates = existing === undefined && (oflags & OFLAGS.CREAT) !== 0;
+    if (creates && this.#quota.entriesFull) return fail(ERRNO.NOSPC);
     const write = (rightsBase & RIGHT_FD_WRITE) !== 0n;
     const read = (rightsBase & RIGHT_FD_READ) !== 0n || !write;
     let flags = constants.O_NOFOLLOW | (read && write ? constants.O_RDWR : write ? constants.O_WRONLY : constants.O_RDONLY);
@@ -142,6 +222,8 @@ export class ConfinedFs {
     if (append) flags |= constants.O_APPEND;
     try {
       const hostFd = openSync(host, flags, 0o644);
+      if (creates) this.#quota.entries += 1;
+      if (existing !== undefined && (oflags & OFLAGS.TRUNC) !== 0 && existing.isFile()) this.#quota.bytes = Math.max(0, this.#quota.bytes - existing.size);
       const fd = this.#nextFd++;
       this.#fds.set(fd, { kind: 'file', rel, host: hostFd, pos: 0, append });
       return ok(fd);
@@ -168,8 +250,15 @@ export class ConfinedFs {
     if (e === undefined) return fail(ERRNO.BADF);
     if (e.kind !== 'file') return fail(ERRNO.ISDIR);
     try {
-      const n = e.append ? writeSync(e.host, from) : writeSync(e.host, from, 0, from.length, e.pos);
-      e.pos = e.append ? fstatSync(e.host).size : e.pos + n;
+      // The quota counts a file's length: writing past the end (or seeking far out and writing) grows it.
+      const size = fstatSync(e.host).size;
+      const start = e.append ? size : e.pos;
+      const room = Math.max(0, size + this.#quota.bytesLeft - start);
+      const len = Math.min(from.length, room);
+      if (len === 0 && from.length > 0) return fail(ERRNO.NOSPC);
+      const n = e.append ? writeSync(e.host, from, 0, len) : writeSync(e.host, from, 0, len, e.pos);
+      this.#quota.bytes += Math.max(0, start + n - size);
+      e.pos = start + n;
       return ok(n);
     } catch (err) {
       return fail(errnoFromNode(err));
@@ -266,18 +355,27 @@ export class ConfinedFs {
   }
 
   mkdir(dirFd: number, path: string): number {
-    return this.#pathOp(dirFd, path, (host) => mkdirSync(host));
+    return this.#pathOp(dirFd, path, (host) => {
+      if (this.#quota.entriesFull) throw Object.assign(new Error('data directory full'), { code: 'ENOSPC' });
+      mkdirSync(host);
+      this.#quota.entries += 1;
+    });
   }
 
   unlink(dirFd: number, path: string): number {
     return this.#pathOp(dirFd, path, (host) => {
-      if (lstatSync(host).isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+      const st = lstatSync(host);
+      if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
       unlinkSync(host);
+      this.#forget(st);
     });
   }
 
   rmdir(dirFd: number, path: string): number {
-    return this.#pathOp(dirFd, path, (host) => rmdirSync(host));
+    return this.#pathOp(dirFd, path, (host) => {
+      rmdirSync(host);
+      this.#quota.entries = Math.max(0, this.#quota.entries - 1);
+    });
   }
 
   rename(oldFd: number, oldPath: string, newFd: number, newPath: string): number {
@@ -287,7 +385,14 @@ export class ConfinedFs {
     if (!('value' in to)) return to.errno;
     if (from.value.rel === '' || to.value.rel === '') return ERRNO.NOTCAPABLE;
     try {
+      let replaced: Stats | undefined;
+      try {
+        replaced = lstatSync(to.value.host);
+      } catch {
+        // Nothing there to replace.
+      }
       renameSync(from.value.host, to.value.host);
+      if (replaced !== undefined && from.value.host !== to.value.host) this.#forget(replaced);
       return ERRNO.SUCCESS;
     } catch (err) {
       return errnoFromNode(err);
@@ -296,6 +401,12 @@ export class ConfinedFs {
 
   closeAll(): void {
     for (const fd of [...this.#fds.keys()]) if (fd !== PREOPEN_FD) this.close(fd);
+  }
+
+  /** An entry left the directory: its bytes (if a file) and its slot are free again. */
+  #forget(st: Stats): void {
+    if (st.isFile()) this.#quota.bytes = Math.max(0, this.#quota.bytes - st.size);
+    this.#quota.entries = Math.max(0, this.#quota.entries - 1);
   }
 
   #pathOp(dirFd: number, path: string, op: (host: string) => void): number {

@@ -1,7 +1,7 @@
 import { randomFillSync } from 'node:crypto';
 import type { GuestMemory } from './guest-memory.js';
 import { WASI_SIGNATURES } from './import-signatures.js';
-import { HOST_CALL_FUEL, HOST_IOVEC_FUEL, HOST_LINE_FUEL } from './limits.js';
+import { HOST_CALL_FUEL, HOST_DIRENT_FUEL, HOST_IOVEC_FUEL, HOST_LINE_FUEL } from './limits.js';
 import type { OutputLimiter } from './output-limiter.js';
 import type { Capability } from './types.js';
 import { ConfinedFs, PREOPEN_FD, PREOPEN_NAME, type Filestat, type Result } from './wasi-fs.js';
@@ -131,6 +131,8 @@ export function createWasiImports(ctx: WasiContext): Record<string, WasiFn> {
           const r = ctx.fs.write(f, c.slice());
           if (!('value' in r)) return r.errno;
           total += r.value;
+          // A short write (the data directory's quota) ends the call, as on a full disk.
+          if (r.value < c.length) break;
         }
       } else {
         return ERRNO.BADF;
@@ -214,25 +216,33 @@ export function createWasiImports(ctx: WasiContext): Record<string, WasiFn> {
     },
     fd_readdir: (fd, buf, bufLen, cookie, used) => {
       if (ctx.fs?.has(n(fd)) !== true) return ERRNO.BADF;
+      // The cookie is an index into the listing (what we hand out as d_next); a negative one is no index.
+      const start = big(cookie);
+      if (start < 0n) return ERRNO.INVAL;
       const r = ctx.fs.entries(n(fd));
       if (!('value' in r)) return r.errno;
-      charge(n(bufLen) >>> 0);
+      // Every call reads the whole directory again: charged per entry read, plus the bytes offered.
+      charge(r.value.length * HOST_DIRENT_FUEL + (n(bufLen) >>> 0));
       const out = memory.bytes(n(buf), n(bufLen));
       if (out === undefined) return ERRNO.FAULT;
       const enc = new TextEncoder();
-      const bytes: number[] = [];
-      for (let i = Number(big(cookie)); i < r.value.length && bytes.length < out.length; i++) {
+      const head = new DataView(new ArrayBuffer(24));
+      const headBytes = new Uint8Array(head.buffer);
+      let len = 0;
+      // Entries are written whole or cut at the buffer's end (the guest sees used == bufLen and asks again).
+      for (let i = Number(start < BigInt(r.value.length) ? start : BigInt(r.value.length)); i < r.value.length && len < out.length; i++) {
         const e = r.value[i] as { name: string; type: number; ino: bigint };
         const name = enc.encode(e.name);
-        const head = new DataView(new ArrayBuffer(24));
         head.setBigUint64(0, BigInt(i + 1), true);
         head.setBigUint64(8, e.ino, true);
         head.setUint32(16, name.length, true);
         head.setUint8(20, e.type);
-        bytes.push(...new Uint8Array(head.buffer), ...name);
+        for (const part of [headBytes, name]) {
+          const take = Math.min(part.length, out.length - len);
+          out.set(part.subarray(0, take), len);
+          len += take;
+        }
       }
-      const len = Math.min(bytes.length, out.length);
-      out.set(bytes.slice(0, len));
       return u32(used, len) ? ERRNO.SUCCESS : ERRNO.FAULT;
     },
     path_open: (dirFd, _dirflags, p, pLen, oflags, rightsBase, _rightsInh, fdflags, out) =>

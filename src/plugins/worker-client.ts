@@ -30,11 +30,13 @@ export type WorkerOutcome =
   | { readonly t: 'timeout'; readonly timeoutMs: number }
   | { readonly t: 'crashed'; readonly message: string };
 
+export type RespawnReason = 'timeout' | 'crashed';
+
 export interface WorkerHooks {
   readonly onHostCall: (call: HostCall) => void;
   readonly onLog: (msg: LogMessage) => void;
   /** The worker was replaced by a fresh one (after a timeout or crash): the plugin must be loaded into it again. */
-  readonly onRespawn: () => void;
+  readonly onRespawn: (reason: RespawnReason) => void;
 }
 
 /** Where one plugin's instance lives: its own worker thread, or the main (MIDI) thread. */
@@ -98,6 +100,11 @@ export class PluginWorker implements PluginLane {
     });
   }
 
+  /** Test hook: the worker provokes a real V8 fatal error (it obeys only with PLUGIN_PROCESS_TEST_HOOKS set). */
+  testFatal(): void {
+    this.#worker?.postMessage({ t: 'test_fatal' });
+  }
+
   async stop(): Promise<void> {
     this.#stopped = true;
     this.#settle({ t: 'crashed', message: 'plugin unloaded' });
@@ -139,13 +146,13 @@ export class PluginWorker implements PluginLane {
   #onTimeout(id: number, timeoutMs: number): void {
     if (this.#pending?.id !== id) return;
     this.#settle({ t: 'timeout', timeoutMs });
-    this.#replace();
+    this.#replace('timeout');
   }
 
   #onDeath(w: Worker, message: string): void {
     if (w !== this.#worker) return;
     this.#settle({ t: 'crashed', message });
-    this.#replace();
+    this.#replace('crashed');
   }
 
   #settle(o: WorkerOutcome): void {
@@ -157,7 +164,7 @@ export class PluginWorker implements PluginLane {
   }
 
   /** Terminate without waiting (it takes ~15-25 ms off this thread) and spawn the warm replacement now. */
-  #replace(): void {
+  #replace(reason: RespawnReason): void {
     const old = this.#worker;
     this.#worker = undefined;
     if (old !== undefined) {
@@ -167,6 +174,6 @@ export class PluginWorker implements PluginLane {
     }
     if (this.#stopped) return;
     this.start();
-    this.#hooks.onRespawn();
+    this.#hooks.onRespawn(reason);
   }
 }

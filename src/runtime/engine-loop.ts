@@ -58,6 +58,12 @@ export class EngineLoop {
   readonly #queue: EngineEvent[] = [];
   #dispatching = false;
   #lastTrigger: TriggerFiredEffect | null = null;
+  /**
+   * Per plugin, the owners of its calls not yet settled, oldest first. The
+   * host runs one plugin's calls in order, so the oldest is the one running:
+   * its midi_send host calls (which arrive before the call settles) are its.
+   */
+  readonly #inFlight = new Map<string, Array<{ readonly owner: string }>>();
   #stats = { events: 0, midiOut: 0, pluginCalls: 0, pluginFailures: 0 };
   readonly #ticks: TickScheduler;
 
@@ -77,7 +83,7 @@ export class EngineLoop {
     if (this.#engine !== null) return;
     const offset = this.#opts.utcOffsetMinutes ?? ((at: number) => -new Date(at).getTimezoneOffset());
     this.#engine = new MidiEngine(this.#config, { restoredMode: this.#opts.modeStore?.mode ?? null, utcOffsetMinutes: offset });
-    this.#execute(this.#engine.startEffects());
+    this.#execute(this.#engine.startEffects(this.#opts.scheduler.now()));
   }
 
   /** Sends note-offs for everything still held, cancels timers. */
@@ -88,6 +94,7 @@ export class EngineLoop {
     this.#timers.clear();
     this.#ticks.stop();
     this.#queue.length = 0;
+    this.#inFlight.clear();
     this.#engine = null;
   }
 
@@ -172,13 +179,25 @@ export class EngineLoop {
     this.dispatch({ type: 'config-replaced', config, at: this.#opts.scheduler.now() });
   }
 
+  /** All notes off + sustain off on every output channel the box used (`midimon panic`, the menu). */
+  panic(source: string): void {
+    this.dispatch({ type: 'panic', source, at: this.#opts.scheduler.now() });
+  }
+
+  /** The plugin's instance is gone (disabled, unloaded, reloaded): what it started is ended now. */
+  pluginReset(plugin: string): void {
+    this.dispatch({ type: 'plugin-reset', plugin, at: this.#opts.scheduler.now() });
+  }
+
   /** PluginHost's onHostCall(plugin, call) lands here. */
   hostCall(plugin: string, call: HostCallLike): void {
     const at = this.#opts.scheduler.now();
     switch (call.fn) {
-      case 'midi_send':
-        this.dispatch({ type: 'plugin-midi-send', plugin, bytes: call.bytes, at });
+      case 'midi_send': {
+        const owner = this.#inFlight.get(plugin)?.[0]?.owner;
+        this.dispatch(owner === undefined ? { type: 'plugin-midi-send', plugin, bytes: call.bytes, at } : { type: 'plugin-midi-send', plugin, bytes: call.bytes, at, owner });
         break;
+      }
       case 'set_mode':
         this.dispatch({ type: 'plugin-set-mode', plugin, mode: call.mode, at });
         break;
@@ -255,15 +274,33 @@ export class EngineLoop {
   #callPlugin(plugin: string, action: string, e: Extract<EngineEffect, { type: 'plugin-call' }>): void {
     const caller = this.#opts.plugins;
     this.#stats.pluginCalls++;
+    const engine = this.#engine;
+    // Every call with an owner is reported done, failed ones too: the engine releases what it holds.
+    const call = e.owner === undefined ? undefined : { owner: e.owner };
+    const done = (ok: boolean): void => {
+      if (call === undefined || this.#engine !== engine) return;
+      const list = this.#inFlight.get(plugin) ?? [];
+      const i = list.indexOf(call);
+      if (i >= 0) list.splice(i, 1);
+      if (list.length === 0) this.#inFlight.delete(plugin);
+      this.dispatch({ type: 'plugin-call-done', plugin, owner: call.owner, ok, at: this.#opts.scheduler.now() });
+    };
     if (caller == null) {
       this.#pluginProblem('plugin_unavailable', 'warn', `plugin "${plugin}" is not loaded (action "${action}" skipped)`);
+      done(false);
       return;
+    }
+    if (call !== undefined) {
+      const list = this.#inFlight.get(plugin);
+      if (list === undefined) this.#inFlight.set(plugin, [call]);
+      else list.push(call);
     }
     let pending: Promise<unknown>;
     try {
       pending = caller.execute(plugin, action, e.context, e.params);
     } catch (err) {
       this.#pluginProblem('plugin_failed', 'error', `plugin "${plugin}" ${action}: ${(err as Error).message}`);
+      done(false);
       return;
     }
     pending.then(
@@ -271,10 +308,12 @@ export class EngineLoop {
         this.#opts.observer?.onPluginResult?.(plugin, action, result);
         const problem = describeResult(result);
         if (problem !== null) this.#pluginProblem('plugin_failed', problem.level, `plugin "${plugin}" ${action}: ${problem.message}`);
+        done(!isFailure(result));
       },
       (err: unknown) => {
         this.#opts.observer?.onPluginResult?.(plugin, action, err);
         this.#pluginProblem('plugin_failed', 'error', `plugin "${plugin}" ${action}: ${(err as Error).message}`);
+        done(false);
       },
     );
   }
@@ -284,6 +323,11 @@ export class EngineLoop {
     this.#log[level]({ code }, message);
     this.#opts.observer?.onNotice?.({ type: 'notice', level, code, message });
   }
+}
+
+/** The call did not run to its end (trap, timeout, crash, not loaded): PluginHost discarded the instance. */
+function isFailure(result: unknown): boolean {
+  return typeof result === 'object' && result !== null && (result as { status?: unknown }).status === 'error';
 }
 
 /** Reads PluginHost's ExecuteResult structurally: an error, or a non-zero return code. */

@@ -79,6 +79,8 @@ export function pluginHostCaller(host: PluginHostLike): PluginCaller {
         device: c.device,
         tempo: { ...c.tempo },
       };
+      // Only key-following calls say "press"/"release"; others keep the guide's request shape.
+      if (c.event !== undefined) extra['event'] = c.event;
       const context = { velocity: c.velocity, currentMode: c.current_mode, timestamp: c.timestamp, extra };
       return params === undefined
         ? host.execute(plugin, action, context)

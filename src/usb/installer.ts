@@ -8,15 +8,20 @@
  * or a power cut never leaves a half-installed plugin.
  */
 import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, opendir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { syncDirectory, writeFileSynced } from '../util/atomic-write.js';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { MidimonError, toMidimonError } from '../errors.js';
 import { checkAgainstMetadata, checksumField, keyId, parseManifest, renderManifest, STICK_PLUGIN_DIR, type PluginManifest } from '../plugins/manifest.js';
 import type { LoadedPlugin } from '../plugins/types.js';
+import { lstatStick, readStickFile, refusalOf, shown, stickPath, stickRefusal } from './stick-files.js';
 
 export const MAX_PLUGIN_BYTES = 32 * 1024 * 1024;
+/** A real plugin.toml is under 1 KiB; anything near this is not one. */
+export const MAX_MANIFEST_BYTES = 16 * 1024;
+/** A base64 Ed25519 signature is 88 characters. */
+export const MAX_SIGNATURE_BYTES = 4 * 1024;
 
 export type SignaturePolicy = 'required' | 'if-present' | 'off';
 
@@ -24,47 +29,135 @@ export interface StickPackage {
   /** The package directory on the stick. */
   readonly dir: string;
   readonly manifest: PluginManifest;
+  /** st_dev of the stick it was found on: files are read only from that filesystem. */
+  readonly dev?: number;
+}
+
+export interface StickProblem {
+  readonly dir: string;
+  readonly error: MidimonError;
 }
 
 export interface StickScan {
+  readonly mountPoint: string;
   readonly packages: readonly StickPackage[];
-  /** Directories that look like packages but cannot be read; shown, never installed. */
-  readonly problems: readonly { readonly dir: string; readonly error: MidimonError }[];
+  /** Folders that look like packages but were refused; shown (summarised), never installed. */
+  readonly problems: readonly StickProblem[];
+  /** Set when the scan stopped at a limit before looking at everything. */
+  readonly stopped?: { readonly reason: 'entries' | 'folders' | 'time'; readonly limit: number };
 }
 
-/** Lists the packages on a mounted stick (read-only; nothing is verified yet). */
-export async function scanStick(mountPoint: string): Promise<StickScan> {
+/**
+ * A stick is scanned within these bounds, so 10,000 folders or a slow stick
+ * cost the box a bounded amount of work. The layout is fixed
+ * (midimon-plugins/<package>/plugin.toml), so depth is bounded by design.
+ */
+export interface ScanLimits {
+  /** Entries of midimon-plugins/ read at most (files, folders, links). */
+  readonly maxEntries: number;
+  /** Package folders examined at most (in name order). */
+  readonly maxFolders: number;
+  /** Wall-clock budget of one stick's scan. */
+  readonly budgetMs: number;
+}
+
+export const SCAN_LIMITS: ScanLimits = { maxEntries: 2000, maxFolders: 200, budgetMs: 10_000 };
+
+export interface ScanOptions {
+  readonly limits?: Partial<ScanLimits>;
+  /** Monotonic milliseconds, for the time budget. Default performance.now. */
+  readonly now?: () => number;
+  /** Called before each package folder is examined (tests use it to act mid-scan). */
+  readonly beforeFolder?: (index: number, dir: string) => Promise<void> | void;
+}
+
+/** First line of an error, safe to show: a TOML error quotes the (stick's own, bounded) manifest below it. */
+function reason(err: unknown): MidimonError {
+  const e = toMidimonError(err, 'bad_request');
+  const first = e.message.split('\n')[0] ?? '';
+  return new MidimonError(e.kind, shown(first, 240), e.details === undefined ? {} : { details: e.details });
+}
+
+/**
+ * Lists the packages on a mounted stick (read-only; nothing is verified yet).
+ * Never follows a link, reads only regular files, within SCAN_LIMITS.
+ */
+export async function scanStick(mountPoint: string, options: ScanOptions = {}): Promise<StickScan> {
+  const limits = { ...SCAN_LIMITS, ...options.limits };
+  const now = options.now ?? (() => performance.now());
+  const deadline = now() + limits.budgetMs;
   const root = join(mountPoint, STICK_PLUGIN_DIR);
-  let names: string[];
+  const problems: StickProblem[] = [];
+  let dev: number;
   try {
-    names = (await readdir(root, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name).sort();
-  } catch {
-    return { packages: [], problems: [] };
+    dev = (await lstatStick(mountPoint, 'folder')).dev;
+    await lstatStick(root, 'folder', dev);
+  } catch (err) {
+    // No midimon-plugins/ at all: a stick with photos on it, nothing to say.
+    if (refusalOf(err) === 'missing') return { mountPoint, packages: [], problems: [] };
+    return { mountPoint, packages: [], problems: [{ dir: root, error: reason(err) }] };
   }
+  const folders: string[] = [];
+  let stopped: StickScan['stopped'];
+  try {
+    let entries = 0;
+    for await (const d of await opendir(root, { bufferSize: 64 })) {
+      if (++entries > limits.maxEntries) {
+        stopped = { reason: 'entries', limit: limits.maxEntries };
+        break;
+      }
+      // Hidden entries are the host OS's (macOS ._* files, .Trashes), not packages.
+      if (d.name.startsWith('.')) continue;
+      const dir = join(root, d.name);
+      if (d.isSymbolicLink()) problems.push({ dir, error: stickRefusal('bad_request', dir, 'link') });
+      else if (d.isDirectory()) folders.push(d.name);
+      else if (!d.isFile() && (await lstatStick(dir, 'folder', dev).then(() => true, () => false))) folders.push(d.name);
+    }
+  } catch (err) {
+    problems.push({ dir: root, error: reason(err) });
+  }
+  folders.sort();
+  if (folders.length > limits.maxFolders && stopped === undefined) stopped = { reason: 'folders', limit: limits.maxFolders };
   const packages: StickPackage[] = [];
-  const problems: { dir: string; error: MidimonError }[] = [];
-  for (const name of names) {
+  for (const [i, name] of folders.slice(0, limits.maxFolders).entries()) {
+    if (now() > deadline) {
+      stopped = { reason: 'time', limit: limits.budgetMs };
+      break;
+    }
     const dir = join(root, name);
-    const file = join(dir, 'plugin.toml');
+    await options.beforeFolder?.(i, dir);
     try {
-      packages.push({ dir, manifest: parseManifest(await readFile(file, 'utf8'), file) });
+      packages.push({ dir, manifest: await readManifest(dir, dev), dev });
     } catch (err) {
-      problems.push({ dir, error: toMidimonError(err, 'bad_request') });
+      problems.push({ dir, error: reason(err) });
     }
   }
-  return { packages, problems };
+  return { mountPoint, packages, problems, ...(stopped === undefined ? {} : { stopped }) };
 }
 
-/** One package directory (plugin.toml + wasm), e.g. copied to the box over SSH. */
-export async function readPackage(dir: string): Promise<StickPackage> {
+/** A version the plugin's metadata could match (semver-like, short, printable). */
+const VERSION = /^[0-9A-Za-z.+-]{1,64}$/;
+
+async function readManifest(dir: string, dev: number | undefined): Promise<PluginManifest> {
   const file = join(dir, 'plugin.toml');
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw new MidimonError('not_found', `${file}: ${(err as Error).message} (expected a package laid out by 'midimon plugin pack')`, { details: { file } });
+  const bytes = await readStickFile(file, { maxBytes: MAX_MANIFEST_BYTES, dev, tooLargeKind: 'config_invalid' });
+  const m = parseManifest(bytes.toString('utf8'), file);
+  if (!VERSION.test(m.version)) {
+    throw new MidimonError('config_invalid', `${file}: plugin.version must be a version like "1.2.0" (at most 64 characters)`, { details: { file, field: 'plugin.version' } });
   }
-  return { dir, manifest: parseManifest(text, file) };
+  return m;
+}
+
+/** One package directory (plugin.toml + wasm), e.g. copied to the box over SSH; read under the same rules as a stick. */
+export async function readPackage(dir: string): Promise<StickPackage> {
+  try {
+    return { dir, manifest: await readManifest(dir, undefined) };
+  } catch (err) {
+    if (refusalOf(err) === 'missing') {
+      throw new MidimonError('not_found', `${shown(join(dir, 'plugin.toml'), 200)} is missing (expected a package laid out by 'midimon plugin pack')`, { details: { file: join(dir, 'plugin.toml') } });
+    }
+    throw reason(err);
+  }
 }
 
 /** Public keys (PEM, Ed25519) the box trusts for plugin signatures: `<config dir>/trusted-keys/*.pem`. */
@@ -113,11 +206,20 @@ export interface InstalledPlugin {
 export async function installPackage(pkg: StickPackage, options: InstallOptions): Promise<InstalledPlugin> {
   const m = pkg.manifest;
   const tomlFile = join(pkg.dir, 'plugin.toml');
-  const wasmPath = resolve(pkg.dir, m.binaryPath);
-  const bytes = await readBounded(wasmPath, tomlFile);
+  const fromStick = async <T>(read: () => Promise<T>): Promise<T> => {
+    try {
+      return await read();
+    } catch (err) {
+      const e = toMidimonError(err);
+      throw new MidimonError(e.kind, `${m.name}: binary.path: ${e.message}`, { details: { ...e.details, file: tomlFile, field: 'binary.path', plugin: m.name }, cause: e });
+    }
+  };
+  const wasmPath = await fromStick(() => stickPath(pkg.dir, m.binaryPath, pkg.dev));
+  const bytes = await fromStick(() => readStickFile(wasmPath, { maxBytes: MAX_PLUGIN_BYTES, dev: pkg.dev, tooLargeKind: 'invalid_module' }));
+  // Only now, with the bytes of a regular file on the stick, may its hash appear in a message.
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   if (m.checksum === undefined || !/^sha256:[0-9a-f]{64}$/.test(m.checksum)) {
-    throw new MidimonError('checksum_mismatch', `${tomlFile}: ${checksumField(m)} must be "sha256:<64 hex digits>" (run 'midimon plugin pack'), found ${JSON.stringify(m.checksum ?? null)}`, {
+    throw new MidimonError('checksum_mismatch', `${tomlFile}: ${checksumField(m)} must be "sha256:<64 hex digits>" (run 'midimon plugin pack'), found ${shown(JSON.stringify(m.checksum ?? null), 80)}`, {
       details: { file: tomlFile, field: checksumField(m), plugin: m.name },
     });
   }
@@ -126,7 +228,7 @@ export async function installPackage(pkg: StickPackage, options: InstallOptions)
       details: { file: tomlFile, field: checksumField(m), plugin: m.name, actual: sha256 },
     });
   }
-  const signedBy = await verifySignature(`${wasmPath}.sig`, bytes, m.name, options);
+  const signedBy = await verifySignature(`${wasmPath}.sig`, bytes, m.name, options, (p) => readStickFile(p, { maxBytes: MAX_SIGNATURE_BYTES, dev: pkg.dev }));
   let loaded: LoadedPlugin;
   try {
     loaded = await options.sandboxCheck(m.name, bytes);
@@ -173,17 +275,6 @@ export async function listInstalled(pluginsDir: string): Promise<{ name: string;
   return out;
 }
 
-async function readBounded(path: string, tomlFile: string): Promise<Uint8Array> {
-  try {
-    const s = await stat(path);
-    if (s.size > MAX_PLUGIN_BYTES) throw new MidimonError('invalid_module', `${path} is ${s.size} bytes, the limit is ${MAX_PLUGIN_BYTES}`);
-    return await readFile(path);
-  } catch (err) {
-    if (err instanceof MidimonError) throw err;
-    throw new MidimonError('not_found', `${tomlFile}: binary.path: cannot read ${path}: ${(err as Error).message}`, { details: { file: tomlFile, field: 'binary.path' } });
-  }
-}
-
 /**
  * Applies a signature policy to `bytes`: the key id that verified `sigPath`,
  * undefined when unsigned and allowed, or a `signature_invalid` error.
@@ -193,12 +284,19 @@ export async function verifySignature(
   bytes: Uint8Array,
   name: string,
   options: Pick<InstallOptions, 'signature' | 'trustedKeys'>,
+  /** How to read the .sig file (a stick's is read under the stick rules); rejects with a refusal. Default readFile. */
+  read: (path: string) => Promise<Buffer> = (p) => readFile(p),
 ): Promise<string | undefined> {
   if (options.signature === 'off') return undefined;
   let sig: Buffer | undefined;
   try {
-    sig = Buffer.from((await readFile(sigPath, 'utf8')).trim(), 'base64');
-  } catch {
+    sig = Buffer.from((await read(sigPath)).toString('utf8').trim(), 'base64');
+  } catch (err) {
+    const refusal = refusalOf(err);
+    // A link or FIFO where the signature should be is not "unsigned": it is refused.
+    if (refusal !== undefined && refusal !== 'missing') {
+      throw new MidimonError('signature_invalid', `${name}: ${toMidimonError(err).message}`, { details: { plugin: name, file: sigPath, reason: refusal } });
+    }
     sig = undefined;
   }
   if (sig === undefined) {

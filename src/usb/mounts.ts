@@ -8,6 +8,8 @@ import type { Logger } from '../log.js';
 import type { Scheduler } from '../runtime/ports.js';
 
 export interface MountEntry {
+  /** Unique per mount: the same mount point mounted again (another stick) gets a new id. */
+  readonly mountId: string;
   readonly mountPoint: string;
   readonly source: string;
   readonly fsType: string;
@@ -24,11 +26,12 @@ export function parseMountInfo(text: string): MountEntry[] {
   for (const line of text.split('\n')) {
     const fields = line.split(' ');
     const sep = fields.indexOf('-');
+    const mountId = fields[0] ?? '';
     const mountPoint = fields[4];
     const fsType = fields[sep + 1];
     const source = fields[sep + 2];
     if (sep < 6 || mountPoint === undefined || fsType === undefined || source === undefined) continue;
-    out.push({ mountPoint: unescape(mountPoint), fsType, source: unescape(source) });
+    out.push({ mountId, mountPoint: unescape(mountPoint), fsType, source: unescape(source) });
   }
   return out;
 }
@@ -41,12 +44,13 @@ export interface StickWatcherOptions {
   readonly pollMs?: number;
   /** Default: read /proc/self/mountinfo. */
   readonly readMountInfo?: () => Promise<string>;
-  readonly onChange: (mountPoints: readonly string[]) => void;
+  /** The sticks mounted now, by mount point (a stick mounted again shows up with a new mountId). */
+  readonly onChange: (sticks: readonly MountEntry[]) => void;
 }
 
 export class StickWatcher {
   readonly #opts: StickWatcherOptions;
-  #sticks: readonly string[] = [];
+  #sticks: readonly MountEntry[] = [];
   #timer: unknown;
   #running = false;
 
@@ -54,8 +58,9 @@ export class StickWatcher {
     this.#opts = options;
   }
 
+  /** Mount points of the sticks mounted now. */
   get sticks(): readonly string[] {
-    return this.#sticks;
+    return this.#sticks.map((m) => m.mountPoint);
   }
 
   start(): void {
@@ -79,15 +84,17 @@ export class StickWatcher {
     }
     const roots = (this.#opts.roots ?? ['/media']).map((r) => (r.endsWith('/') ? r : `${r}/`));
     const sticks = parseMountInfo(text)
-      .map((m) => m.mountPoint)
-      .filter((p) => roots.some((r) => p.startsWith(r)))
-      .sort();
-    if (sticks.join('\n') === this.#sticks.join('\n')) return;
-    const added = sticks.filter((s) => !this.#sticks.includes(s));
-    const removed = this.#sticks.filter((s) => !sticks.includes(s));
+      .filter((m) => roots.some((r) => m.mountPoint.startsWith(r)))
+      .sort((a, b) => (a.mountPoint < b.mountPoint ? -1 : a.mountPoint > b.mountPoint ? 1 : 0));
+    const key = (list: readonly MountEntry[]) => list.map((m) => `${m.mountId} ${m.mountPoint}`);
+    const before = new Set(key(this.#sticks));
+    const now = new Set(key(sticks));
+    if (before.size === now.size && [...now].every((k) => before.has(k))) return;
+    const added = sticks.filter((m) => !before.has(`${m.mountId} ${m.mountPoint}`));
+    const removed = this.#sticks.filter((m) => !now.has(`${m.mountId} ${m.mountPoint}`));
     this.#sticks = sticks;
-    for (const s of added) this.#opts.log.info({ mount: s }, 'USB stick mounted');
-    for (const s of removed) this.#opts.log.info({ mount: s }, 'USB stick removed');
+    for (const s of removed) this.#opts.log.info({ mount: s.mountPoint }, 'USB stick removed');
+    for (const s of added) this.#opts.log.info({ mount: s.mountPoint, fsType: s.fsType }, 'USB stick mounted');
     this.#opts.onChange(sticks);
   }
 

@@ -55,7 +55,10 @@ test('after Midi is revoked the permissions page still lists it, so it can be gr
 
 test('modes are numbered from 1 on the OLED status header and the Modes menu, as `midimon mode` and the log count them', () => {
   // Only the mode fields matter here; the rest of the snapshot (held notes, tempo) is not read for the numbering.
-  const snapshot = { modeIndex: 0, modeName: 'Setlist', modeNames: ['Setlist', 'Chords', 'Live'], heldNotes: {}, activeRoutes: [], pendingTimers: 0, tempo: { bpm: 120, running: false, source: 'internal', locked: true, tick: -1, beat: 0, bar: 1, beat_in_bar: 1, beats_per_bar: 4 } } as unknown as EngineSnapshot;
+  const snapshot = {
+    modeIndex: 0, modeName: 'Setlist', modeNames: ['Setlist', 'Chords', 'Live'], heldNotes: {}, activeRoutes: [], pendingTimers: 0, usedChannels: 0,
+    tempo: { bpm: 120, running: false, source: 'internal', locked: true, tick: -1, beat: 0, bar: 1, beat_in_bar: 1, beats_per_bar: 4 },
+  } as unknown as EngineSnapshot;
   const status = statusView({ snapshot, devices: [], lastTrigger: null, plugins: [], banner: undefined });
   assert.deepEqual(status.mode, { index: 1, name: 'Setlist', count: 3 });
   const ctx = menuContext({
@@ -69,4 +72,14 @@ test('modes are numbered from 1 on the OLED status header and the Modes menu, as
     usb: { present: false, packages: [] },
   });
   assert.deepEqual(ctx.modes.map((m) => m.index), [1, 2, 3]);
+});
+
+test('a plugin the host gave up reloading shows as failed (status, OLED list), one being reloaded as restarting', async () => {
+  const { pluginState, statusView } = await import('../../src/box/views.js');
+  const base = { name: 'chord', enabled: true, loaded: true, lane: 'isolated' as const, requested: [], granted: [] };
+  assert.equal(pluginState({ ...base, state: 'ready' }), 'running');
+  assert.equal(pluginState({ ...base, state: 'respawning' }), 'restarting');
+  assert.equal(pluginState({ ...base, state: 'failed' }), 'failed');
+  const view = statusView({ snapshot: null, devices: [], lastTrigger: null, plugins: [{ ...base, state: 'failed' }], banner: undefined });
+  assert.deepEqual(view.plugins, [{ name: 'chord', state: 'failed' }]);
 });

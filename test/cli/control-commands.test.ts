@@ -51,6 +51,7 @@ describe('control CLI commands against a running (fake) service', () => {
   let socket: string;
   let server: ControlServer;
   let reloadResult: ReloadResult;
+  let panics = 0;
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'midimon-cli-ctl-'));
@@ -80,6 +81,10 @@ describe('control CLI commands against a running (fake) service', () => {
       send: async (r) => ({ input: r.input, delivered: 1, duration_ms: 0 }),
       devices: async () => ({ backend: 'fake', ports: [] }),
       monitor: () => () => undefined,
+      panic: async () => {
+        panics++;
+        return { channels: 3 };
+      },
     };
     server = new ControlServer({ socketPath: socket, handlers, log: silentLogger() });
     await server.start();
@@ -114,6 +119,19 @@ describe('control CLI commands against a running (fake) service', () => {
     const json = captureIo(dir);
     assert.equal(await main(['status', '--socket', socket, '--json'], json), 0);
     assert.deepEqual(JSON.parse(json.out()), STATUS);
+  });
+
+  test('panic asks the box once and says how many channels got notes off', async () => {
+    let io = captureIo(dir);
+    assert.equal(await main(['panic', '--socket', socket], io), 0);
+    assert.equal(io.out(), 'all notes off on 3 output channels\n');
+    assert.equal(panics, 1);
+    io = captureIo(dir);
+    assert.equal(await main(['panic', '--socket', socket, '--json'], io), 0);
+    assert.deepEqual(JSON.parse(io.out()), { channels: 3 });
+    io = captureIo(dir);
+    assert.equal(await main(['panic', 'now', '--socket', socket], io), 2, 'no arguments');
+    assert.equal(panics, 2);
   });
 
   test('mode NAME|next|prev, and an unknown mode exits 1 with the service message', async () => {

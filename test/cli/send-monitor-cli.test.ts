@@ -62,6 +62,7 @@ test('the CLI sends the parsed request (hold, repeat, interval, channel) and rep
     send: async (r) => (got.push(r), { input: 'Keystation', alias: 'keys', delivered: 2 * (r.repeat ?? 1), duration_ms: 10 }),
     devices: async () => ({ backend: 'fake', ports: [] }),
     monitor: () => () => undefined,
+    panic: async () => ({ channels: 0 }),
   };
   const server = new ControlServer({ socketPath, handlers, log: silentLogger() });
   await server.start();

@@ -59,6 +59,7 @@ function fakeHandlers(calls: string[]): ControlHandlers {
     send: async (r) => (calls.push(`send:${r.input}`), { input: r.input, delivered: r.messages?.length ?? 1, duration_ms: 0 }),
     devices: async () => ({ backend: 'fake', ports: [] }),
     monitor: () => () => undefined,
+  panic: async () => ({ channels: 0 }),
   };
 }
 

@@ -13,7 +13,6 @@ test('SendMidi note_on / note_off / cc / program_change / aftertouch / poly / ra
   const cases: [Record<string, unknown>, number[]][] = [
     [{ message: 'note_on', note: 72, velocity: 99, channel: 2 }, [0x91, 72, 99]],
     [{ message: 'note_on', note: 'pass' }, [0x90, 60, 80]],
-    [{ message: 'note_off', note: 72, channel: 16 }, [0x8f, 72, 0]],
     [{ message: 'cc', cc: 7, value: 100 }, [0xb0, 7, 100]],
     [{ message: 'cc', cc: 7 }, [0xb0, 7, 80]],
     [{ message: 'program_change', program: 12, channel: 10 }, [0xc9, 12]],
@@ -28,6 +27,27 @@ test('SendMidi note_on / note_off / cc / program_change / aftertouch / poly / ra
     r.midi(on(1, 60, 80));
     assert.deepEqual(r.takeOut('Synth'), [expected], JSON.stringify(send));
   }
+});
+
+test('SendMidi note_off ends a note its owner started, and is not sent for a note the box never started', () => {
+  const r = new Rig({
+    modes: [
+      {
+        name: 'Main',
+        mappings: [
+          { trigger: { type: 'Note', note: 60 }, action: { type: 'SendMidi', output: 'Synth', message: 'note_on', note: 72, velocity: 99, channel: 16 } },
+          { trigger: { type: 'Note', note: 62 }, action: { type: 'SendMidi', output: 'Synth', message: 'note_off', note: 72, channel: 16 } },
+        ],
+      },
+    ],
+  });
+  r.midi(on(1, 62, 80));
+  assert.deepEqual(r.takeOut('Synth'), [], 'nothing to end yet');
+  r.midi(on(1, 60, 80));
+  r.midi(on(1, 62, 80));
+  assert.deepEqual(r.takeOut('Synth'), [[0x9f, 72, 99], [0x8f, 72, 0]]);
+  r.midi(on(1, 62, 80));
+  assert.deepEqual(r.takeOut('Synth'), [], 'already ended');
 });
 
 test('SendMidi without output goes to every output ("*")', () => {
@@ -169,7 +189,9 @@ test('Plugin action: name, action, params and the full TriggerContext reach the 
       trigger: 'Note',
       device: 'Keystation',
       tempo: { bpm: 120, running: false, source: 'internal', locked: true, tick: -1, beat: 0, bar: 1, beat_in_bar: 1, beats_per_bar: 4 },
+      event: 'press',
     },
+    owner: 'plugin:chord@mode:Song#key1',
   });
   assert.deepEqual(Object.keys(call?.context ?? {}).slice(0, 3), ['velocity', 'current_mode', 'timestamp'], "the guide's fields come first");
 });

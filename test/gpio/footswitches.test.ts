@@ -43,17 +43,18 @@ test('OnoffFootswitches exports BCM + chip base, feeds gestures, unexports on st
   assert.ok(lines.every((l) => l.unexported && l.cb === undefined));
 });
 
-test('without /sys/class/gpio startFootswitches falls back to the scriptable fake', async () => {
+test('without /sys/class/gpio startFootswitches falls back to the scriptable fake and says why (the box reports it as degraded)', async () => {
   const clock = new ManualScheduler();
   const warnings: string[] = [];
   const log = silentLogger();
   log.warn = ((_obj: unknown, msg: string) => { warnings.push(msg); }) as typeof log.warn;
   const real = new OnoffFootswitches({ pins: [{ name: 'a', pin: 17 }], log, sysfsGpio: tree('absent') });
   await assert.rejects(real.start(), (e) => isMidimonError(e, 'device_unavailable'));
-  const { footswitches, fake } = await startFootswitches({ pins: [{ name: 'a', pin: 17 }], log, scheduler: clock, sysfsGpio: tree('absent') });
+  const { footswitches, fake, unavailable } = await startFootswitches({ pins: [{ name: 'a', pin: 17 }], log, scheduler: clock, sysfsGpio: tree('absent') });
   assert.ok(fake instanceof FakeFootswitches);
   assert.equal(footswitches, fake);
-  assert.equal(warnings.length, 1, 'exactly one log line');
+  assert.match(unavailable ?? '', /is absent/);
+  assert.equal(warnings.length, 0, 'the caller (DeviceHealth) logs it, at error level');
   const events: FootswitchEvent[] = [];
   footswitches.onEvent((e) => events.push(e));
   fake.press('a');

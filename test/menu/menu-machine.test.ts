@@ -50,7 +50,7 @@ test('every page and every effect is reachable with next / select / back only', 
   }
   const all: (PageId | 'closed')[] = ['closed', 'root', 'modes', 'plugins', 'plugin', 'plugin-caps', 'usb', 'devices', 'device', 'errors', 'error', 'system', 'confirm'];
   assert.deepEqual([...pages].sort(), [...all].sort());
-  assert.deepEqual([...effects].sort(), ['plugin-enable', 'plugin-grant', 'restart', 'shutdown', 'switch-mode', 'usb-install']);
+  assert.deepEqual([...effects].sort(), ['panic', 'plugin-enable', 'plugin-grant', 'restart', 'shutdown', 'switch-mode', 'usb-install']);
 });
 
 test('Modes: select switches mode and returns to the status screen; the current mode is marked', () => {

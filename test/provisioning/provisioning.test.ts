@@ -52,11 +52,15 @@ test('the service unit keeps the hardening that matters and avoids what breaks t
   assert.ok(!active.some((l) => l.startsWith('PrivateDevices=yes')));
 });
 
-test('the udev rule mounts USB sticks through the templated unit, read-only', () => {
+test('the udev rule mounts USB sticks (vfat, exfat, ntfs, ext4 only) through the templated unit, read-only, nosymfollow', () => {
   const rule = readFileSync(join(root, 'provisioning/udev/99-midimon-usb.rules'), 'utf8');
   assert.match(rule, /SYSTEMD_WANTS}\+="midimon-usb@%k\.service"/);
   const unit = readFileSync(join(root, 'provisioning/systemd/midimon-usb@.service'), 'utf8');
-  assert.match(unit, /--options=ro,nosuid,nodev,noexec/);
+  // Read-only, and no link on a stick is ever followed, by the kernel either.
+  const options = /--options=(\S+)/.exec(unit)?.[1]?.split(',') ?? [];
+  for (const o of ['ro', 'nosuid', 'nodev', 'noexec', 'nosymfollow']) assert.ok(options.includes(o), `mount option ${o} missing from ${options.join(',')}`);
+  // Only the filesystems sticks use; every other type stays unmounted.
+  assert.match(rule, /ENV\{ID_FS_TYPE\}=="vfat\|exfat\|ntfs\|ext4"/);
   const udevadm = spawnSync('udevadm', ['verify', join(root, 'provisioning/udev/99-midimon-usb.rules')], { encoding: 'utf8' });
   // `udevadm verify` exists from systemd 254 on; older udevadm answers with usage, which is not a rule error.
   if (udevadm.status === 0) assert.equal(udevadm.stderr.trim(), '');

@@ -92,8 +92,8 @@ test('note -> PluginHost.execute -> midi_send out through the route, set_mode sw
     backend.inject('Keys 20:0', [0x90, 48, 99]);
     for (let i = 0; i < 200 && loop.snapshot()?.modeName !== 'Encore'; i++) await new Promise((r) => setTimeout(r, 10));
     assert.equal(loop.snapshot()?.modeName, 'Encore');
-    // The plugin's note-on went through the route (channel 1 -> 5); leaving "Songs" does not cut it: the route is active in every mode.
-    assert.deepEqual(backend.sent('Synth 21:0'), [[0x94, 60, 100]]);
+    // The plugin's note-on went through the route (channel 1 -> 5); it belongs to the key press in "Songs", so leaving Songs ends it.
+    assert.deepEqual(backend.sent('Synth 21:0'), [[0x94, 60, 100], [0x84, 60, 0]]);
     const request = JSON.parse(requests[0] ?? '{}') as { action: string; context: Record<string, unknown>; params: unknown };
     assert.equal(request.action, 'play');
     assert.deepEqual(request.params, { shape: 'maj7' });
@@ -108,9 +108,10 @@ test('note -> PluginHost.execute -> midi_send out through the route, set_mode sw
       velocity: 99, current_mode: 0, timestamp: 1_705_612_800_000,
       mode_name: 'Songs', channel: 1, note: 48, cc: null, value: 99, trigger: 'Note', device: 'Keys',
       tempo: { bpm: 120, running: false, source: 'internal', locked: true, tick: -1, beat: 0, bar: 1, beat_in_bar: 1, beats_per_bar: 4 },
+      event: 'press',
       metadata: { shape: 'maj7' },
     });
-    assert.deepEqual(Object.keys(request.context), ['velocity', 'current_mode', 'timestamp', 'mode_name', 'channel', 'note', 'cc', 'value', 'trigger', 'device', 'tempo', 'metadata']);
+    assert.deepEqual(Object.keys(request.context), ['velocity', 'current_mode', 'timestamp', 'mode_name', 'channel', 'note', 'cc', 'value', 'trigger', 'device', 'tempo', 'event', 'metadata']);
     // Desktop MIDIMon's positional form of the same params.
     assert.deepEqual((request as unknown as { parameters: unknown }).parameters, ['maj7']);
     loop.stop();

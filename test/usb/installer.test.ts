@@ -67,7 +67,7 @@ test('mountinfo parsing unescapes mount points and the watcher reports sticks un
   let text = line('/', '/dev/root');
   const seen: string[][] = [];
   const clock = new ManualScheduler(0);
-  const w = new StickWatcher({ log: silentLogger(), scheduler: clock, readMountInfo: async () => text, onChange: (s) => seen.push([...s]) });
+  const w = new StickWatcher({ log: silentLogger(), scheduler: clock, readMountInfo: async () => text, onChange: (s) => seen.push(s.map((m) => m.mountPoint)) });
   await w.poll();
   text += `\n${line('/media/midimon-sda1', '/dev/sda1')}`;
   await w.poll();

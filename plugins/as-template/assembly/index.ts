@@ -70,13 +70,17 @@ export function execute(ptr: usize, len: i32): i32 {
     return OK;
   }
   if (stringIs(action, end, "note")) {
-    // Middle C, channel 1, velocity from the trigger (null -> 100).
+    // Middle C on channel 1 while the key is down: the host calls with
+    // "event": "press" and again with "release" for mappings fired by a
+    // note-on; end what you start (the host releases leftovers anyway).
+    const event = valueAfterKey(ptr, end, "event");
+    const release = event != 0 && stringIs(event, end, "release");
     let velocity: i32 = 100;
     const v = valueAfterKey(ptr, end, "velocity");
-    if (v != 0 && isDigit(load<u8>(v))) velocity = min(parseUint(v, end), 127);
-    store<u8>(changetype<usize>(scratch), 0x90);
+    if (v != 0 && isDigit(load<u8>(v))) velocity = max(min(parseUint(v, end), 127), 1);
+    store<u8>(changetype<usize>(scratch), release ? 0x80 : 0x90);
     store<u8>(changetype<usize>(scratch) + 1, 60);
-    store<u8>(changetype<usize>(scratch) + 2, <u8>velocity);
+    store<u8>(changetype<usize>(scratch) + 2, release ? 0 : <u8>velocity);
     return midi_send(changetype<usize>(scratch), 3) == 0 ? OK : ERR_HOST;
   }
   return ERR_ACTION;

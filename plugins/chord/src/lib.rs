@@ -3,8 +3,10 @@
 //! the trigger's note/channel when the host puts them in the context).
 //!
 //! Actions:
-//! - `chord` (alias `play`): note-on for root + each interval (velocity 0 =
-//!   note-offs, so the same mapping can follow a key's release).
+//! - `chord` (alias `play`): note-on for root + each interval. When the host
+//!   says the key was let go (`context.event` = "release", sent to mappings
+//!   fired by a note-on) or the velocity is 0: the note-offs of that chord,
+//!   so one mapping plays the chord while the key is down.
 //! - `release`: note-off for root + each interval.
 //! - `arp`: one arpeggio step: note-off for the previous step's note, note-on
 //!   for the next interval (order `up`, `down` or `updown`).
@@ -94,8 +96,9 @@ pub extern "C" fn execute(ptr: u32, len: u32) -> i32 {
         Some(c) => c,
         None => return ERR_PARAMS,
     };
+    let released = request.context.get("event").and_then(|v| v.as_str()) == Some("release");
     let sent = match request.action.as_str() {
-        "chord" | "play" if chord.velocity > 0 => send_all(&chord, 0x90, chord.velocity),
+        "chord" | "play" if chord.velocity > 0 && !released => send_all(&chord, 0x90, chord.velocity),
         "chord" | "play" | "release" => send_all(&chord, 0x80, 0),
         _ => arp_step(&chord),
     };

@@ -53,6 +53,10 @@ struct Context {
     current_mode: Option<u64>,
     #[serde(default)]
     timestamp: u64,
+    /// "press" / "release" for mappings fired by a key (note-on): the host
+    /// calls again with "release" when that key is let go. Absent otherwise.
+    #[serde(default)]
+    event: Option<String>,
 }
 
 #[no_mangle]
@@ -91,8 +95,12 @@ fn run_action(action: &str, ctx: &Context, params: &Map<String, Value>) -> i32 {
             host::log(host::LOG_INFO, &text);
             OK
         }
-        // Sends a note-on: params `note` (0-127, default 60), `channel`
-        // (1-16, default 1); velocity from the trigger (default 100).
+        // Plays a note while the key is down: note-on on "press" (or for a
+        // trigger that is not a key), note-off on "release". Params `note`
+        // (0-127, default 60), `channel` (1-16, default 1); velocity from
+        // the trigger (default 100). End what you start: the host releases
+        // any note still held after the release call, but a plugin that ends
+        // its own notes keeps control of how (release velocity, tails).
         "note" => {
             let note = match u7_param(params, "note", 60) {
                 Some(n) => n,
@@ -105,8 +113,12 @@ fn run_action(action: &str, ctx: &Context, params: &Map<String, Value>) -> i32 {
                     _ => return ERR_PARAMS,
                 },
             };
-            let velocity = ctx.velocity.unwrap_or(100).min(127);
-            let msg: Vec<u8> = [0x90 | (channel - 1), note, velocity].to_vec();
+            let msg: Vec<u8> = if ctx.event.as_deref() == Some("release") {
+                [0x80 | (channel - 1), note, 0].to_vec()
+            } else {
+                let velocity = ctx.velocity.unwrap_or(100).clamp(1, 127);
+                [0x90 | (channel - 1), note, velocity].to_vec()
+            };
             if host::midi_send(&msg) != 0 {
                 return ERR_HOST;
             }

@@ -58,6 +58,11 @@ export function formatStatus(s: StatusResult): string {
     const flags = [p.enabled ? (p.loaded ? 'loaded' : 'not loaded') : 'disabled', p.capabilities_granted.length > 0 ? `grants ${p.capabilities_granted.join(',')}` : ''].filter(Boolean).join(', ');
     out.push(`  ${p.name}${p.version === undefined ? '' : ` ${p.version}`}: ${flags}${p.error === undefined ? '' : `; error: ${p.error}`}`);
   }
+  const sticks = s.usb?.sticks ?? [];
+  if (sticks.length > 0) {
+    out.push('usb sticks:');
+    for (const u of sticks) out.push(`  ${u.mount}: ${u.state === 'scanned' ? `${u.packages} package${u.packages === 1 ? '' : 's'}${u.refused > 0 ? `, ${u.refused} refused` : ''}` : u.state}`);
+  }
   out.push('recent errors:');
   if (s.recent_errors.length === 0) out.push('  (none)');
   for (const e of s.recent_errors) out.push(`  ${e.at} ${e.kind}${e.source === undefined ? '' : ` [${e.source}]`}: ${e.message}`);

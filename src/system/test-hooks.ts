@@ -1,0 +1,25 @@
+/**
+ * Hooks that only tests switch on (MIDIMON_TEST_HOOKS=1; never set by the
+ * unit or install.sh). SIGUSR2 blocks the event loop for MIDIMON_TEST_BLOCK_MS
+ * (default 3000), as a hung plugin call or a sync bug would, so a test can see
+ * the watchdog keep-alives stop while the loop is stuck. The start and end are
+ * written to MIDIMON_TEST_HOOK_DIR (ms since the epoch) for the test to compare.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from '../log.js';
+
+export function installTestHooks(env: Readonly<Record<string, string | undefined>>, log: Logger): void {
+  if (env['MIDIMON_TEST_HOOKS'] !== '1') return;
+  const dir = env['MIDIMON_TEST_HOOK_DIR'];
+  const ms = Number(env['MIDIMON_TEST_BLOCK_MS'] ?? 3000);
+  log.warn('test hooks enabled (MIDIMON_TEST_HOOKS=1): SIGUSR2 blocks the event loop');
+  process.on('SIGUSR2', () => {
+    const start = Date.now();
+    if (dir !== undefined) writeFileSync(join(dir, 'blocked-start'), `${start}\n`);
+    while (Date.now() - start < ms) {
+      // Busy on purpose: nothing else may run on this thread now.
+    }
+    if (dir !== undefined) writeFileSync(join(dir, 'blocked-end'), `${Date.now()}\n`);
+  });
+}
