@@ -10,8 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { main as cli } from '../../src/cli/main.js';
+import { midimonIn, until } from './helpers/cli.js';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 let dir = '';
@@ -22,22 +21,9 @@ after(async () => {
   if (dir !== '') await rm(dir, { recursive: true, force: true });
 });
 
-async function midimon(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await cli([...argv, '--socket', join(dir, 'control.sock')], { stdout: (t) => (out += t), stderr: (t) => (err += t), env: {}, cwd: dir });
-  return { code, out, err };
-}
+const midimon = (...argv: string[]) => midimonIn(dir, argv);
 
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined): Promise<T> {
-  // Bounded polling of real processes; no timing is asserted.
-  for (let i = 0; i < 400; i++) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    await sleep(50);
-  }
-  assert.fail(`timed out waiting for ${what}`);
-}
+const waitFor = <T>(what: string, probe: () => Promise<T | undefined> | T | undefined): Promise<T> => until(what, probe);
 
 interface OutEvent {
   readonly type: string;
@@ -57,8 +43,8 @@ test('Chords: a key plays the chord plugin, switching to Live ends all four note
   children.push(daemon);
   let stderr = '';
   daemon.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  await until('the control socket', async () => ((await midimon('status')).code === 0 ? true : undefined));
-  await until('plugins loaded', async () => ((await midimon('plugin', 'list')).out.match(/: loaded/g)?.length === 2 ? true : undefined));
+  await waitFor('the control socket', async () => ((await midimon('status')).code === 0 ? true : undefined));
+  await waitFor('plugins loaded', async () => ((await midimon('plugin', 'list')).out.match(/: loaded/g)?.length === 2 ? true : undefined));
 
   const monitor = spawn(process.execPath, [join(repo, 'bin/midimon.js'), 'monitor', '--json', '--only', 'midi-in,midi-out,notice', '--socket', socket], { stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(monitor);
@@ -71,7 +57,7 @@ test('Chords: a key plays the chord plugin, switching to Live ends all four note
     for (const l of lines) if (l.trim() !== '') events.push(JSON.parse(l) as OutEvent);
   });
   monitor.stderr?.resume();
-  await until('the monitor stream', async () => {
+  await waitFor('the monitor stream', async () => {
     // A harmless CC from the pads shows up as midi-in once the stream is live.
     await midimon('send', 'pads', 'cc', '99', '1');
     return events.length > 0 ? true : undefined;
@@ -80,14 +66,14 @@ test('Chords: a key plays the chord plugin, switching to Live ends all four note
   assert.equal((await midimon('mode', 'Chords')).code, 0);
   assert.equal((await midimon('send', 'keys', 'note', '60', '100')).code, 0);
   const synth = (status: number) => () => events.filter((e) => e.type === 'midi-out' && e.bytes?.[0] === status && e.output === 'synth').map((e) => e.bytes?.[1]);
-  const on = await until('the maj7 chord', () => {
+  const on = await waitFor('the maj7 chord', () => {
     const notes = synth(0x90)();
     return notes.length >= 4 ? notes : undefined;
   });
   assert.deepEqual(on, [60, 64, 67, 71]);
 
   assert.equal((await midimon('mode', 'Live')).code, 0);
-  const off = await until('the chord released by the mode switch', () => {
+  const off = await waitFor('the chord released by the mode switch', () => {
     const notes = synth(0x80)();
     return notes.length >= 4 ? notes : undefined;
   });
@@ -98,12 +84,12 @@ test('Chords: a key plays the chord plugin, switching to Live ends all four note
   const panic = await midimon('panic', '--json');
   assert.equal(panic.code, 0, panic.err);
   assert.ok((JSON.parse(panic.out) as { channels: number }).channels >= 1);
-  await until('the panic notice', () => (events.some((e) => e.type === 'notice' && e.code === 'panic') ? true : undefined));
+  await waitFor('the panic notice', () => (events.some((e) => e.type === 'notice' && e.code === 'panic') ? true : undefined));
   assert.deepEqual(synth(0x80)().length, 4, 'no note-off beyond the chord\'s four');
   assert.deepEqual(synth(0x90)().length, 4);
 
   monitor.kill('SIGTERM');
   daemon.kill('SIGTERM');
-  await until('the daemon to exit', () => (daemon.exitCode !== null ? true : undefined));
+  await waitFor('the daemon to exit', () => (daemon.exitCode !== null ? true : undefined));
   assert.equal(daemon.exitCode, 0, stderr);
 });

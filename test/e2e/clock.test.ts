@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { main as cli } from '../../src/cli/main.js';
+import { midimonIn, until } from './helpers/cli.js';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 let dir = '';
@@ -20,22 +20,9 @@ after(async () => {
   if (dir !== '') await rm(dir, { recursive: true, force: true });
 });
 
-async function midimon(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await cli([...argv, '--socket', join(dir, 'control.sock')], { stdout: (t) => (out += t), stderr: (t) => (err += t), env: {}, cwd: dir });
-  return { code, out, err };
-}
+const midimon = (...argv: string[]) => midimonIn(dir, argv);
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
-  // Bounded polling of a real process; no timing is asserted.
-  for (let i = 0; i < 400; i++) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    await sleep(50);
-  }
-  assert.fail(`timed out waiting for ${what}`);
-}
+const waitFor = <T>(what: string, probe: () => Promise<T | undefined> | T | undefined): Promise<T> => until(what, probe);
 
 interface Tempo {
   bpm: number;
@@ -70,7 +57,7 @@ test('master clock out (FA, F8..., FC) and an external clock followed, over the 
   });
   child.stderr?.resume();
 
-  const first = await until('the control socket', async () => {
+  const first = await waitFor('the control socket', async () => {
     const r = await midimon('status', '--json');
     return r.code === 0 ? (JSON.parse(r.out) as { tempo: Tempo }) : undefined;
   });
@@ -91,7 +78,7 @@ test('master clock out (FA, F8..., FC) and an external clock followed, over the 
   const fa = bytes.lastIndexOf(0xfa);
   assert.ok(fa >= 0 && bytes[fa + 1] === 0xf8 && bytes[fa + 2] === 0xf8, 'Start, then ticks');
   assert.ok(out.every((e) => e.output === 'synth'));
-  const running = await until('ticks counted', async () => {
+  const running = await waitFor('ticks counted', async () => {
     const t = JSON.parse((await midimon('tempo', '--json')).out) as Tempo;
     return t.tick > 24 ? t : undefined;
   });
@@ -117,7 +104,7 @@ test('master clock out (FA, F8..., FC) and an external clock followed, over the 
   assert.equal((await midimon('send', 'drums', 'raw', 'FA')).code, 0);
   // Watched while it plays: 500 ms after the last tick the box (rightly) declares the clock lost.
   const sending = midimon('send', 'drums', 'raw', 'F8', '--repeat', '400', '--interval', '25');
-  const followed = await until('lock on the external clock', async () => {
+  const followed = await waitFor('lock on the external clock', async () => {
     const t = JSON.parse((await midimon('tempo', '--json')).out) as Tempo;
     return t.locked && t.tick >= 39 ? t : undefined;
   });

@@ -9,8 +9,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { main as cli } from '../../src/cli/main.js';
+import { midimonIn, until } from './helpers/cli.js';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 let dir = '';
@@ -21,22 +20,9 @@ after(async () => {
   if (dir !== '') await rm(dir, { recursive: true, force: true });
 });
 
-async function midimon(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await cli([...argv, '--socket', join(dir, 'control.sock')], { stdout: (t) => (out += t), stderr: (t) => (err += t), env: {}, cwd: dir });
-  return { code, out, err };
-}
+const midimon = (...argv: string[]) => midimonIn(dir, argv);
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
-  // Bounded polling of a real process; no timing is asserted.
-  for (let i = 0; i < 300; i++) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    await sleep(50);
-  }
-  assert.fail(`timed out waiting for ${what}`);
-}
+const waitFor = <T>(what: string, probe: () => Promise<T | undefined> | T | undefined): Promise<T> => until(what, probe, { tries: 300 });
 
 test('the daemon runs in simulation, serves the CLI, reloads on SIGHUP and stops on SIGTERM', async () => {
   dir = await mkdtemp(join(tmpdir(), 'midimon-daemon-'));
@@ -50,25 +36,25 @@ test('the daemon runs in simulation, serves the CLI, reloads on SIGHUP and stops
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   child.stdout?.resume();
 
-  const status = await until('the control socket', async () => {
+  const status = await waitFor('the control socket', async () => {
     const r = await midimon('status', '--json');
     return r.code === 0 ? (JSON.parse(r.out) as { mode: { name: string }; simulated: boolean; config: { path: string } }) : undefined;
   });
   assert.equal(status.simulated, true);
   assert.equal(status.mode.name, 'Setlist');
   assert.equal(status.config.path, config);
-  await until('plugins loaded', async () => ((await midimon('plugin', 'list')).out.match(/: loaded/g)?.length === 2 ? true : undefined));
+  await waitFor('plugins loaded', async () => ((await midimon('plugin', 'list')).out.match(/: loaded/g)?.length === 2 ? true : undefined));
 
   // SIGHUP (what `systemctl reload midimon` sends) applies an edit; the mode list changes.
   const text = await readFile(config, 'utf8');
   await writeFile(config, text.replace('name = "Chords"', 'name = "Pads"').replaceAll('mode = "Chords"', 'mode = "Pads"'));
   child.kill('SIGHUP');
-  await until('the edited config', async () => ((await midimon('mode', 'Pads')).code === 0 ? true : undefined));
+  await waitFor('the edited config', async () => ((await midimon('mode', 'Pads')).code === 0 ? true : undefined));
 
   // A broken edit is refused; the box keeps running the last good config.
   await writeFile(config, text.replace('[[modes]]', '[[modes]]\nbogus = 1'));
   child.kill('SIGHUP');
-  const refused = await until('the rejection', async () => {
+  const refused = await waitFor('the rejection', async () => {
     const r = await midimon('status', '--json');
     const s = JSON.parse(r.out) as { config: { last_error: { message: string } | null }; mode: { name: string } };
     return s.config.last_error === null ? undefined : s;

@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { main as cli } from '../../src/cli/main.js';
 import type { MonitorEvent } from '../../src/control/monitor-protocol.js';
+import { midimonIn, until } from './helpers/cli.js';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 let dir = '';
@@ -89,22 +89,9 @@ trigger = { type = "Note", note = 60 }
 ${out(99)}
 `;
 
-async function midimon(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await cli([...argv, '--socket', join(dir, 'control.sock')], { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), env: {}, cwd: dir });
-  return { code, out: stdout, err: stderr };
-}
+const midimon = (...argv: string[]) => midimonIn(dir, argv);
 
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined): Promise<T> {
-  // Bounded polling of real processes; no timing is asserted.
-  for (let i = 0; i < 400; i++) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    await sleep(25);
-  }
-  assert.fail(`timed out waiting for ${what}`);
-}
+const waitFor = <T>(what: string, probe: () => Promise<T | undefined> | T | undefined): Promise<T> => until(what, probe, { stepMs: 25 });
 
 test('every trigger kind fires from `midimon send`, seen as MIDI out by `midimon monitor --json`', async () => {
   dir = await mkdtemp(join(tmpdir(), 'midimon-e2e-send-'));
@@ -118,12 +105,12 @@ test('every trigger kind fires from `midimon send`, seen as MIDI out by `midimon
   children.push(daemon);
   let daemonErr = '';
   daemon.stderr?.on('data', (d: Buffer) => (daemonErr += d.toString()));
-  const status = await until('the control socket', async () => {
+  const status = await waitFor('the control socket', async () => {
     const r = await midimon('status', '--json');
     return r.code === 0 ? (JSON.parse(r.out) as { mode: { name: string }; devices: Array<{ name: string; connected: boolean }> }) : undefined;
   });
   assert.equal(status.mode.name, 'All');
-  await until('the simulated inputs', async () => {
+  await waitFor('the simulated inputs', async () => {
     const s = JSON.parse((await midimon('status', '--json')).out) as { devices: Array<{ kind: string; name: string; connected: boolean }> };
     return s.devices.filter((d) => d.connected && d.kind === 'midi-in').length === 2 ? true : undefined;
   });
@@ -142,7 +129,7 @@ test('every trigger kind fires from `midimon send`, seen as MIDI out by `midimon
     for (const l of lines) if (l.trim() !== '') events.push(JSON.parse(l) as MonitorEvent);
   });
   // The monitor is subscribed once it reports the events of a probe send.
-  await until('the monitor', async () => {
+  await waitFor('the monitor', async () => {
     await midimon('send', 'keys', 'cc', '119', '0');
     return events.some((e) => e.type === 'midi-in' && e.bytes[1] === 119) ? true : undefined;
   });
@@ -153,7 +140,7 @@ test('every trigger kind fires from `midimon send`, seen as MIDI out by `midimon
     assert.equal(r.code, 0, `midimon send ${argv.join(' ')}: ${r.err}`);
   };
   const expectFired = async (cc: number, what: string) => {
-    await until(what, () => (fired(cc) > 0 ? true : undefined));
+    await waitFor(what, () => (fired(cc) > 0 ? true : undefined));
   };
 
   // Note: below velocity_min nothing; at it, the mapping; from the other input (device filter) nothing.
@@ -206,7 +193,7 @@ test('every trigger kind fires from `midimon send`, seen as MIDI out by `midimon
 
   // Program Change mode switching (channel 16, 0-based program): PC 1 selects mode 2, "Other".
   await send('pads', 'pc', '1', '--channel', '16');
-  const mode = await until('the mode event', () => events.find((e): e is Extract<MonitorEvent, { type: 'mode' }> => e.type === 'mode' && e.name === 'Other'));
+  const mode = await waitFor('the mode event', () => events.find((e): e is Extract<MonitorEvent, { type: 'mode' }> => e.type === 'mode' && e.name === 'Other'));
   assert.deepEqual({ number: mode.number, count: mode.count, source: mode.source }, { number: 2, count: 2, source: 'program-change' });
   await send('keys', 'note', '60', '100', '--hold', '10');
   await expectFired(99, 'the Other mode mapping');
@@ -220,7 +207,7 @@ test('every trigger kind fires from `midimon send`, seen as MIDI out by `midimon
 
   // A bad send is refused with what and where; the monitor sees nothing of it.
   // The stream is asynchronous: let the last send's release arrive before counting.
-  await until('the last release', () => (events.filter((e) => e.type === 'midi-in' && e.bytes[0] === 0x80 && e.bytes[1] === 60).length >= 4 ? true : undefined));
+  await waitFor('the last release', () => (events.filter((e) => e.type === 'midi-in' && e.bytes[0] === 0x80 && e.bytes[1] === 60).length >= 4 ? true : undefined));
   await sleep(200);
   const before = events.length;
   const bad = await midimon('send', 'nowhere', 'note', '60');

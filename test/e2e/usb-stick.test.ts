@@ -10,10 +10,9 @@ import { cp, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/pro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { packPlugin } from '../../src/cli/commands/plugin-pack.js';
-import { main as cli } from '../../src/cli/main.js';
 import { ControlClient } from '../../src/control/client.js';
+import { midimonIn, until } from './helpers/cli.js';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 let dir = '';
@@ -25,22 +24,9 @@ after(async () => {
   if (dir !== '') await rm(dir, { recursive: true, force: true });
 });
 
-async function midimon(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await cli([...argv, '--socket', join(dir, 'control.sock')], { stdout: (t) => (out += t), stderr: (t) => (err += t), env: {}, cwd: dir });
-  return { code, out, err };
-}
+const midimon = (...argv: string[]) => midimonIn(dir, argv);
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
-  // Bounded polling of a real process; no timing is asserted.
-  for (let i = 0; i < 600; i++) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    await sleep(50);
-  }
-  assert.fail(`timed out waiting for ${what}; the daemon said: ${stderr.slice(-2000)}`);
-}
+const waitFor = <T>(what: string, probe: () => Promise<T | undefined> | T | undefined): Promise<T> => until(what, probe, { tries: 600, detail: () => stderr.slice(-2000) });
 
 test('a folder offered as a stick installs through the OLED menu of the running daemon', async () => {
   dir = await mkdtemp(join(tmpdir(), 'midimon-e2e-usb-'));
@@ -60,11 +46,11 @@ test('a folder offered as a stick installs through the OLED menu of the running 
   });
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   child.stdout?.resume();
-  await until('the control socket', async () => ((await midimon('status')).code === 0 ? true : undefined));
-  await until('plugins loaded', async () => ((await midimon('plugin', 'list')).out.match(/: loaded/g)?.length === 2 ? true : undefined));
+  await waitFor('the control socket', async () => ((await midimon('status')).code === 0 ? true : undefined));
+  await waitFor('plugins loaded', async () => ((await midimon('plugin', 'list')).out.match(/: loaded/g)?.length === 2 ? true : undefined));
 
   await rename(join(dir, 'build', 'stick'), join(media, 'stick'));
-  const offer = await until('the package offered', async () => {
+  const offer = await waitFor('the package offered', async () => {
     const r = await midimon('plugin', 'install');
     return r.out.includes(packed.manifest.name) ? r.out : undefined;
   });
@@ -94,7 +80,7 @@ test('a folder offered as a stick installs through the OLED menu of the running 
   }
   assert.equal((await midimon('send', 'right', 'press')).code, 0); // Install
 
-  const listed = await until('the installed plugin loaded', async () => {
+  const listed = await waitFor('the installed plugin loaded', async () => {
     const r = await midimon('plugin', 'list');
     return new RegExp(`^${packed.manifest.name} ${packed.manifest.version}: loaded`, 'm').test(r.out) ? r.out : undefined;
   });

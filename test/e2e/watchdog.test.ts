@@ -10,20 +10,13 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { until } from './helpers/cli.js';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const INTERVAL_MS = 1000; // WATCHDOG_USEC / 3 (the notifier's floor is 1 s)
 const BLOCK_MS = 5000;
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
-  for (let i = 0; i < 400; i++) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    await sleep(50);
-  }
-  assert.fail(`timed out waiting for ${what}`);
-}
+const waitFor = <T>(what: string, probe: () => Promise<T | undefined> | T | undefined): Promise<T> => until(what, probe);
 
 test('keep-alives flow while the loop is healthy, stop while it is blocked, and resume after', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'midimon-watchdog-'));
@@ -44,14 +37,14 @@ test('keep-alives flow while the loop is healthy, stop while it is blocked, and 
       .filter((l) => l.includes('WATCHDOG=1'))
       .map((l) => Number(l.split(' ')[0]));
   try {
-    const lines = await until('READY', async () => ((await readFile(log, 'utf8').catch(() => '')).includes('--ready') ? true : undefined));
+    const lines = await waitFor('READY', async () => ((await readFile(log, 'utf8').catch(() => '')).includes('--ready') ? true : undefined));
     assert.ok(lines);
     assert.match(await readFile(log, 'utf8'), new RegExp(`--pid=${child.pid ?? 0} --ready`));
-    await until('two keep-alives', async () => ((await pings()).length >= 2 ? true : undefined));
+    await waitFor('two keep-alives', async () => ((await pings()).length >= 2 ? true : undefined));
     child.kill('SIGUSR2');
-    const end = await until('the block to end', async () => (existsSync(join(dir, 'blocked-end')) ? Number(await readFile(join(dir, 'blocked-end'), 'utf8')) : undefined));
+    const end = await waitFor('the block to end', async () => (existsSync(join(dir, 'blocked-end')) ? Number(await readFile(join(dir, 'blocked-end'), 'utf8')) : undefined));
     const start = Number(await readFile(join(dir, 'blocked-start'), 'utf8'));
-    await until('keep-alives to resume', async () => ((await pings()).some((t) => t > end) ? true : undefined));
+    await waitFor('keep-alives to resume', async () => ((await pings()).some((t) => t > end) ? true : undefined));
     // A healthy loop would have pinged ~4 times in the window; a ping spawned just before the
     // block may still log during its first interval, so the window starts one interval in.
     const during = (await pings()).filter((t) => t > start + INTERVAL_MS && t < end);
