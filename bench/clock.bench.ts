@@ -126,7 +126,7 @@ export default (async () => {
       { name: `clock${label}_jitter_p99_ms`, value: j.p99, unit: 'ms', target: label === '' ? '<= 1' : '' },
       { name: `clock${label}_jitter_max_ms`, value: j.max, unit: 'ms' },
       { name: `clock${label}_drift_ms`, value: r.driftMs, unit: 'ms', target: label === '' ? `0 (over ${r.ticks} ticks, ${seconds} s at ${BPM} BPM)` : '' },
-      { name: `clock${label}_process_cpu_pct`, value: r.cpuPercent, unit: '%', target: `(flood ${r.floodSent} msgs, ${r.pluginNotes} plugin notes)` },
+      { name: `clock${label}_process_cpu_pct`, value: r.cpuPercent, unit: '%', target: `(${r.ticks} ticks, flood ${r.floodSent} msgs, ${r.pluginNotes} plugin notes)` },
     );
   }
   return figures;
