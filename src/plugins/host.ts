@@ -10,6 +10,7 @@ import { PLUGIN_NAME, validateMetadata } from './metadata.js';
 import { PluginProcess, ProcessLane } from './process-lane.js';
 import type { CompiledPlugin, LoadSource, LogMessage } from './protocol.js';
 import { buildRequest } from './request.js';
+import { forEachHostCall, type HostCallBatch } from './send-batch.js';
 import {
   DEFAULT_GRANTS, codeMeaning, type Capability, type ExecuteContext, type ExecuteResult, type HostCallHandler, type PluginExecutor,
   type HostCall, type JsonValue, type Lane, type LoadedPlugin, type PluginFault, type PluginLimits, type PluginState, type PluginStatus, type ProfileName,
@@ -198,9 +199,13 @@ export class PluginHost implements PluginExecutor {
     }
     let entry: Entry | undefined;
     const onHostCall = (call: HostCall): void => this.#opts.onHostCall?.(name, call);
+    // Per call into the plugin, the main thread's work is bounded by HOST_CALLS_PER_EXECUTE / HOST_BYTES_PER_EXECUTE.
+    const onHostCalls = (batch: HostCallBatch): void => {
+      if (this.#opts.onHostCall !== undefined) forEachHostCall(batch, onHostCall);
+    };
     const onLog = (m: LogMessage): void => log[m.level](m.fields, m.msg);
     const hooks = {
-      onHostCall,
+      onHostCalls,
       onLog,
       onRespawn: (reason: RespawnReason) => {
         if (entry !== undefined && this.#plugins.get(name) === entry) this.#respawned(entry, reason);
@@ -211,7 +216,7 @@ export class PluginHost implements PluginExecutor {
       if (entry !== undefined) entry.overran = true;
     };
     const lane: PluginLane = laneName === 'realtime'
-      ? new InlineLane({ onHostCall, onLog, onOverrun, overrunMs: REALTIME_OVERRUN_MS, ...(this.#opts.clock === undefined ? {} : { clock: this.#opts.clock }) })
+      ? new InlineLane({ onHostCalls, onLog, onOverrun, overrunMs: REALTIME_OVERRUN_MS, ...(this.#opts.clock === undefined ? {} : { clock: this.#opts.clock }) })
       : makeIsolated();
     let compiled: CompiledPlugin | undefined;
     try {
@@ -367,7 +372,7 @@ export class PluginHost implements PluginExecutor {
   #compile(bytes: Uint8Array, limits: PluginLimits): Promise<CompiledPlugin> {
     const compiler = (this.#compiler ??= new PluginWorker(
       { ...resolveLimits(this.#profile, this.#opts.limits), stackSizeMb: 4, heapMb: 256 },
-      { onHostCall: () => undefined, onLog: (m) => this.#log[m.level](m.fields, m.msg), onRespawn: () => undefined },
+      { onHostCalls: () => undefined, onLog: (m) => this.#log[m.level](m.fields, m.msg), onRespawn: () => undefined },
       this.#log.child({ worker: 'compiler' }),
       this.#pool,
       false,

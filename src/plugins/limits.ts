@@ -125,3 +125,21 @@ export function resolveLimits(profile: ProfileName, ...overrides: ReadonlyArray<
 export function memoryPages(limits: PluginLimits): number {
   return Math.floor(limits.memoryBytes / WASM_PAGE);
 }
+
+/**
+ * What one execute (or one instantiation's start + init) may hand the engine
+ * through host calls. Everything a call sends crosses to the main thread (and
+ * from the plugin process) as one batch at the end of the call, and the main
+ * thread then hands each message to the engine: these two numbers bound that
+ * work per call. Before the bound, 1,024 `midi_send` of 4 KiB crossed as
+ * `number[]` messages and blocked the event loop 0.75-1.6 s
+ * (bench/host-calls.bench.ts has the figure before and after).
+ * - HOST_CALLS_PER_EXECUTE: `midi_send`, `set_mode` and `log` calls together.
+ *   The example plugins make 1-8 per action; a panic over 16 channels is 32.
+ * - HOST_BYTES_PER_EXECUTE: their payload (MIDI bytes, mode names, log text).
+ *   A 64 KiB SysEx dump (the size the SysEx routes guarantee) fits twice.
+ * The call that would pass either bound ends the execute with `send_limit`
+ * (naming the plugin and the bound); what was sent before it is delivered.
+ */
+export const HOST_CALLS_PER_EXECUTE = 1024;
+export const HOST_BYTES_PER_EXECUTE = 128 * 1024;

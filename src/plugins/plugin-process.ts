@@ -49,7 +49,8 @@ function slotFor(n: number, limits: PluginLimits): Slot {
   let s = slots.get(n);
   if (s === undefined) {
     const worker = new PluginWorker(limits, {
-      onHostCall: (call) => post({ t: 'event', slot: n, msg: { t: 'host_call', call } }),
+      // One IPC message per call's batch (its typed arrays serialise as bytes with 'advanced' serialization).
+      onHostCalls: (batch) => post({ t: 'event', slot: n, msg: { t: 'host_calls', batch } }),
       onLog: (msg) => post({ t: 'event', slot: n, msg }),
       // The slot's compiled module stays valid for the new worker: the reload that follows skips the compiler.
       onRespawn: (reason) => post({ t: 'respawn', slot: n, reason }),
@@ -72,7 +73,7 @@ function compile(bytes: Uint8Array, limits: PluginLimits): Promise<WorkerOutcome
 function compileNow(bytes: Uint8Array, limits: PluginLimits): Promise<WorkerOutcome> {
   compiler ??= new PluginWorker(
     { ...resolveLimits(profile), stackSizeMb: 4, heapMb: 256 },
-    { onHostCall: () => undefined, onLog: () => undefined, onRespawn: () => undefined },
+    { onHostCalls: () => undefined, onLog: () => undefined, onRespawn: () => undefined },
     log.child({ worker: 'compiler' }),
     pool,
     false,

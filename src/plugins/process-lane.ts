@@ -197,7 +197,7 @@ export class PluginProcess {
       case 'event': {
         const h = this.#slots.get(msg.slot);
         if (h === undefined) return;
-        if (msg.msg.t === 'host_call') h.hooks.onHostCall(msg.msg.call);
+        if (msg.msg.t === 'host_calls') h.hooks.onHostCalls(msg.msg.batch);
         else h.hooks.onLog(msg.msg);
         return;
       }

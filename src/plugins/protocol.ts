@@ -1,12 +1,13 @@
 import type { SerializedError } from '../errors.js';
 import { PLUGIN_ERROR_KINDS, OTHER_ERROR_KINDS } from '../errors.js';
-import { isCapability, type Capability, type HostCall, type PluginLimits } from './types.js';
+import { isHostCallBatch, type HostCallBatch } from './send-batch.js';
+import { isCapability, type Capability, type PluginLimits } from './types.js';
 
 /**
  * The worker protocol: discriminated unions in both directions, checked by
  * hand-written guards at the boundary (no `any`, no switch on untyped data).
  * Requests carry an `id`; a worker answers each with exactly one response,
- * and may send any number of `host_call`/`log` messages before it, in order.
+ * and may send `log` messages and one `host_calls` batch before it.
  */
 
 /** A module the worker already instrumented and compiled: lets a respawn skip both. */
@@ -101,9 +102,10 @@ export interface RunningMessage {
   readonly id: number;
 }
 
-export interface HostCallMessage {
-  readonly t: 'host_call';
-  readonly call: HostCall;
+/** Every host call one load or execute made, in order, sent once it ended (send-batch.ts). */
+export interface HostCallsMessage {
+  readonly t: 'host_calls';
+  readonly batch: HostCallBatch;
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -116,7 +118,7 @@ export interface LogMessage {
 }
 
 export type WorkerResponse = LoadedResponse | ExecutedResponse | FailedResponse | CompiledResponse | AckResponse;
-export type WorkerToHost = WorkerResponse | RunningMessage | HostCallMessage | LogMessage;
+export type WorkerToHost = WorkerResponse | RunningMessage | HostCallsMessage | LogMessage;
 
 // ---- guards -----------------------------------------------------------------
 
@@ -128,20 +130,6 @@ const KINDS: readonly string[] = [...PLUGIN_ERROR_KINDS, ...OTHER_ERROR_KINDS];
 
 function isSerializedError(v: unknown): v is SerializedError {
   return isObj(v) && v['name'] === 'MidimonError' && isStr(v['kind']) && KINDS.includes(v['kind']) && isStr(v['message']);
-}
-
-function isHostCall(v: unknown): v is HostCall {
-  if (!isObj(v)) return false;
-  switch (v['fn']) {
-    case 'midi_send':
-      return Array.isArray(v['bytes']) && v['bytes'].every((b) => Number.isInteger(b) && b >= 0 && b <= 255);
-    case 'set_mode':
-      return isStr(v['mode']);
-    case 'log':
-      return (v['level'] === 0 || v['level'] === 1 || v['level'] === 2 || v['level'] === 3) && isStr(v['message']);
-    default:
-      return false;
-  }
 }
 
 function isCompiled(v: unknown): v is CompiledPlugin {
@@ -166,8 +154,8 @@ export function parseWorkerMessage(v: unknown): WorkerToHost | undefined {
       return isNum(v['id']) ? (v as unknown as AckResponse) : undefined;
     case 'running':
       return isNum(v['id']) ? (v as unknown as RunningMessage) : undefined;
-    case 'host_call':
-      return isHostCall(v['call']) ? (v as unknown as HostCallMessage) : undefined;
+    case 'host_calls':
+      return isHostCallBatch(v['batch']) ? (v as unknown as HostCallsMessage) : undefined;
     case 'log': {
       const level = v['level'];
       const ok = (level === 'debug' || level === 'info' || level === 'warn' || level === 'error') && isStr(v['msg']) && isObj(v['fields']);
@@ -241,7 +229,7 @@ export type SlotOutcome =
 /** Plugin process -> main process. */
 export type FromPluginProcess =
   | { readonly t: 'ready' }
-  | { readonly t: 'event'; readonly slot: number; readonly msg: HostCallMessage | LogMessage }
+  | { readonly t: 'event'; readonly slot: number; readonly msg: HostCallsMessage | LogMessage }
   | { readonly t: 'outcome'; readonly slot: number; readonly id: number; readonly outcome: SlotOutcome }
   /** The slot's worker was replaced (timeout or crash inside the process): the plugin must be loaded again. */
   | { readonly t: 'respawn'; readonly slot: number; readonly reason: 'timeout' | 'crashed' }
@@ -274,7 +262,7 @@ export function parseProcessMessage(v: unknown): FromPluginProcess | undefined {
       return { t: 'ready' };
     case 'event': {
       const msg = parseWorkerMessage(v['msg']);
-      return isNum(v['slot']) && msg !== undefined && (msg.t === 'host_call' || msg.t === 'log') ? { t: 'event', slot: v['slot'], msg } : undefined;
+      return isNum(v['slot']) && msg !== undefined && (msg.t === 'host_calls' || msg.t === 'log') ? { t: 'event', slot: v['slot'], msg } : undefined;
     }
     case 'outcome':
       return isNum(v['slot']) && isNum(v['id']) && isSlotOutcome(v['outcome']) ? (v as unknown as FromPluginProcess) : undefined;
