@@ -136,11 +136,14 @@ describe('faults during execute: kind, fresh instance, neighbours unaffected', (
     await healthyStillAnswers();
   });
 
-  test('growing memory one page at a time to the 128 MiB cap ends by fuel, not by a GC per page for seconds', async () => {
-    // timeoutMs far above the old run time (4-100 s here, a full GC per grow past 64 MiB): only the kind is asserted.
+  test('growing memory one page at a time under the 128 MiB cap ends at 64 MiB as memory_limit, not by fuel or a GC per page for seconds', async () => {
+    // timeoutMs far above the old run time (4-100 s here, a full GC per grow past 64 MiB): the kind and the size are asserted.
     await host.load('grow-page', { bytes: fixture('grow-one-page') }, { limits: { timeoutMs: 600_000 } });
     const r = await host.execute('grow-page', 'g');
-    assert.equal(errorKind(r), 'out_of_fuel');
+    assert.equal(errorKind(r), 'memory_limit');
+    // Refused where grows start costing a full GC each (1,024 pages), not after 25 of them (out_of_fuel) or at the cap.
+    const size = await host.execute('grow-page', 's');
+    assert.equal(size.status === 'returned' && size.code, 1024);
     // Under the pi profile's 16 MiB the cap comes first: memory_limit.
     await host.load('grow-page-16', { bytes: fixture('grow-one-page') }, { limits: { memoryBytes: 16 * 1024 * 1024, fuelPerExecute: 10_000_000 } });
     assert.equal(errorKind(await host.execute('grow-page-16', 'g')), 'memory_limit');
