@@ -5,7 +5,7 @@ import { MidimonError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { GrantStore } from './grants.js';
 import { InlineLane } from './inline-lane.js';
-import { REALTIME_OVERRUN_MS, defaultProfile, realtimeLimits, resolveLimits } from './limits.js';
+import { REALTIME_INSTANTIATE_MS, REALTIME_OVERRUN_MS, defaultProfile, realtimeLimits, resolveLimits } from './limits.js';
 import { PLUGIN_NAME, validateMetadata } from './metadata.js';
 import { PluginProcess, ProcessLane } from './process-lane.js';
 import type { CompiledPlugin, LoadSource, LogMessage } from './protocol.js';
@@ -215,7 +215,7 @@ export class PluginHost implements PluginExecutor {
     const onOverrun = (): void => {
       if (entry !== undefined) entry.overran = true;
     };
-    const lane: PluginLane = laneName === 'realtime'
+    let lane: PluginLane = laneName === 'realtime'
       ? new InlineLane({ onHostCalls, onLog, onOverrun, overrunMs: REALTIME_OVERRUN_MS, ...(this.#opts.clock === undefined ? {} : { clock: this.#opts.clock }) })
       : makeIsolated();
     let compiled: CompiledPlugin | undefined;
@@ -226,11 +226,29 @@ export class PluginHost implements PluginExecutor {
       await lane.stop();
       throw err;
     }
-    const outcome = await lane.call(
-      { t: 'load', name, source: loadSource(lane, bytes, compiled), limits, granted, dataDir: this.#dataDir(name, granted) },
-      limits.timeoutMs,
-      COMPILE_TIMEOUT_MS,
-    );
+    const request = { t: 'load' as const, name, limits, granted, dataDir: this.#dataDir(name, granted) };
+    let runsIn: Lane = laneName;
+    let outcome: WorkerOutcome | undefined;
+    if (laneName === 'realtime') {
+      // Instantiation is not metered: it first runs (with start and init) in a worker, under the wall clock.
+      const trial = makeIsolated();
+      const t = await trial.call({ ...request, source: loadSource(trial, bytes, compiled), measure: true }, limits.timeoutMs, COMPILE_TIMEOUT_MS);
+      const us = t.t === 'response' && t.response.t === 'loaded' ? (t.response.instantiateMicros ?? 0) : 0;
+      if (t.t === 'response' && t.response.t === 'loaded' && us > REALTIME_INSTANTIATE_MS * 1000) {
+        await lane.stop();
+        lane = trial;
+        runsIn = 'isolated';
+        outcome = t;
+        log.warn(
+          { instantiateMicros: us, limitMs: REALTIME_INSTANTIATE_MS },
+          `instantiating the plugin took ${(us / 1000).toFixed(1)} ms in a worker, more than the realtime lane's ${REALTIME_INSTANTIATE_MS} ms: it runs in its own thread (isolated lane)`,
+        );
+      } else {
+        await trial.stop();
+        if (t.t !== 'response' || t.response.t !== 'loaded') outcome = t;
+      }
+    }
+    outcome ??= await lane.call({ ...request, source: loadSource(lane, bytes, compiled) }, limits.timeoutMs, COMPILE_TIMEOUT_MS);
     if (outcome.t !== 'response' || outcome.response.t !== 'loaded') {
       await lane.stop();
       throw outcomeError(outcome, limits.timeoutMs, 'load');
@@ -242,7 +260,7 @@ export class PluginHost implements PluginExecutor {
     for (const cap of denied) log.warn({ capability: cap }, `plugin requests ${cap}, which is not granted: calls needing it will fail with a permission error`);
     if (metadata.name !== name) log.info({ metadataName: metadata.name }, 'plugin metadata name differs from its configured name');
     const info: LoadedPlugin = {
-      name, metadata, sha256, size: bytes.length, requested, granted, denied, limits, lane: laneName,
+      name, metadata, sha256, size: bytes.length, requested, granted, denied, limits, lane: runsIn,
       initFuel: res.fuel, initMicros: res.micros, loadMicros: Math.round((performance.now() - t0) * 1000),
     };
     entry = {
@@ -252,7 +270,7 @@ export class PluginHost implements PluginExecutor {
     const old = this.#plugins.get(name);
     this.#plugins.set(name, entry);
     if (old !== undefined) await this.#dispose(old);
-    log.info({ version: metadata.version, sha256, granted, lane: laneName, fuel: res.fuel, micros: res.micros }, 'plugin loaded');
+    log.info({ version: metadata.version, sha256, granted, lane: runsIn, fuel: res.fuel, micros: res.micros }, 'plugin loaded');
     return info;
   }
 

@@ -83,6 +83,17 @@ export const REALTIME_FUEL_PER_INIT = 1_000_000;
  * GC pause or a preemption on a busy machine (it takes 3 in a minute to move).
  */
 export const REALTIME_OVERRUN_MS = 10;
+/**
+ * Instantiation runs no plugin code, so fuel cannot bound it, yet what a module
+ * declares within every cap can take long: 4 tables of 65,536 funcref entries
+ * from element segments took 190-400 ms here. A realtime plugin is therefore
+ * loaded first in a worker (compile, instantiate, start, init, under the
+ * wall-clock timeout); only when `new WebAssembly.Instance` took at most this
+ * there (best of 3) does its instance move to the MIDI thread, else it stays
+ * in that worker (isolated lane). Reinstantiating after a failure costs the
+ * MIDI thread about as much again, at most 3 times a minute (REALTIME_FAULTS_TO_ISOLATE).
+ */
+export const REALTIME_INSTANTIATE_MS = 5;
 
 /** Limits for the realtime lane: the isolated lane's, with fuel capped and the main thread's stack (V8's ~1 MiB). */
 export function realtimeLimits(limits: PluginLimits): PluginLimits {

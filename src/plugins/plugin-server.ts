@@ -20,8 +20,11 @@ export function createPluginServer(post: (m: WorkerToHost, transfer?: ArrayBuffe
           hostCalls: (batch) => post({ t: 'host_calls', batch }, batchTransfer(batch)),
           log: (level, text, fields) => post({ t: 'log', level, msg: text, fields }),
         });
-        const r = runtime.load(msg.source, () => post({ t: 'running', id: msg.id }));
-        post({ t: 'loaded', id: msg.id, metadata: r.metadata, compiled: r.compiled, fuel: r.fuel, micros: r.micros });
+        const r = runtime.load(msg.source, () => post({ t: 'running', id: msg.id }), msg.measure === true);
+        post({
+          t: 'loaded', id: msg.id, metadata: r.metadata, compiled: r.compiled, fuel: r.fuel, micros: r.micros,
+          ...(r.instantiateMicros === undefined ? {} : { instantiateMicros: r.instantiateMicros }),
+        });
         return;
       }
       case 'execute': {

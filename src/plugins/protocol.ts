@@ -30,6 +30,8 @@ export interface LoadRequest {
   readonly granted: readonly Capability[];
   /** Host directory preopened as "." when Filesystem is granted. */
   readonly dataDir: string | null;
+  /** Report `instantiateMicros` (the realtime lane's trial load, see host.ts). */
+  readonly measure?: boolean;
 }
 
 export interface ExecuteRequest {
@@ -65,6 +67,8 @@ export interface LoadedResponse {
   readonly compiled?: CompiledPlugin;
   readonly fuel: number;
   readonly micros: number;
+  /** When the load asked to `measure`: `new WebAssembly.Instance` alone (no plugin code runs in it), best of up to 3. */
+  readonly instantiateMicros?: number;
 }
 
 export interface ExecutedResponse {
@@ -143,7 +147,9 @@ export function parseWorkerMessage(v: unknown): WorkerToHost | undefined {
   if (!isObj(v)) return undefined;
   switch (v['t']) {
     case 'loaded':
-      return isNum(v['id']) && (v['compiled'] === undefined || isCompiled(v['compiled'])) && isNum(v['fuel']) && isNum(v['micros']) ? (v as unknown as LoadedResponse) : undefined;
+      return isNum(v['id']) && (v['compiled'] === undefined || isCompiled(v['compiled'])) && isNum(v['fuel']) && isNum(v['micros']) && (v['instantiateMicros'] === undefined || isNum(v['instantiateMicros']))
+        ? (v as unknown as LoadedResponse)
+        : undefined;
     case 'executed':
       return isNum(v['id']) && Number.isInteger(v['code']) && isCost(v) ? (v as unknown as ExecutedResponse) : undefined;
     case 'failed':
@@ -185,7 +191,7 @@ export function parseHostMessage(v: unknown): HostToWorker | undefined {
     case 'load': {
       const s = v['source'];
       const sourceOk = isObj(s) && ((s['kind'] === 'bytes' && s['bytes'] instanceof Uint8Array) || (s['kind'] === 'compiled' && isCompiled(s)));
-      return sourceOk && isStr(v['name']) && isLimits(v['limits']) && isGrantList(v['granted']) && isDataDir(v['dataDir'])
+      return sourceOk && isStr(v['name']) && isLimits(v['limits']) && isGrantList(v['granted']) && isDataDir(v['dataDir']) && (v['measure'] === undefined || typeof v['measure'] === 'boolean')
         ? (v as unknown as LoadRequest)
         : undefined;
     }
