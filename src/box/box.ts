@@ -141,6 +141,7 @@ export class MidimonBox implements BoxControl {
           onShutdown: options.onShutdown,
           simulated: this.simulated,
           tempo: (command) => this.midi?.loop.tempoCommand(command, 'menu'),
+          toast: (text) => this.display?.toast(text),
         }),
       onView: (view) => this.display?.setMenu(view),
     });
