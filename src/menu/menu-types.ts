@@ -35,7 +35,8 @@ export type PageId =
   | 'error'
   | 'system'
   | 'confirm'
-  | 'tempo';
+  | 'tempo'
+  | 'monitor';
 
 export interface ConfirmSpec {
   readonly title: string;

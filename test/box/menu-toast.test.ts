@@ -4,43 +4,20 @@
 // plugins) and on the display controller with a manual clock.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { MidimonBox } from '../../src/box/box.js';
 import { refusalText, runMenuEffect, type MenuEffectTarget } from '../../src/box/menu-effects.js';
 import { Problems } from '../../src/box/problems.js';
-import { seedSimulation } from '../../src/box/simulation.js';
 import { DisplayController } from '../../src/display/display-controller.js';
 import { DEMO_STATUS } from '../../src/display/demo-views.js';
 import { MidimonError } from '../../src/errors.js';
 import { ManualScheduler } from '../../src/gpio/manual-scheduler.js';
 import { silentLogger } from '../../src/log.js';
+import { exampleBox } from './helpers/example-box.js';
 import { choose } from './helpers/menu.js';
 
-const repo = fileURLToPath(new URL('../../', import.meta.url));
-
 test('the real box: toggling a grant the config fixes shows a toast, leaves no banner and no recent error', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'midimon-toast-'));
-  const configPath = join(dir, 'config.toml');
-  await writeFile(configPath, (await readFile(join(repo, 'docs/example-config.toml'), 'utf8')).replaceAll('"../plugins/', `"${repo}plugins/`));
-  await mkdir(join(dir, 'run'));
-  await seedSimulation(configPath, join(dir, 'state'), silentLogger());
-  const clock = new ManualScheduler(Date.UTC(2026, 0, 1, 12));
-  const box = new MidimonBox({
-    paths: { configPath, stateDir: join(dir, 'state'), runtimeDir: join(dir, 'run'), socketPath: join(dir, 'run', 'c.sock'), simulated: true },
-    log: silentLogger(),
-    simulate: true,
-    version: 'test',
-    scheduler: clock,
-    controlSocket: false,
-    watchConfig: false,
-  });
-  await box.start();
+  const { box, clock, close } = await exampleBox();
   try {
-    for (let i = 0; i < 500 && !box.pluginSet.list().every((p) => p.loaded); i++) await sleep(10);
     const problemsBefore = box.problems.recent().length;
     box.menu.input('enter', clock.now());
     choose(box, clock.now(), 'Plugins');
@@ -53,8 +30,7 @@ test('the real box: toggling a grant the config fixes shows a toast, leaves no b
     assert.equal(box.problems.banner(), undefined, 'no banner');
     assert.ok(box.menu.open, 'the menu stays where it was');
   } finally {
-    await box.stop();
-    await rm(dir, { recursive: true, force: true });
+    await close();
   }
 });
 
@@ -69,7 +45,7 @@ test('menu effects: a refused toggle toasts a short reason; other failures stay 
     pluginSet: { setEnabled: () => Promise.reject(new MidimonError('not_found', 'no plugin')), setGrant: () => Promise.reject(denied) },
     setMode: () => undefined,
     panic: () => undefined,
-    install: () => Promise.reject(new MidimonError('invalid_input', 'bad signature')),
+    install: () => Promise.reject(new MidimonError('signature_invalid', 'bad signature')),
     refresh: () => undefined,
     onRestart: undefined,
     onShutdown: undefined,
