@@ -15,6 +15,7 @@ import type { FakeI2cBus } from '../display/fake-i2c-bus.js';
 import { MidimonError } from '../errors.js';
 import type { FakeFootswitches } from '../gpio/fake-footswitches.js';
 import type { Logger } from '../log.js';
+import { reportConfigWarnings } from './config-warnings.js';
 import type { FakeMidiBackend } from '../midi/fake-midi-backend.js';
 import type { SeenPort } from '../midi/midi-devices.js';
 import { PluginHost } from '../plugins/host.js';
@@ -361,6 +362,7 @@ export class MidimonBox implements BoxControl {
     const config = ctx.next.config;
     await this.#parts.apply(ctx);
     this.menu.configure(config);
+    reportConfigWarnings(ctx.next.warnings ?? [], this.problems, this.#log, this.#scheduler.now());
     if (ctx.previous === undefined || ctx.diff.has('usb')) this.#sticks.configure(config.usb);
     // Plugin load failures are reported per plugin; they never reject a config.
     void this.pluginSet.apply(config, ctx.next.path).then(() => this.#status.refresh());

@@ -1,6 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { findInlineTableTrailingCommas } from './toml-strict.js';
 import { pruneInvalid } from './prune.js';
+import { menuShadows } from './menu-shadows.js';
 import { createHash } from 'node:crypto';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse, TomlError } from 'smol-toml';
@@ -20,6 +21,8 @@ export interface LoadedConfig {
   readonly hash: string;
   /** 'builtin' when the box fell back to its default because the file was unusable. */
   readonly origin: 'file' | 'builtin';
+  /** Valid, but not doing what it says (e.g. a mapping the menu shadows); logged and shown at load. */
+  readonly warnings?: readonly ConfigIssue[];
 }
 
 export interface ValidateOptions {
@@ -29,7 +32,7 @@ export interface ValidateOptions {
   readonly checkPluginFiles?: boolean;
 }
 
-export type ValidationResult = { readonly ok: true; readonly config: BoxConfig } | { readonly ok: false; readonly issues: readonly ConfigIssue[]; readonly kind: 'config_parse' | 'config_invalid' };
+export type ValidationResult = { readonly ok: true; readonly config: BoxConfig; readonly warnings: readonly ConfigIssue[] } | { readonly ok: false; readonly issues: readonly ConfigIssue[]; readonly kind: 'config_parse' | 'config_invalid' };
 
 let cachedSuggester: KeySuggester | undefined;
 /** Built on first need: the JSON Schema walk is only for explaining errors. */
@@ -109,7 +112,8 @@ export async function validateConfigText(text: string, file: string, options: Va
     const onlySyntax = issues.every((i) => i.message.startsWith('TOML syntax error'));
     return { ok: false, kind: onlySyntax ? 'config_parse' : 'config_invalid', issues: sortIssues(issues) };
   }
-  return { ok: true, config };
+  const warnings = menuShadows(config).map((w) => customIssue(file, locator, w.path, w.message));
+  return { ok: true, config, warnings };
 }
 
 /** Footswitch triggers must name a switch under [[devices.footswitches]]: the engine cannot know the devices. */
@@ -174,5 +178,5 @@ export async function loadConfigFile(path: string, options: ValidateOptions = {}
   }
   const result = await validateConfigText(text, path, options);
   if (!result.ok) throw configError(path, result.kind, result.issues);
-  return { config: result.config, path, hash: hashText(text), origin: 'file' };
+  return { config: result.config, path, hash: hashText(text), origin: 'file', ...(result.warnings.length === 0 ? {} : { warnings: result.warnings }) };
 }
