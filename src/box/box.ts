@@ -354,6 +354,10 @@ export class MidimonBox implements BoxControl {
     return this.#sticks.install(packageDir);
   }
 
+  listStickAt(dir: string): ReturnType<Sticks['listAt']> {
+    return this.#sticks.listAt(dir);
+  }
+
   #trustedKeys(): Promise<KeyObject[]> {
     return trustedKeysIn(join(dirname(this.config.path), 'trusted-keys'), this.problems, this.#scheduler.now());
   }
