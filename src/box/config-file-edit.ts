@@ -5,7 +5,7 @@
  * kept as `config.toml.bak`, both written atomically. Never a half-written
  * or invalid config: on any failure the file is untouched.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { chmod, readFile, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { MidimonError } from '../errors.js';
 import { configError, validateConfigText, type ValidateOptions } from '../config/load.js';
@@ -19,14 +19,21 @@ export interface FileEdit extends InsertResult {
 
 export const backupPath = (configPath: string): string => `${configPath}.bak`;
 
-export async function addMappingToFile(file: string, target: MappingTarget, mapping: NewMapping, options: ValidateOptions = {}): Promise<FileEdit> {
+export interface FileEditOptions {
+  readonly validate?: ValidateOptions;
+  /** Test seam: runs after validation, before the on-disk comparison (where a concurrent save would land). */
+  readonly beforeWrite?: () => Promise<void>;
+}
+
+export async function addMappingToFile(file: string, target: MappingTarget, mapping: NewMapping, options: FileEditOptions = {}): Promise<FileEdit> {
   const before = await readConfig(file);
   const edit = insertMapping(before, target, mapping);
-  const checked = await validateConfigText(edit.text, file, options);
+  const checked = await validateConfigText(edit.text, file, options.validate ?? {});
   if (!checked.ok) {
     const e = configError(file, checked.kind, checked.issues);
     throw new MidimonError(e.kind, `the new mapping would make the config invalid, nothing was written: ${e.message}`, { details: { ...e.details, inserted: edit.inserted } });
   }
+  await options.beforeWrite?.();
   const mode = (await stat(file)).mode & 0o777;
   const backup = backupPath(file);
   // Someone saved the file while we worked (an editor, a second learn): their edit wins, ours is refused.
@@ -52,6 +59,8 @@ async function readConfig(file: string): Promise<string> {
 async function write(path: string, text: string, mode: number): Promise<void> {
   try {
     await writeFileAtomic(path, text, mode);
+    // The umask may have narrowed it (0664 for the midimon group would become 0644).
+    if (((await stat(path)).mode & 0o777) !== mode) await chmod(path, mode);
   } catch (err) {
     throw fileError(path, err, 'write');
   }

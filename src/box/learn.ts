@@ -105,35 +105,38 @@ export class Learn {
 
   /** Resolves with the next learnable event; rejects on timeout or abort. */
   next(source: 'socket' | 'menu', timeoutMs: number, signal?: AbortSignal): Promise<LearnedTrigger> {
-    return new Promise((resolve, reject) => {
-      const sched = this.#opts.scheduler;
-      const done = () => {
-        sched.clearTimeout(waiter.timer);
-        this.#waiters.delete(waiter);
-        signal?.removeEventListener('abort', onAbort);
-      };
-      const onAbort = () => {
+    return new Promise((resolve, reject) => this.#wait(source, timeoutMs, signal, resolve, reject));
+  }
+
+  /** Callbacks run synchronously with the event (the menu page changes with it). */
+  #wait(source: 'socket' | 'menu', timeoutMs: number, signal: AbortSignal | undefined, resolve: (t: LearnedTrigger) => void, reject: (err: MidimonError) => void): void {
+    if (signal?.aborted === true) return reject(new MidimonError('bad_request', 'learn cancelled'));
+    const sched = this.#opts.scheduler;
+    const done = () => {
+      sched.clearTimeout(waiter.timer);
+      this.#waiters.delete(waiter);
+      signal?.removeEventListener('abort', onAbort);
+    };
+    const onAbort = () => {
+      done();
+      reject(new MidimonError('bad_request', 'learn cancelled'));
+    };
+    const waiter: Waiter = {
+      source,
+      resolve: (t) => {
         done();
-        reject(new MidimonError('bad_request', 'learn cancelled'));
-      };
-      const waiter: Waiter = {
-        source,
-        resolve: (t) => {
-          done();
-          resolve(t);
-        },
-        reject: (err) => {
-          done();
-          reject(err);
-        },
-        timer: sched.setTimeout(() => {
-          waiter.reject(new MidimonError('timeout', `nothing arrived within ${Math.round(timeoutMs / 100) / 10} s: press a key or pad, move a knob, or step on a footswitch (in simulation: midimon send INPUT ...)`));
-        }, timeoutMs),
-      };
-      if (signal?.aborted === true) return reject(new MidimonError('bad_request', 'learn cancelled'));
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.#waiters.add(waiter);
-    });
+        resolve(t);
+      },
+      reject: (err) => {
+        done();
+        reject(err);
+      },
+      timer: sched.setTimeout(() => {
+        waiter.reject(new MidimonError('timeout', `nothing arrived within ${Math.round(timeoutMs / 100) / 10} s: press a key or pad, move a knob, or step on a footswitch (in simulation: midimon send INPUT ...)`));
+      }, timeoutMs),
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    this.#waiters.add(waiter);
   }
 
   #deliver(learned: LearnedTrigger, menuControl: boolean): boolean {
@@ -181,7 +184,7 @@ export class Learn {
   /** Inserts, validates, backs up, writes, reloads; one at a time. */
   add(target: MappingTarget, mapping: NewMapping, reason: string): Promise<{ edit: FileEdit; reload: ReloadResult }> {
     const run = this.#edits.then(async () => {
-      const edit = await addMappingToFile(this.#opts.configPath(), target, mapping, this.#opts.validateOptions());
+      const edit = await addMappingToFile(this.#opts.configPath(), target, mapping, { validate: this.#opts.validateOptions() });
       this.#opts.log.info({ file: edit.file, line: edit.line, mode: edit.mode, trigger: mapping.trigger, action: mapping.action }, `${reason}: mapping added to the config file`);
       return { edit, reload: await this.#opts.reload(reason) };
     });
@@ -203,14 +206,17 @@ export class Learn {
     const abort = new AbortController();
     const session: MenuSession = { mode, state: 'waiting', cancel: () => abort.abort() };
     this.#menu = session;
-    this.next('menu', MENU_LEARN_TIMEOUT_MS, abort.signal).then(
+    this.#wait(
+      'menu',
+      MENU_LEARN_TIMEOUT_MS,
+      abort.signal,
       (learned) => {
         if (this.#menu !== session) return;
         session.learned = learned;
         session.state = 'captured';
         this.#opts.onMenuChange();
       },
-      (err: MidimonError) => {
+      (err) => {
         if (this.#menu !== session || err.kind !== 'timeout') return;
         session.state = 'timeout';
         this.#opts.onMenuChange();
