@@ -140,6 +140,7 @@ export class MidimonBox implements BoxControl {
       onMenuChange: () => {
         if (this.menu.open) this.menu.refresh();
       },
+      announce: (message) => this.monitor.notice({ type: 'notice', level: 'info', code: 'learn', message }),
     });
     this.menu = new MenuDriver({
       log: options.log,

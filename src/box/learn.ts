@@ -39,6 +39,8 @@ export interface LearnOptions {
   readonly pluginActions: () => readonly { plugin: string; action: string }[];
   /** Redraw the menu (its Learn page follows this state). */
   readonly onMenuChange: () => void;
+  /** Tells `midimon monitor` when a learn starts listening and what it learned. */
+  readonly announce?: (message: string) => void;
 }
 
 /** What the menu's Learn page shows (src/menu/menu-context.ts MenuLearn). */
@@ -137,6 +139,7 @@ export class Learn {
     };
     signal?.addEventListener('abort', onAbort, { once: true });
     this.#waiters.add(waiter);
+    this.#opts.announce?.(`learn (${source}): listening for a control`);
   }
 
   #deliver(learned: LearnedTrigger, menuControl: boolean): boolean {
@@ -146,6 +149,7 @@ export class Learn {
       w.resolve(learned);
       taken = true;
     }
+    if (taken) this.#opts.announce?.(`learn: learned ${learned.label}`);
     return taken;
   }
 

@@ -128,19 +128,37 @@ class Editor {
     return this.#text.length;
   }
 
-  /** A block of lines after the line that holds `end` (a trailing comment there stays on its line), set off by a blank line. */
+  /**
+   * A block of lines after the line that holds `end` (a trailing comment there
+   * stays on its line), set off by blank lines. Comment lines that follow
+   * stay before it, except a comment block sitting right on top of the next
+   * header: that one introduces the next section and stays with it.
+   */
   blockAfter(end: number, lines: string[]): Omit<InsertResult, 'index' | 'mode'> {
     const s = this.#text;
+    const eol = this.#eol;
+    const body = lines.join(eol);
     const nl = s.indexOf('\n', end);
-    const body = lines.join(this.#eol);
     if (nl < 0) {
       // The statement is on the file's last line, without a line break.
-      const insert = `${this.#eol}${this.#eol}${body}${this.#eol}`;
-      return this.#result(s.length, insert, s.length + 2 * this.#eol.length, body);
+      return this.#result(s.length, `${eol}${eol}${body}${eol}`, s.length + 2 * eol.length, body);
     }
-    const at = nl + 1;
-    const insert = `${this.#eol}${body}${this.#eol}`;
-    return this.#result(at, insert, at + this.#eol.length, body);
+    let q = nl + 1;
+    let attached = -1;
+    while (q < s.length) {
+      const lineEnd = s.indexOf('\n', q);
+      const line = s.slice(q, lineEnd < 0 ? s.length : lineEnd).trim();
+      if (line === '') attached = -1;
+      else if (line.startsWith('#')) attached = attached < 0 ? q : attached;
+      else break;
+      q = lineEnd < 0 ? s.length : lineEnd + 1;
+    }
+    const at = q >= s.length ? s.length : attached >= 0 ? attached : q;
+    const unterminated = at === s.length && !s.endsWith('\n');
+    const previous = at === nl + 1 ? 'statement' : s.slice(s.lastIndexOf('\n', at - 2) + 1, unterminated ? at : at - 1).trim();
+    const before = `${unterminated ? eol : ''}${previous === '' ? '' : eol}`;
+    const insert = `${before}${body}${eol}${at < s.length ? eol : ''}`;
+    return this.#result(at, insert, at + before.length, body);
   }
 
   /** A new last element of the array ending at `arrayEnd` (just past its `]`); `lastEnd` ends the current last element. */

@@ -89,9 +89,9 @@ type = "Panic"
 
 test('a heavily commented config: the mapping goes into the mode, every comment and byte stays', async () => {
   const verse = await check(COMMENTED, { mode: 'Verse' }, modeMappings(0));
-  // Right after Verse's last mapping, before the comments that lead into Chorus.
-  assert.ok(verse.indexOf('learned: keys') < verse.indexOf('# a comment after the last mapping of Verse'));
-  assert.ok(verse.indexOf('cc 1\n\n[[modes.mappings]]\ndescription = "learned') > 0, verse);
+  // After Verse's last mapping and the comment that ends it, before the comment that leads into Chorus.
+  assert.ok(verse.includes('# cc 1\n# a comment after the last mapping of Verse\n\n[[modes.mappings]]\ndescription = "learned'), verse);
+  assert.ok(verse.includes('action = { type = "ModeChange", mode = "next" }\n\n# a comment that introduces Chorus\n[[modes]]'), verse);
   // A mode without mappings gets its first block after its last key (a multi-line string here).
   const chorus = await check(COMMENTED, { mode: 'Chorus' }, modeMappings(1));
   assert.ok(chorus.indexOf('learned: keys') > chorus.indexOf('"""\n', chorus.indexOf('multi-line')));
