@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import type { ReloadResult } from './protocol.js';
 
 /**
  * `midimon learn`: the box waits for the next incoming event (a MIDI control
@@ -25,26 +24,3 @@ export const learnRequestFields = {
   /** Insert the mapping into the config file (needs `action`). */
   add: z.literal(true).optional(),
 };
-
-export interface LearnAdded {
-  readonly file: string;
-  /** The file as it was before the edit. */
-  readonly backup: string;
-  /** 1-based line of the inserted text. */
-  readonly line: number;
-  /** 1-based position of the new mapping in its list (as `midimon monitor` numbers mappings). */
-  readonly mapping: number;
-  readonly reload: ReloadResult;
-}
-
-export interface LearnResult {
-  /** The trigger table for the event. */
-  readonly trigger: Readonly<Record<string, string | number>>;
-  /** "keys note 60 ch1", "left press". */
-  readonly label: string;
-  /** The mode the mapping is for; null for global mappings. */
-  readonly mode: string | null;
-  /** A ready-to-paste TOML block (with a placeholder action unless `add` gave one). */
-  readonly toml: string;
-  readonly added?: LearnAdded;
-}

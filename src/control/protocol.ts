@@ -4,7 +4,7 @@ import { CAPABILITIES, type BoxConfig, type Capability } from '../config/schema.
 import type { ConfigIssue } from '../config/issues.js';
 import type { MonitorSubscribe } from './monitor-protocol.js';
 import { sendRequestFields, type MonitorStartResult, type SendResult } from './send-protocol.js';
-import { learnRequestFields, type LearnResult } from './learn-protocol.js';
+import { learnRequestFields } from './learn-protocol.js';
 
 /**
  * The control socket protocol: one JSON object per line each way. Requests
@@ -202,6 +202,30 @@ export interface ControlResults {
   panic: { readonly channels: number };
   devices: DevicesResult;
   learn: LearnResult;
+}
+
+/** `midimon learn` (src/control/learn-protocol.ts has the request). */
+export interface LearnAdded {
+  readonly file: string;
+  /** The file as it was before the edit. */
+  readonly backup: string;
+  /** 1-based line of the inserted text. */
+  readonly line: number;
+  /** 1-based position of the new mapping in its list (as `midimon monitor` numbers mappings). */
+  readonly mapping: number;
+  readonly reload: ReloadResult;
+}
+
+export interface LearnResult {
+  /** The trigger table for the event. */
+  readonly trigger: Readonly<Record<string, string | number>>;
+  /** "keys note 60 ch1", "left press". */
+  readonly label: string;
+  /** The mode the mapping is for; null for global mappings. */
+  readonly mode: string | null;
+  /** A ready-to-paste TOML block (with a placeholder action unless `add` gave one). */
+  readonly toml: string;
+  readonly added?: LearnAdded;
 }
 
 /** Every MIDI port the box sees now (`midimon devices`): where it is, and which [devices.midi] entry claims it. */
