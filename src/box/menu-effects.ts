@@ -12,6 +12,7 @@ import { isCapability } from '../plugins/types.js';
 import type { TempoCommand } from '../engine/types.js';
 import type { PluginSet } from './plugin-set.js';
 import type { Problems } from './problems.js';
+import type { Learn } from './learn.js';
 
 /** The parts of the box a menu choice acts on. */
 export interface MenuEffectTarget {
@@ -33,6 +34,8 @@ export interface MenuEffectTarget {
   readonly tempo: (command: TempoCommand) => void;
   /** A short on-screen message that goes away by itself (a refused toggle). */
   readonly toast: (text: string) => void;
+  /** MIDI learn pages (absent in boxes built without it). */
+  readonly learn?: Pick<Learn, 'menuStart' | 'menuCancel' | 'menuSave'>;
 }
 
 /** What a refused plugin toggle says on the OLED: short, the full reason goes to the log. */
@@ -82,6 +85,16 @@ export function runMenuEffect(effect: MenuEffect, box: MenuEffectTarget): void {
       break;
     case 'clock-source':
       box.tempo({ kind: 'source', source: effect.source });
+      break;
+    case 'learn-start':
+      box.learn?.menuStart(effect.mode);
+      break;
+    case 'learn-cancel':
+      box.learn?.menuCancel();
+      break;
+    case 'learn-save':
+      // menuSave reports success and failure on the banner itself.
+      void box.learn?.menuSave(effect.mode, effect.choice);
       break;
     case 'restart':
       box.log.warn('restart requested from the menu');
