@@ -149,6 +149,18 @@ describe('ControlServer', () => {
     ]);
   });
 
+  test('a long wait (learn) is aborted when its client hangs up', async () => {
+    calls.length = 0;
+    const s = createConnection(socketPath);
+    await new Promise<void>((resolve) => s.once('connect', () => resolve()));
+    s.write(`${JSON.stringify({ cmd: 'learn', mode: 'Clean', timeout_ms: 5000 })}\n`);
+    for (let i = 0; i < 200 && !calls.includes('learn'); i++) await new Promise((r) => setTimeout(r, 5));
+    assert.deepEqual(calls, ['learn'], 'the handler is waiting');
+    s.destroy();
+    for (let i = 0; i < 200 && !calls.includes('learn:aborted'); i++) await new Promise((r) => setTimeout(r, 5));
+    assert.deepEqual(calls, ['learn', 'learn:aborted']);
+  });
+
   test('a MidimonError from a handler keeps its kind; other throws become internal', async () => {
     await assert.rejects(client.request({ cmd: 'mode', target: { name: 'Nope' } }), (e: unknown) => isMidimonError(e, 'not_found') && e.message === "no mode named 'Nope'");
     await assert.rejects(client.request({ cmd: 'plugin.revoke', name: 'x', capability: 'Network' }), (e: unknown) => isMidimonError(e, 'internal') && e.message === 'boom');
