@@ -88,6 +88,8 @@ export class MidimonBox implements BoxControl {
   readonly #sticks: Sticks;
   readonly #status: StatusRefresh;
   readonly #beatRefresh: DeferredRefresh;
+  /** The Monitor page follows the traffic: one redraw per burst of messages. */
+  readonly #monitorPage: DeferredRefresh;
   #control: ControlServer | null = null;
   #startedAt = Date.now();
   readonly #unsubscribe: Array<() => void> = [];
@@ -102,6 +104,10 @@ export class MidimonBox implements BoxControl {
     this.#notices = new Notices(this.problems, this.#scheduler);
     this.health = new DeviceHealth({ problems: this.problems, log: options.log, now: () => this.#scheduler.now() });
     this.monitor = new MonitorBus(now);
+    this.#monitorPage = new DeferredRefresh(this.#scheduler, () => this.menu.refresh());
+    this.monitor.recent.onRecord(() => {
+      if (this.menu.page === 'monitor') this.#monitorPage.request();
+    });
     this.state = new StateStore({ dir: options.paths.stateDir, log: options.log });
     this.plugins = new PluginHost({
       log: options.log,
@@ -161,6 +167,7 @@ export class MidimonBox implements BoxControl {
           onShutdown: options.onShutdown,
           simulated: this.simulated,
           tempo: (command) => this.midi?.loop.tempoCommand(command, 'menu'),
+          toast: (text) => this.display?.toast(text),
           learn: this.learn,
         }),
       onView: (view) => {
@@ -285,6 +292,7 @@ export class MidimonBox implements BoxControl {
   async stop(): Promise<void> {
     this.#status.stop();
     this.#beatRefresh.stop();
+    this.#monitorPage.stop();
     this.#notices.stop();
     for (const off of this.#unsubscribe.splice(0)) off();
     this.sends.stop();
@@ -358,6 +366,7 @@ export class MidimonBox implements BoxControl {
       system: this.#status.system,
       version: this.#opts.version,
       usb: { present: this.#sticks.present, packages: this.stickOffers() },
+      monitor: this.monitor.recent.lines(),
     });
     return learn === undefined ? ctx : { ...ctx, learn };
   }

@@ -2,7 +2,7 @@ import { menuControlsOf, type MenuControl } from '../config/menu-shadows.js';
 import type { BoxConfig } from '../config/schema.js';
 import type { FootswitchEvent, MidiInEvent } from '../engine/inputs.js';
 import type { Logger } from '../log.js';
-import { CLOSED_MENU, isMenuOpen, menuTimeoutIn, menuView, reduceMenu, type MenuContext, type MenuEffect, type MenuInputType, type MenuState, type MenuView } from '../menu/index.js';
+import { CLOSED_MENU, isMenuOpen, menuTimeoutIn, menuView, reduceMenu, type MenuContext, type MenuEffect, type MenuInputType, type MenuState, type MenuView, type PageId } from '../menu/index.js';
 import type { Scheduler } from '../runtime/ports.js';
 
 export type { MenuControl } from '../config/menu-shadows.js';
@@ -45,6 +45,11 @@ export class MenuDriver {
 
   get state(): MenuState {
     return this.#state;
+  }
+
+  /** The page on top while open (null: closed). */
+  get page(): PageId | null {
+    return this.#state.open ? (this.#state.stack[this.#state.stack.length - 1]?.page ?? null) : null;
   }
 
   /** True when the menu consumed the event. */
