@@ -305,7 +305,7 @@ export const conditionSchema: z.ZodType<Condition> = z.lazy(() =>
   ),
 );
 
-export const ACTION_TYPES = ['SendMidi', 'ModeChange', 'Plugin', 'Sequence', 'Delay', 'Repeat', 'Conditional', 'Panic', 'Tempo', 'Clock'] as const;
+export const ACTION_TYPES = ['SendMidi', 'ModeChange', 'Plugin', 'Sequence', 'Delay', 'Repeat', 'Conditional', 'Panic', 'Tempo', 'Clock', 'SetlistNext', 'SetlistPrev', 'SetlistGoto'] as const;
 
 /** BPM 20-300 with at most one decimal (0.1 resolution). */
 const bpmValue = (what: string) =>
@@ -366,6 +366,14 @@ export const actionSchema: z.ZodType<Action> = z.lazy(() =>
         command: z
           .enum(CLOCK_COMMANDS, { error: `expected a clock command: ${CLOCK_COMMANDS.join(', ')}` })
           .meta({ description: 'Transport of the internal clock: start (FA, from the top), stop (FC), continue (SPP + FB), toggle (stop / continue).' }),
+      }),
+      z.strictObject({ type: z.literal('SetlistNext') }),
+      z.strictObject({ type: z.literal('SetlistPrev') }),
+      z.strictObject({
+        type: z.literal('SetlistGoto'),
+        song: z
+          .union([int(1, 1000, 'a song number'), z.string().min(1, { error: 'song name must not be empty' })], { error: 'expected a song number (1 = the first) or a song name' })
+          .meta({ description: 'Song number as people count (1 = the first song), or its name.' }),
       }),
     ],
     { error: `unknown action type; expected one of ${ACTION_TYPES.join(', ')}` },
@@ -464,6 +472,21 @@ export const clockSchema = z
   .prefault({})
   .meta({ description: 'Tempo and MIDI clock: the box as master clock (24 PPQN) or following an external clock. See docs/engine.md, "Tempo and MIDI clock".' });
 
+const setlistSong = z.strictObject({
+  mode: z.string().min(1, { error: 'mode must not be empty' }).meta({ description: 'The mode the song switches to (its on_enter runs each time the song is selected).' }),
+  name: z.string().min(1).max(48).optional().meta({ description: 'Shown large on the status screen; default: the mode name.' }),
+});
+
+export const setlistSchema = z
+  .strictObject({
+    songs: z.array(setlistSong).min(1, { error: 'a setlist needs at least one song' }).max(1000).meta({ description: 'Songs in playing order, each { mode = "...", name = "..." }; a mode may appear in several songs.' }),
+    wrap: z.boolean().default(false).meta({ description: 'Next on the last song goes to the first (prev on the first to the last). Default: stay on the last / first song.' }),
+    program_change_channel: channelNum.optional().meta({ description: 'Program Change n on this channel selects song n+1 (PC is 0-based on the wire: PC 0 = song 1). Absent: off.' }),
+    program_change_device: devicePattern.optional().meta({ description: 'Only Program Changes from inputs matching this pattern select songs.' }),
+  })
+  .optional()
+  .meta({ description: 'An ordered list of songs (modes) with names shown large on the OLED; next/prev by SetlistNext/SetlistPrev actions, jumps by Program Change, the menu or `midimon setlist`. See docs/engine.md, "Setlists".' });
+
 /** Spread into the top-level config object by the config loader. */
 export const engineConfigShape = {
   modes: z.array(modeSchema).min(1, { error: 'at least one mode is required' }),
@@ -472,6 +495,7 @@ export const engineConfigShape = {
   timing: timingSchema,
   mode_switching: modeSwitchingSchema,
   clock: clockSchema,
+  setlist: setlistSchema,
 };
 
 export const engineConfigSchema = z.strictObject(engineConfigShape);

@@ -38,6 +38,8 @@ export interface ActionHost {
   /** Registers a note to be released with the held input note; false if that note is no longer held. */
   follow(heldKey: string, owner: string, output: string, channel: number, note: number): boolean;
   setMode(target: string, source: ModeChangeSource, at: number): void;
+  /** Select a song: next/prev, a 0-based index or a name. */
+  setlist(target: 'next' | 'prev' | number | string, at: number): void;
   /** `heldKey`: the input note the mapping fired on, if any (the call then follows that key's release). */
   pluginCall(plugin: string, action: string, context: TriggerContext, params: Readonly<Record<string, unknown>> | undefined, origin: Origin, heldKey: string | null): void;
   panic(): void;
@@ -86,6 +88,16 @@ export function runActions(host: ActionHost, work: Action[], origin: Origin, dat
         break;
       case 'ModeChange':
         host.setMode(a.mode, 'mapping', at);
+        break;
+      case 'SetlistNext':
+        host.setlist('next', at);
+        break;
+      case 'SetlistPrev':
+        host.setlist('prev', at);
+        break;
+      case 'SetlistGoto':
+        // People count songs from 1; the engine from 0.
+        host.setlist(typeof a.song === 'number' ? a.song - 1 : a.song, at);
         break;
       case 'Plugin':
         host.pluginCall(a.plugin, a.action, context(host, data, at), a.params, origin, data.heldKey);

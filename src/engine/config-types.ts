@@ -104,7 +104,12 @@ export type Action =
   | { type: 'Panic' }
   /** Exactly one of: bpm (set), nudge (add, may be negative), tap (tap tempo). */
   | { type: 'Tempo'; bpm?: number | undefined; nudge?: number | undefined; tap?: boolean | undefined }
-  | { type: 'Clock'; command: ClockCommand };
+  | { type: 'Clock'; command: ClockCommand }
+  /** Setlist: the next / previous song (clamped at the ends unless `[setlist] wrap = true`). */
+  | { type: 'SetlistNext' }
+  | { type: 'SetlistPrev' }
+  /** Setlist: a song by number (1 = the first) or by name. */
+  | { type: 'SetlistGoto'; song: number | string };
 
 export interface Mapping {
   description?: string | undefined;
@@ -162,6 +167,27 @@ export interface EngineConfig {
   timing: Timing;
   mode_switching: ModeSwitching;
   clock: ClockConfig;
+  /** Songs in playing order; absent: no setlist. */
+  setlist?: Setlist | undefined;
+}
+
+// ---------------------------------------------------------------- setlist
+
+/** One song of the setlist: a mode, shown under its own name. */
+export interface SetlistSong {
+  mode: string;
+  /** Shown large on the status screen; default: the mode's name. */
+  name?: string | undefined;
+}
+
+export interface Setlist {
+  songs: SetlistSong[];
+  /** Next on the last song goes to the first (and prev on the first to the last); default false: stay. */
+  wrap: boolean;
+  /** Program Change n on this channel selects song n+1 (0-based on the wire); absent: off. */
+  program_change_channel?: number | undefined;
+  /** Only Program Changes from inputs matching this pattern select songs. */
+  program_change_device?: string | undefined;
 }
 
 // ------------------------------------------------------------------ clock

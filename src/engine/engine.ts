@@ -14,6 +14,7 @@ import { NoteTracker } from './note-tracker.js';
 import { PreparedRoute, inputNeeds, type InputNeeds } from './routing.js';
 import { TriggerMatcher, describeTrigger, type FireData, type LongPressRequest, type MappingRef, type Match } from './trigger-matcher.js';
 import { TempoClock, isClockMessage, type TempoHost } from './tempo.js';
+import { reconcilePosition, resolveSong, songName, type SetlistTarget, type SongPosition } from './setlist.js';
 import type {
   EngineEffect,
   EngineEvent,
@@ -22,6 +23,7 @@ import type {
   ModeTarget,
   NoticeLevel,
   PluginCallEffect,
+  SetlistSnapshot,
   TempoCommand,
   TriggerContext,
 } from './types.js';
@@ -31,6 +33,8 @@ export interface EngineOptions {
   readonly restoredMode?: string | null;
   /** Local time offset (minutes east of UTC) at `at`, for TimeRange conditions. Default: UTC. */
   readonly utcOffsetMinutes?: (at: number) => number;
+  /** Setlist position saved before a restart; checked against the setlist (it may have been edited since). */
+  readonly restoredSong?: SongPosition | null;
 }
 
 /** What ends with an input key's release: a note a SendMidi "note" started, or a key-following plugin call. */
@@ -84,6 +88,8 @@ export class MidiEngine {
   #beatsByMode: boolean[] = [];
   /** True while a mode's on_enter/on_exit runs: a ModeChange from there is refused (no switch loops). */
   #inMacro = false;
+  /** Setlist position (0-based); null until a song is first selected, or without a setlist. */
+  #song: number | null = null;
 
   constructor(config: EngineConfig, options: EngineOptions = {}) {
     this.#config = config;
@@ -94,6 +100,7 @@ export class MidiEngine {
       this.#startupNotices.push(notice('warn', 'mode_not_restored', `saved mode "${options.restoredMode}" no longer exists`));
     }
     this.#modeIndex = restored >= 0 ? restored : this.#initialIndex(config);
+    this.#restoreSong(options.restoredSong ?? null);
     this.#host = this.#makeHost();
     this.#tempo = new TempoClock(config.clock, config.modes[this.#modeIndex]?.tempo ?? config.clock.bpm, this.#makeTempoHost());
   }
@@ -168,6 +175,9 @@ export class MidiEngine {
       case 'tempo-command':
         this.#tempo.request(event.command, event.at);
         break;
+      case 'setlist-command':
+        this.#setlist(event.target, event.source, event.at);
+        break;
     }
     return this.#out;
   }
@@ -198,6 +208,7 @@ export class MidiEngine {
       pendingTimers: this.#jobs.size,
       usedChannels: this.#notes.usedChannels,
       tempo: this.#tempo.info(),
+      ...(this.#config.setlist === undefined ? {} : { setlist: this.#setlistSnapshot() }),
     };
   }
 
@@ -225,6 +236,17 @@ export class MidiEngine {
     ) {
       if (m.program < this.#config.modes.length) this.#setMode(m.program, 'program-change', e.at);
       else this.#notice('warn', 'unknown_mode', `Program Change ${m.program} has no mode (${this.#config.modes.length} modes)`);
+      return;
+    }
+    const sl = this.#config.setlist;
+    if (
+      m.kind === 'program_change' &&
+      sl?.program_change_channel === m.channel &&
+      (sl.program_change_device === undefined || deviceMatches(sl.program_change_device, e.device, e.alias))
+    ) {
+      // 0-based on the wire, 1-based for people: PC 0 is song 1.
+      if (m.program < sl.songs.length) this.#setlist(m.program, 'program-change', e.at);
+      else this.#notice('warn', 'unknown_song', `Program Change ${m.program} has no song (PC ${m.program} = song ${m.program + 1}; the setlist has ${sl.songs.length})`);
       return;
     }
     if (m.kind === 'note_on') {
@@ -449,6 +471,69 @@ export class MidiEngine {
     this.#runMacro('on_enter', this.#config.modes[idx]?.on_enter, _at);
   }
 
+  // --------------------------------------------------------------- setlist
+
+  /**
+   * Selecting a song sets the position and enters the song's mode. A song
+   * whose mode is already current is entered again (its tempo and on_enter
+   * run: the patches are recalled), without on_exit.
+   */
+  #setlist(target: SetlistTarget, source: ModeChangeSource, at: number): void {
+    const setlist = this.#config.setlist;
+    if (this.#inMacro) {
+      this.#notice('warn', 'mode_macro_mode_change', `mode "${this.modeName}": a song change from on_enter/on_exit was ignored`);
+      return;
+    }
+    if (setlist === undefined) {
+      this.#notice('warn', 'no_setlist', 'no [setlist] in the config');
+      return;
+    }
+    const r = resolveSong(setlist, this.#song, target);
+    if ('stay' in r) return this.#notice('info', 'setlist_end', r.stay);
+    if ('error' in r) return this.#notice('warn', 'unknown_song', r.error);
+    const song = setlist.songs[r.index] as NonNullable<(typeof setlist.songs)[number]>;
+    const previous = this.#song;
+    this.#song = r.index;
+    this.#out.push({ type: 'setlist-changed', index: r.index, name: songName(song), mode: song.mode, count: setlist.songs.length, previous, source });
+    const mode = this.#findMode(song.mode);
+    if (mode !== this.#modeIndex) {
+      this.#setMode(mode, source, at);
+      return;
+    }
+    this.#applyModeTempo(at);
+    this.#runMacro('on_enter', this.#config.modes[mode]?.on_enter, at);
+  }
+
+  #restoreSong(saved: SongPosition | null): void {
+    const r = reconcilePosition(this.#config.setlist, saved);
+    this.#song = r.index;
+    if (r.adjusted === null) return;
+    this.#startupNotices.push(notice('warn', 'setlist_position_adjusted', `saved setlist position: ${r.adjusted}`));
+    this.#startupNotices.push(this.#setlistChanged(saved?.index ?? null, 'startup'));
+  }
+
+  /** Reload: the same song where it still is (or moved to), else the same place clamped; the log says so. */
+  #reconcileSong(previous: readonly { name: string }[] | undefined): void {
+    if (this.#song === null) return;
+    const before = previous?.[this.#song];
+    const r = reconcilePosition(this.#config.setlist, before === undefined ? null : { index: this.#song, name: before.name });
+    if (r.adjusted === null && r.index === this.#song) return;
+    const was = this.#song;
+    this.#song = r.index;
+    if (r.adjusted !== null) this.#notice('warn', 'setlist_position_adjusted', `setlist position: ${r.adjusted}`);
+    this.#out.push(this.#setlistChanged(was, 'config'));
+  }
+
+  #setlistChanged(previous: number | null, source: ModeChangeSource): EngineEffect {
+    const songs = this.#config.setlist?.songs ?? [];
+    const song = this.#song === null ? undefined : songs[this.#song];
+    return { type: 'setlist-changed', index: this.#song, name: song === undefined ? null : songName(song), mode: song?.mode ?? null, count: songs.length, previous, source };
+  }
+
+  #setlistSnapshot(): SetlistSnapshot {
+    return { position: this.#song, songs: (this.#config.setlist?.songs ?? []).map((s) => ({ name: songName(s), mode: s.mode })) };
+  }
+
   /**
    * Song macros. on_exit runs as "global" work so its notes and delayed steps
    * outlive the mode being left (the mode's own notes are released right after);
@@ -536,6 +621,7 @@ export class MidiEngine {
     this.#longPressByKey.clear();
     this.#matcher.reset();
     const previousConfig = this.#config;
+    const songsBefore = this.#setlistSnapshot().songs;
     this.#config = next;
     this.#prepare(next);
     this.#modeIndex = newIndex;
@@ -545,6 +631,7 @@ export class MidiEngine {
     const before = previousConfig.modes.find((m) => m.name === previous)?.tempo;
     if (modeVanished || next.modes[newIndex]?.tempo !== before) this.#applyModeTempo(_at);
     if (modeVanished) this.#runMacro('on_enter', next.modes[newIndex]?.on_enter, _at);
+    this.#reconcileSong(songsBefore);
     this.#notice('info', 'config_applied', `config applied (${next.modes.length} modes, ${next.routes.length} routes)`);
   }
 
@@ -573,6 +660,7 @@ export class MidiEngine {
         return true;
       },
       setMode: (target, source, at) => this.#setMode(target, source, at),
+      setlist: (target, at) => this.#setlist(target, 'mapping', at),
       pluginCall: (plugin, action, context: TriggerContext, params, origin, heldKey) => {
         const mode = origin === 'global' ? null : this.modeName;
         const follow = heldKey === null ? undefined : this.#heldInput.get(heldKey);
