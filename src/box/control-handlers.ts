@@ -1,6 +1,6 @@
 import type { DegradedDevice } from './device-health.js';
 import type { DeviceStatus } from '../control/protocol.js';
-import type { ControlHandlers, DevicesResult, PluginChangeResult, PluginStatus, StatusResult, TempoRequest, TempoStatus } from '../control/protocol.js';
+import type { ControlHandlers, DevicesResult, PluginChangeResult, PluginStatus, SetlistStatus, SetlistTarget, StatusResult, TempoRequest, TempoStatus } from '../control/protocol.js';
 import { MidimonError, OTHER_ERROR_KINDS, PLUGIN_ERROR_KINDS, type ErrorKind } from '../errors.js';
 import type { ConfigService } from '../config/config-service.js';
 import type { DisplayController } from '../display/display-controller.js';
@@ -44,6 +44,10 @@ export interface BoxControl {
   readonly sends: Pick<SendInjector, 'send'>;
   readonly monitor: Pick<MonitorBus, 'subscribe'>;
   panic(source: 'socket'): { channels: number };
+  /** The setlist position (null without a [setlist]). */
+  setlistInfo(): SetlistStatus | null;
+  /** Selects a song (throws MidimonError not_found without a setlist or for an unknown song). */
+  selectSong(target: SetlistTarget, source: 'socket'): SetlistStatus;
 }
 
 const RECENT_ERRORS = 20;
@@ -111,6 +115,7 @@ export function buildControlHandlers(box: BoxControl, config: Pick<ControlHandle
         usb: { sticks: box.stickStatus() },
         tempo: tempoOrNull(box),
         degraded: box.health?.list() ?? [],
+        setlist: box.setlistInfo(),
       };
     },
     async tempo(request) {
@@ -147,6 +152,12 @@ export function buildControlHandlers(box: BoxControl, config: Pick<ControlHandle
     monitor: (listener) => box.monitor.subscribe(listener),
     async panic() {
       return box.panic('socket');
+    },
+    async setlist(target) {
+      if (target !== undefined) return box.selectSong(target, 'socket');
+      const info = box.setlistInfo();
+      if (info === null) throw new MidimonError('not_found', 'no [setlist] in the config (docs/engine.md, "Setlists")');
+      return info;
     },
     async pluginInstall(path) {
       if (path === undefined) {

@@ -30,6 +30,8 @@ export interface MenuEffectTarget {
   readonly simulated: boolean;
   /** Tempo page: tap, nudge, start/stop, source. */
   readonly tempo: (command: TempoCommand) => void;
+  /** Setlist page: select song N (1 = the first). */
+  readonly selectSong: (song: number) => void;
 }
 
 export function runMenuEffect(effect: MenuEffect, box: MenuEffectTarget): void {
@@ -65,6 +67,9 @@ export function runMenuEffect(effect: MenuEffect, box: MenuEffectTarget): void {
       break;
     case 'clock-source':
       box.tempo({ kind: 'source', source: effect.source });
+      break;
+    case 'setlist-goto':
+      box.selectSong(effect.song);
       break;
     case 'restart':
       box.log.warn('restart requested from the menu');

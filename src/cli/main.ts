@@ -18,6 +18,7 @@ const COMMANDS: Readonly<Record<string, { summary: string; load: () => Promise<C
   screenshot: { summary: 'save what the OLED shows as a PNG (or a demo screen)', load: async () => (await import('./commands/screenshot.js')).run },
   panic: { summary: 'all notes off + sustain off on every output channel the box used', load: async () => (await import('./commands/panic.js')).run },
   tempo: { summary: 'show or set the MIDI clock: BPM, +N/-N, tap, start, stop, source', load: async () => (await import('./commands/tempo.js')).run },
+  setlist: { summary: 'show the setlist, or select a song: next, prev, N, NAME', load: async () => (await import('./commands/setlist.js')).run },
 };
 
 const USAGE = () =>

@@ -43,6 +43,12 @@ export const controlRequestSchema = z.discriminatedUnion('cmd', [
   z.strictObject({ cmd: z.literal('monitor'), id }),
   z.strictObject({ cmd: z.literal('panic'), id }),
   z.strictObject({ cmd: z.literal('devices'), id }),
+  // Without a target: report. `song` counts from 1, as people do.
+  z.strictObject({
+    cmd: z.literal('setlist'),
+    id,
+    target: z.union([z.literal('next'), z.literal('prev'), z.strictObject({ song: z.number().int().min(1).max(1000) }), z.strictObject({ name: z.string().min(1).max(64) })]).optional(),
+  }),
 ]);
 
 export type ControlRequest = z.output<typeof controlRequestSchema>;
@@ -51,6 +57,7 @@ export const CONTROL_COMMANDS: readonly ControlCommand[] = controlRequestSchema.
 export type ModeTarget = Extract<ControlRequest, { cmd: 'mode' }>['target'];
 export type TempoRequest = Omit<Extract<ControlRequest, { cmd: 'tempo' }>, 'cmd' | 'id'>;
 export type SendRequest = Omit<Extract<ControlRequest, { cmd: 'send' }>, 'cmd' | 'id'>;
+export type SetlistTarget = NonNullable<Extract<ControlRequest, { cmd: 'setlist' }>['target']>;
 
 // ---- results ----
 
@@ -120,6 +127,20 @@ export interface StatusResult {
   readonly tempo?: TempoStatus | null;
   /** Empty when all configured hardware works; absent from boxes older than this field. */
   readonly degraded?: readonly DegradedDeviceStatus[];
+  /** The setlist position; null without a [setlist]; absent from boxes older than this field. */
+  readonly setlist?: SetlistStatus | null;
+}
+
+/** Songs count from 1 here, as people count (Program Change n selects song n+1). */
+export interface SetlistStatus {
+  /** 1-based; null until a song is first selected. */
+  readonly position: number | null;
+  readonly count: number;
+  readonly song: string | null;
+  readonly mode: string | null;
+  /** The song after the current one (the first before any is selected); null on the last song (unless the list wraps). */
+  readonly next: string | null;
+  readonly songs: readonly { readonly number: number; readonly name: string; readonly mode: string }[];
 }
 
 export interface UsbStickStatus {
@@ -198,6 +219,7 @@ export interface ControlResults {
   /** `channels`: output channels that got all-notes-off and sustain-off. */
   panic: { readonly channels: number };
   devices: DevicesResult;
+  setlist: SetlistStatus;
 }
 
 /** Every MIDI port the box sees now (`midimon devices`): where it is, and which [devices.midi] entry claims it. */
@@ -241,6 +263,8 @@ export interface ControlHandlers {
   monitor: MonitorSubscribe;
   /** All notes off + sustain off on every output channel the box used. */
   panic(): Promise<{ readonly channels: number }>;
+  /** Report the setlist position, or select a song first. */
+  setlist(target: SetlistTarget | undefined): Promise<SetlistStatus>;
 }
 
 export interface ControlErrorBody {
@@ -295,5 +319,7 @@ export function dispatch(handlers: ControlHandlers, req: ControlRequest): Promis
       return Promise.reject(new MidimonError('bad_request', "'monitor' is a streaming command: send it as the first request on a connection"));
     case 'panic':
       return handlers.panic();
+    case 'setlist':
+      return handlers.setlist(req.target);
   }
 }

@@ -65,4 +65,12 @@ export interface MenuContext {
   readonly system: MenuSystemInfo;
   /** Tempo and transport (the Tempo page); absent: no Tempo entry. */
   readonly tempo?: MenuTempo;
+  /** The setlist (the Setlist page); absent: no [setlist], no entry. */
+  readonly setlist?: MenuSetlist;
+}
+
+export interface MenuSetlist {
+  /** 1-based; null before the first song is selected. */
+  readonly position: number | null;
+  readonly songs: readonly { readonly number: number; readonly name: string }[];
 }

@@ -20,7 +20,9 @@ export type MenuEffect =
   | { readonly type: 'tempo-tap' }
   | { readonly type: 'tempo-nudge'; readonly by: number }
   | { readonly type: 'clock-toggle' }
-  | { readonly type: 'clock-source'; readonly source: 'internal' | 'external' };
+  | { readonly type: 'clock-source'; readonly source: 'internal' | 'external' }
+  /** Select song `song` (1 = the first) of the setlist. */
+  | { readonly type: 'setlist-goto'; readonly song: number };
 
 export type PageId =
   | 'root'
@@ -35,7 +37,8 @@ export type PageId =
   | 'error'
   | 'system'
   | 'confirm'
-  | 'tempo';
+  | 'tempo'
+  | 'setlist';
 
 export interface ConfirmSpec {
   readonly title: string;

@@ -10,7 +10,7 @@ import type { Logger } from '../log.js';
 import type { MidiBackend } from '../midi/midi-backend.js';
 import { MidiDevices, type MidiPortSpec } from '../midi/midi-devices.js';
 import { EngineLoop } from './engine-loop.js';
-import type { EngineObserver, ModeStore, PluginCaller, Scheduler } from './ports.js';
+import type { EngineObserver, ModeStore, PluginCaller, Scheduler, SetlistStore } from './ports.js';
 import type { TickTimer } from './tick-timer.js';
 
 /** [devices.midi] of the config, as MidiDevices needs it. */
@@ -28,6 +28,7 @@ export interface MidiRuntimeOptions {
   readonly log: Logger;
   readonly plugins?: PluginCaller | null;
   readonly modeStore?: ModeStore | null;
+  readonly setlistStore?: SetlistStore | null;
   readonly observer?: EngineObserver;
   readonly utcOffsetMinutes?: (at: number) => number;
   /** Monotonic time for the MIDI clock (tests pass a FakeTickTimer). */
@@ -64,6 +65,7 @@ export class MidiRuntime {
       },
       plugins: options.plugins ?? null,
       modeStore: options.modeStore ?? null,
+      setlistStore: options.setlistStore ?? null,
       log: options.log,
       ...(options.observer === undefined ? {} : { observer: options.observer }),
       ...(options.utcOffsetMinutes === undefined ? {} : { utcOffsetMinutes: options.utcOffsetMinutes }),

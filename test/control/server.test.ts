@@ -60,6 +60,7 @@ function fakeHandlers(calls: string[]): ControlHandlers {
     devices: async () => ({ backend: 'fake', ports: [] }),
     monitor: () => () => undefined,
   panic: async () => ({ channels: 0 }),
+  setlist: async () => Promise.reject(new Error('unused')),
   };
 }
 

@@ -233,7 +233,7 @@ test('config errors: unknown song modes, goto past the end or by an unknown name
   assert.deepEqual(none.ok ? [] : none.issues.map(formatIssue).map((l) => l.replace(/:\d+: /, ': ')), ['box.toml:5: global_mappings[0].action.type: global mapping 0: SetlistNext needs a [setlist] with songs']);
 
   const empty = await validateConfigText('[[modes]]\nname = "A"\n[setlist]\nsongs = []\nwarp = true\n', 'box.toml', { checkPluginFiles: false });
-  const emptyLines = empty.ok ? [] : empty.issues.map(formatIssue).join('\n');
+  const emptyLines = empty.ok ? '' : empty.issues.map(formatIssue).join('\n');
   assert.match(emptyLines, /setlist\.songs: a setlist needs at least one song/);
   assert.match(emptyLines, /warp/);
 });
