@@ -36,11 +36,11 @@ export function buildPage(frame: MenuFrame, ctx: MenuContext, columns: number): 
         title: 'Menu',
         items: [
           { label: 'Modes', value: ctx.currentMode, action: go('modes') },
-          ...(ctx.setlist === undefined ? [] : [{ label: 'Setlist', value: `${ctx.setlist.position ?? '-'}/${ctx.setlist.songs.length}`, action: go('setlist') }]),
           { label: 'Plugins', value: String(ctx.plugins.length), action: go('plugins') },
           { label: 'MIDI devices', value: String(ctx.devices.filter((d) => d.connected).length), action: go('devices') },
           { label: 'Errors', value: String(ctx.errors.length), action: go('errors') },
           ...(ctx.tempo === undefined ? [] : [{ label: 'Tempo', value: tempoValue(ctx.tempo), action: go('tempo') }]),
+          ...(ctx.setlist === undefined ? [] : [{ label: 'Setlist', value: `${ctx.setlist.position ?? '-'}/${ctx.setlist.songs.length}`, action: go('setlist') }]),
           { label: 'System', action: go('system') },
           // Closes the menu: a stuck note is an emergency, the status screen then shows "panic".
           { label: 'Panic: notes off', action: { kind: 'effect', effect: { type: 'panic' }, close: true } },
