@@ -171,7 +171,11 @@ export class MidimonBox implements BoxControl {
           refresh();
         },
         onPluginResult: (plugin, action, result) => this.monitor.pluginResult(plugin, action, result),
-        onSetlistChanged: refresh,
+        onSetlistChanged: (e) => {
+          // `midimon monitor` shows song changes (people count songs from 1).
+          if (e.index !== null) this.monitor.notice({ type: 'notice', level: 'info', code: 'setlist_song', message: `song ${e.index + 1}/${e.count}: ${e.name ?? ''} (mode ${e.mode ?? ''}, ${e.source})` });
+          refresh();
+        },
         // Info notices (a device connected) are logged by the engine; only trouble reaches the banner.
         onNotice: (n) => {
           this.monitor.notice(n);
