@@ -112,6 +112,7 @@ export function menuContext(args: {
   version: string;
   usb: MenuContext['usb'];
   setlist?: SetlistStatus | null | undefined;
+  monitor?: MenuContext['monitor'];
 }): MenuContext {
   const s = args.snapshot;
   const tempo = s === null ? undefined : { bpm: s.tempo.bpm, running: s.tempo.running, source: s.tempo.source, locked: s.tempo.locked };
@@ -139,6 +140,7 @@ export function menuContext(args: {
     system: { ...args.system, version: args.version },
     ...(tempo === undefined ? {} : { tempo }),
     ...(args.setlist == null ? {} : { setlist: { position: args.setlist.position, songs: args.setlist.songs.map((s) => ({ number: s.number, name: s.name })) } }),
+    ...(args.monitor === undefined ? {} : { monitor: args.monitor }),
   };
 }
 

@@ -22,7 +22,20 @@ export type MenuEffect =
   | { readonly type: 'clock-toggle' }
   | { readonly type: 'clock-source'; readonly source: 'internal' | 'external' }
   /** Select song `song` (1 = the first) of the setlist. */
-  | { readonly type: 'setlist-goto'; readonly song: number };
+  | { readonly type: 'setlist-goto'; readonly song: number }
+  /** MIDI learn: listen for the next control for this mode / stop listening / write the mapping. */
+  | { readonly type: 'learn-start'; readonly mode: string }
+  | { readonly type: 'learn-cancel' }
+  | { readonly type: 'learn-save'; readonly mode: string; readonly choice: MenuLearnChoice };
+
+/** What a learned control should do (the box turns it into an action: src/config/learned-mapping.ts). */
+export type MenuLearnChoice =
+  | { readonly kind: 'mode-next' }
+  | { readonly kind: 'mode-prev' }
+  | { readonly kind: 'note' }
+  | { readonly kind: 'cc' }
+  | { readonly kind: 'pc' }
+  | { readonly kind: 'plugin'; readonly plugin: string; readonly action: string };
 
 export type PageId =
   | 'root'
@@ -38,7 +51,10 @@ export type PageId =
   | 'system'
   | 'confirm'
   | 'tempo'
-  | 'setlist';
+  | 'setlist'
+  | 'learn'
+  | 'learn-listen'
+  | 'monitor';
 
 export interface ConfirmSpec {
   readonly title: string;
