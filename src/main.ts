@@ -45,7 +45,6 @@ const simulate = values.simulate || paths.simulated;
 if (simulate) await seedSimulation(paths.configPath, paths.stateDir, log);
 
 const notifier = new SystemdNotifier(log);
-installTestHooks(process.env, log);
 let stopping = false;
 const box = new MidimonBox({
   paths,
@@ -56,6 +55,8 @@ const box = new MidimonBox({
   ...stickSourceFromEnv(process.env),
   onRestart: () => void shutdown('restart requested', 0),
 });
+
+installTestHooks(process.env, log, box.plugins);
 
 let keyboard: SimulatedKeyboard | null = null;
 let oled: TerminalOled | null = null;
