@@ -18,7 +18,7 @@ export interface FatalTarget {
   testProvokeFatal(name: string): void;
 }
 
-export function installTestHooks(env: Readonly<Record<string, string | undefined>>, log: Logger, plugins?: FatalTarget): void {
+export function installTestHooks(env: Readonly<Record<string, string | undefined>>, log: Logger, plugins?: () => FatalTarget): void {
   if (env['MIDIMON_TEST_HOOKS'] !== '1') return;
   const dir = env['MIDIMON_TEST_HOOK_DIR'];
   const ms = Number(env['MIDIMON_TEST_BLOCK_MS'] ?? 3000);
@@ -34,8 +34,9 @@ export function installTestHooks(env: Readonly<Record<string, string | undefined
   if (plugins === undefined) return;
   process.on('SIGURG', () => {
     // One isolated plugin is enough: they all share the plugin process.
-    const victim = plugins.status().find((p) => p.lane === 'isolated');
+    const host = plugins();
+    const victim = host.status().find((p) => p.lane === 'isolated');
     log.warn({ plugin: victim?.name ?? null }, 'test hook: provoking a V8 fatal error in an isolated plugin');
-    if (victim !== undefined) plugins.testProvokeFatal(victim.name);
+    if (victim !== undefined) host.testProvokeFatal(victim.name);
   });
 }
