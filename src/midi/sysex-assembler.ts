@@ -119,7 +119,7 @@ function cleanSysex(bytes: readonly number[]): boolean {
 export function describeProblem(p: AssemblerProblem, device: string): string {
   switch (p.kind) {
     case 'too_large':
-      return `SysEx from "${device}" dropped: ${p.bytes}${p.bytes >= p.limit ? '+' : ''} bytes is over sysex.max_bytes = ${p.limit} (dropped whole, not truncated)`;
+      return `SysEx from "${device}" dropped: ${p.bytes} bytes is over sysex.max_bytes = ${p.limit} (dropped whole, not truncated)`;
     case 'interrupted':
       return p.by < 0
         ? `SysEx from "${device}" lost: the input closed after ${p.bytes} bytes, before its F7`
