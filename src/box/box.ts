@@ -37,6 +37,8 @@ import type { ScanOptions } from '../usb/installer.js';
 import { deviceRows, menuContext, statusView, type DeviceRow } from './views.js';
 import { MonitorBus } from './monitor-bus.js';
 import { SendInjector } from './send-injector.js';
+import { Learn } from './learn.js';
+import { configuredPluginActions } from './learn-context.js';
 
 export interface BoxOptions {
   readonly paths: MidimonPaths;
@@ -78,6 +80,8 @@ export class MidimonBox implements BoxControl {
   readonly monitor: MonitorBus;
   /** `midimon send`: injects at the engine's input (real box or simulation). */
   readonly sends: SendInjector;
+  /** MIDI learn: `midimon learn` and the menu's Learn pages. */
+  readonly learn: Learn;
   readonly #notices: Notices;
   readonly #parts: DeviceParts;
   readonly #sticks: Sticks;
@@ -123,6 +127,21 @@ export class MidimonBox implements BoxControl {
       // Mappings may name plugins installed from a stick, which the config file does not list.
       validateOptions: () => ({ extraPluginNames: this.pluginSet.installedNames() }),
     });
+    this.learn = new Learn({
+      log: options.log,
+      scheduler: this.#scheduler,
+      problems: this.problems,
+      configPath: () => this.config.path,
+      validateOptions: () => ({ extraPluginNames: this.pluginSet.installedNames() }),
+      reload: (reason) => this.config.reload(reason),
+      modes: () => this.midi?.loop.snapshot()?.modeNames ?? [],
+      currentMode: () => this.midi?.loop.snapshot()?.modeName ?? null,
+      pluginActions: () => configuredPluginActions(this.config.current?.config),
+      onMenuChange: () => {
+        if (this.menu.open) this.menu.refresh();
+      },
+      announce: (message) => this.monitor.notice({ type: 'notice', level: 'info', code: 'learn', message }),
+    });
     this.menu = new MenuDriver({
       log: options.log,
       scheduler: this.#scheduler,
@@ -141,8 +160,14 @@ export class MidimonBox implements BoxControl {
           onShutdown: options.onShutdown,
           simulated: this.simulated,
           tempo: (command) => this.midi?.loop.tempoCommand(command, 'menu'),
+          learn: this.learn,
         }),
-      onView: (view) => this.display?.setMenu(view),
+      onView: (view) => {
+        // Leaving the Learn page (back, timeout) stops listening, so no later control is swallowed.
+        const s = this.menu.state;
+        if (!s.open || !s.stack.some((f) => f.page === 'learn-listen')) this.learn.menuCancel();
+        this.display?.setMenu(view);
+      },
     });
     this.#parts = new DeviceParts({
       log: options.log,
@@ -150,8 +175,8 @@ export class MidimonBox implements BoxControl {
       simulate: options.simulate,
       plugins: pluginHostCaller(this.plugins),
       modeStore: this.state,
-      interceptMidi: (e) => this.menu.midi(e),
-      interceptFootswitch: (e) => this.menu.footswitch(e),
+      interceptMidi: (e) => this.learn.midi(e, this.menu.isControl(e)) || this.menu.midi(e),
+      interceptFootswitch: (e) => this.learn.footswitch(e, this.menu.isControl(e)) || this.menu.footswitch(e),
       health: this.health,
       ...(options.hardware === undefined ? {} : { hardware: options.hardware }),
       monitor: this.monitor,
@@ -262,6 +287,7 @@ export class MidimonBox implements BoxControl {
     this.#notices.stop();
     for (const off of this.#unsubscribe.splice(0)) off();
     this.sends.stop();
+    this.learn.stop();
     this.menu.stop();
     this.#sticks.stop();
     this.config.stop();
@@ -321,7 +347,8 @@ export class MidimonBox implements BoxControl {
   }
 
   menuContext() {
-    return menuContext({
+    const learn = this.learn.menuState();
+    const ctx = menuContext({
       now: this.#scheduler.now(),
       snapshot: this.midi?.loop.snapshot() ?? null,
       plugins: this.pluginSet.list(),
@@ -331,6 +358,7 @@ export class MidimonBox implements BoxControl {
       version: this.#opts.version,
       usb: { present: this.#sticks.present, packages: this.stickOffers() },
     });
+    return learn === undefined ? ctx : { ...ctx, learn };
   }
 
   /** Packages on the mounted sticks, as the menu and `midimon plugin install` list them. */

@@ -12,6 +12,7 @@ import { deviceStatuses, type DeviceRow } from './views.js';
 import type { MonitorBus } from './monitor-bus.js';
 import type { SeenPort } from '../midi/midi-devices.js';
 import type { SendInjector } from './send-injector.js';
+import type { Learn } from './learn.js';
 
 type ModeInfo = { name: string; index: number; count: number };
 
@@ -44,6 +45,8 @@ export interface BoxControl {
   readonly sends: Pick<SendInjector, 'send'>;
   readonly monitor: Pick<MonitorBus, 'subscribe'>;
   panic(source: 'socket'): { channels: number };
+  /** `midimon learn` (absent in boxes built for tests of other parts). */
+  readonly learn?: Pick<Learn, 'request'>;
 }
 
 const RECENT_ERRORS = 20;
@@ -147,6 +150,10 @@ export function buildControlHandlers(box: BoxControl, config: Pick<ControlHandle
     monitor: (listener) => box.monitor.subscribe(listener),
     async panic() {
       return box.panic('socket');
+    },
+    async learn(request, signal) {
+      if (box.learn === undefined) throw new MidimonError('internal', 'learn is not available on this box');
+      return box.learn.request(request, signal);
     },
     async pluginInstall(path) {
       if (path === undefined) {

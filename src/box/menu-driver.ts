@@ -94,6 +94,22 @@ export class MenuDriver {
     return true;
   }
 
+  /** True when the event is bound to a menu control that works now (MIDI learn leaves those to the menu). */
+  isControl(e: FootswitchEvent | MidiInEvent): boolean {
+    const open = this.open;
+    if (e.type === 'footswitch') return this.#controls.some((c) => c.switch === e.switch && c.gesture === e.gesture && (open || c.control === 'enter'));
+    const [status = 0, d1 = 0] = e.bytes;
+    const type = status & 0xf0;
+    const channel = (status & 0x0f) + 1;
+    return this.#controls.some((c) => {
+      if (!open && c.control !== 'enter') return false;
+      if (c.channel !== undefined && c.channel !== channel) return false;
+      if (c.note !== undefined) return type === 0x90 && d1 === c.note;
+      if (c.cc !== undefined) return type === 0xb0 && d1 === c.cc;
+      return false;
+    });
+  }
+
   input(type: MenuInputType, at: number): void {
     const ctx = this.#opts.context();
     const result = reduceMenu(this.#state, { type, at }, ctx, { timeoutMs: this.#timeoutMs });

@@ -11,6 +11,7 @@ import { isCapability } from '../plugins/types.js';
 import type { TempoCommand } from '../engine/types.js';
 import type { PluginSet } from './plugin-set.js';
 import type { Problems } from './problems.js';
+import type { Learn } from './learn.js';
 
 /** The parts of the box a menu choice acts on. */
 export interface MenuEffectTarget {
@@ -30,6 +31,8 @@ export interface MenuEffectTarget {
   readonly simulated: boolean;
   /** Tempo page: tap, nudge, start/stop, source. */
   readonly tempo: (command: TempoCommand) => void;
+  /** MIDI learn pages (absent in boxes built without it). */
+  readonly learn?: Pick<Learn, 'menuStart' | 'menuCancel' | 'menuSave'>;
 }
 
 export function runMenuEffect(effect: MenuEffect, box: MenuEffectTarget): void {
@@ -65,6 +68,16 @@ export function runMenuEffect(effect: MenuEffect, box: MenuEffectTarget): void {
       break;
     case 'clock-source':
       box.tempo({ kind: 'source', source: effect.source });
+      break;
+    case 'learn-start':
+      box.learn?.menuStart(effect.mode);
+      break;
+    case 'learn-cancel':
+      box.learn?.menuCancel();
+      break;
+    case 'learn-save':
+      // menuSave reports success and failure on the banner itself.
+      void box.learn?.menuSave(effect.mode, effect.choice);
       break;
     case 'restart':
       box.log.warn('restart requested from the menu');
