@@ -15,6 +15,7 @@ import type { FakeI2cBus } from '../display/fake-i2c-bus.js';
 import { MidimonError } from '../errors.js';
 import type { FakeFootswitches } from '../gpio/fake-footswitches.js';
 import type { Logger } from '../log.js';
+import { reportConfigWarnings } from './config-warnings.js';
 import type { FakeMidiBackend } from '../midi/fake-midi-backend.js';
 import type { SeenPort } from '../midi/midi-devices.js';
 import { PluginHost } from '../plugins/host.js';
@@ -87,6 +88,8 @@ export class MidimonBox implements BoxControl {
   readonly #sticks: Sticks;
   readonly #status: StatusRefresh;
   readonly #beatRefresh: DeferredRefresh;
+  /** The Monitor page follows the traffic: one redraw per burst of messages. */
+  readonly #monitorPage: DeferredRefresh;
   #control: ControlServer | null = null;
   #startedAt = Date.now();
   readonly #unsubscribe: Array<() => void> = [];
@@ -101,6 +104,10 @@ export class MidimonBox implements BoxControl {
     this.#notices = new Notices(this.problems, this.#scheduler);
     this.health = new DeviceHealth({ problems: this.problems, log: options.log, now: () => this.#scheduler.now() });
     this.monitor = new MonitorBus(now);
+    this.#monitorPage = new DeferredRefresh(this.#scheduler, () => this.menu.refresh());
+    this.monitor.recent.onRecord(() => {
+      if (this.menu.page === 'monitor') this.#monitorPage.request();
+    });
     this.state = new StateStore({ dir: options.paths.stateDir, log: options.log });
     this.plugins = new PluginHost({
       log: options.log,
@@ -160,6 +167,7 @@ export class MidimonBox implements BoxControl {
           onShutdown: options.onShutdown,
           simulated: this.simulated,
           tempo: (command) => this.midi?.loop.tempoCommand(command, 'menu'),
+          toast: (text) => this.display?.toast(text),
           learn: this.learn,
         }),
       onView: (view) => {
@@ -284,6 +292,7 @@ export class MidimonBox implements BoxControl {
   async stop(): Promise<void> {
     this.#status.stop();
     this.#beatRefresh.stop();
+    this.#monitorPage.stop();
     this.#notices.stop();
     for (const off of this.#unsubscribe.splice(0)) off();
     this.sends.stop();
@@ -357,6 +366,7 @@ export class MidimonBox implements BoxControl {
       system: this.#status.system,
       version: this.#opts.version,
       usb: { present: this.#sticks.present, packages: this.stickOffers() },
+      monitor: this.monitor.recent.lines(),
     });
     return learn === undefined ? ctx : { ...ctx, learn };
   }
@@ -381,6 +391,10 @@ export class MidimonBox implements BoxControl {
     return this.#sticks.install(packageDir);
   }
 
+  listStickAt(dir: string): ReturnType<Sticks['listAt']> {
+    return this.#sticks.listAt(dir);
+  }
+
   #trustedKeys(): Promise<KeyObject[]> {
     return trustedKeysIn(join(dirname(this.config.path), 'trusted-keys'), this.problems, this.#scheduler.now());
   }
@@ -389,6 +403,7 @@ export class MidimonBox implements BoxControl {
     const config = ctx.next.config;
     await this.#parts.apply(ctx);
     this.menu.configure(config);
+    reportConfigWarnings(ctx.next.warnings ?? [], this.problems, this.#log, this.#scheduler.now());
     if (ctx.previous === undefined || ctx.diff.has('usb')) this.#sticks.configure(config.usb);
     // Plugin load failures are reported per plugin; they never reject a config.
     void this.pluginSet.apply(config, ctx.next.path).then(() => this.#status.refresh());

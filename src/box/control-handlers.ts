@@ -1,3 +1,4 @@
+import type { ListedPackage } from '../usb/stick-listing.js';
 import type { DegradedDevice } from './device-health.js';
 import type { DeviceStatus } from '../control/protocol.js';
 import type { ControlHandlers, DevicesResult, PluginChangeResult, PluginStatus, StatusResult, TempoRequest, TempoStatus } from '../control/protocol.js';
@@ -40,6 +41,8 @@ export interface BoxControl {
   stickOffers(): { path: string; name: string; version: string }[];
   stickStatus(): StickStatus[];
   installFromStick(packageDir: string): Promise<{ name: string; version: string; sha256: string }>;
+  /** A stick root's packages and whether each verifies; undefined when `dir` is not a stick root. */
+  listStickAt(dir: string): Promise<{ packages: ListedPackage[]; note?: string } | undefined>;
   /** Reports the clock; with a request, changes it first (throws MidimonError when it cannot). */
   tempo(request?: TempoRequest): TempoStatus;
   readonly sends: Pick<SendInjector, 'send'>;
@@ -159,6 +162,8 @@ export function buildControlHandlers(box: BoxControl, config: Pick<ControlHandle
       if (path === undefined) {
         return { installed: false, packages: box.stickOffers() };
       }
+      const listed = await box.listStickAt(path);
+      if (listed !== undefined) return { installed: false, stick: path, ...listed };
       const r = await box.installFromStick(path);
       return { installed: true, name: r.name, version: r.version, sha256: r.sha256 };
     },

@@ -181,9 +181,29 @@ export interface PluginChangeResult {
   readonly capabilities_granted: readonly Capability[];
 }
 
-/** `plugin.install` without a path lists what the mounted sticks offer; with one, installs that package. */
+/**
+ * `plugin.install` without a path lists what the mounted sticks offer; with a
+ * stick root (a folder holding midimon-plugins/) lists that stick's packages
+ * and whether each verifies; with a package folder, installs it.
+ */
 export type PluginInstallResult =
-  | { readonly installed: false; readonly packages: readonly { readonly path: string; readonly name: string; readonly version: string }[] }
+  | {
+      readonly installed: false;
+      readonly packages: readonly {
+        readonly path: string;
+        readonly name: string;
+        readonly version: string;
+        /** Set when a stick root was listed: checksum and signature (per policy) pass. */
+        readonly verifies?: boolean;
+        /** Why it does not verify. */
+        readonly reason?: string;
+        readonly signed_by?: string;
+      }[];
+      /** The stick root that was listed. */
+      readonly stick?: string;
+      /** Where the listing stopped early (scan limits). */
+      readonly note?: string;
+    }
   | { readonly installed: true; readonly name: string; readonly version: string; readonly sha256: string };
 
 /** What each command returns. */

@@ -77,4 +77,14 @@ export interface MenuContext {
   readonly tempo?: MenuTempo;
   /** MIDI learn started from the menu. */
   readonly learn?: MenuLearn;
+  /** The last MIDI messages in and out, newest first (the Monitor page); absent: no Monitor entry. */
+  readonly monitor?: readonly MenuMidiLine[];
+}
+
+export interface MenuMidiLine {
+  readonly dir: 'in' | 'out';
+  /** Input alias / output alias. */
+  readonly device: string;
+  /** Short text, e.g. "n60 v100 c1". */
+  readonly text: string;
 }

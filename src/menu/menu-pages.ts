@@ -44,6 +44,7 @@ export function buildPage(frame: MenuFrame, ctx: MenuContext, columns: number): 
           // Closes the menu: a stuck note is an emergency, the status screen then shows "panic".
           { label: 'Panic: notes off', action: { kind: 'effect', effect: { type: 'panic' }, close: true } },
           { label: 'MIDI learn', action: go('learn') },
+          ...(ctx.monitor === undefined ? [] : [{ label: 'MIDI monitor', action: go('monitor') }]),
           { label: 'Exit', action: { kind: 'back' } },
         ],
       };
@@ -197,6 +198,11 @@ export function buildPage(frame: MenuFrame, ctx: MenuContext, columns: number): 
       };
     case 'learn-listen':
       return learnListenPage(frame.param ?? '', ctx);
+    case 'monitor': {
+      // Newest first, so the top rows are what just happened; next/prev scroll back, select leaves.
+      const lines = (ctx.monitor ?? []).map((m) => `${m.dir === 'in' ? '>' : '<'}${m.device} ${m.text}`);
+      return { kind: 'text', title: 'Monitor >in <out', lines: lines.length === 0 ? ['(no MIDI yet)'] : lines };
+    }
     case 'confirm':
       return frame.confirm === undefined ? { kind: 'text', title: 'Confirm', lines: [] } : { kind: 'confirm', confirm: frame.confirm };
   }

@@ -50,7 +50,8 @@ export type PageId =
   | 'confirm'
   | 'tempo'
   | 'learn'
-  | 'learn-listen';
+  | 'learn-listen'
+  | 'monitor';
 
 export interface ConfirmSpec {
   readonly title: string;
