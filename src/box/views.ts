@@ -106,6 +106,7 @@ export function menuContext(args: {
   system: SystemInfo;
   version: string;
   usb: MenuContext['usb'];
+  monitor?: MenuContext['monitor'];
 }): MenuContext {
   const s = args.snapshot;
   const tempo = s === null ? undefined : { bpm: s.tempo.bpm, running: s.tempo.running, source: s.tempo.source, locked: s.tempo.locked };
@@ -132,6 +133,7 @@ export function menuContext(args: {
     errors: args.problems.filter((p) => p.severity !== 'info').map((p) => ({ at: p.at, severity: p.severity, kind: p.kind, message: p.message, ...(p.details === undefined ? {} : { details: p.details }) })),
     system: { ...args.system, version: args.version },
     ...(tempo === undefined ? {} : { tempo }),
+    ...(args.monitor === undefined ? {} : { monitor: args.monitor }),
   };
 }
 

@@ -4,6 +4,7 @@ import { CAPABILITIES, type BoxConfig, type Capability } from '../config/schema.
 import type { ConfigIssue } from '../config/issues.js';
 import type { MonitorSubscribe } from './monitor-protocol.js';
 import { sendRequestFields, type MonitorStartResult, type SendResult } from './send-protocol.js';
+import { learnRequestFields } from './learn-protocol.js';
 
 /**
  * The control socket protocol: one JSON object per line each way. Requests
@@ -43,6 +44,7 @@ export const controlRequestSchema = z.discriminatedUnion('cmd', [
   z.strictObject({ cmd: z.literal('monitor'), id }),
   z.strictObject({ cmd: z.literal('panic'), id }),
   z.strictObject({ cmd: z.literal('devices'), id }),
+  z.strictObject({ cmd: z.literal('learn'), id, ...learnRequestFields }),
 ]);
 
 export type ControlRequest = z.output<typeof controlRequestSchema>;
@@ -51,6 +53,7 @@ export const CONTROL_COMMANDS: readonly ControlCommand[] = controlRequestSchema.
 export type ModeTarget = Extract<ControlRequest, { cmd: 'mode' }>['target'];
 export type TempoRequest = Omit<Extract<ControlRequest, { cmd: 'tempo' }>, 'cmd' | 'id'>;
 export type SendRequest = Omit<Extract<ControlRequest, { cmd: 'send' }>, 'cmd' | 'id'>;
+export type LearnRequest = Omit<Extract<ControlRequest, { cmd: 'learn' }>, 'cmd' | 'id'>;
 
 // ---- results ----
 
@@ -173,9 +176,29 @@ export interface PluginChangeResult {
   readonly capabilities_granted: readonly Capability[];
 }
 
-/** `plugin.install` without a path lists what the mounted sticks offer; with one, installs that package. */
+/**
+ * `plugin.install` without a path lists what the mounted sticks offer; with a
+ * stick root (a folder holding midimon-plugins/) lists that stick's packages
+ * and whether each verifies; with a package folder, installs it.
+ */
 export type PluginInstallResult =
-  | { readonly installed: false; readonly packages: readonly { readonly path: string; readonly name: string; readonly version: string }[] }
+  | {
+      readonly installed: false;
+      readonly packages: readonly {
+        readonly path: string;
+        readonly name: string;
+        readonly version: string;
+        /** Set when a stick root was listed: checksum and signature (per policy) pass. */
+        readonly verifies?: boolean;
+        /** Why it does not verify. */
+        readonly reason?: string;
+        readonly signed_by?: string;
+      }[];
+      /** The stick root that was listed. */
+      readonly stick?: string;
+      /** Where the listing stopped early (scan limits). */
+      readonly note?: string;
+    }
   | { readonly installed: true; readonly name: string; readonly version: string; readonly sha256: string };
 
 /** What each command returns. */
@@ -198,6 +221,31 @@ export interface ControlResults {
   /** `channels`: output channels that got all-notes-off and sustain-off. */
   panic: { readonly channels: number };
   devices: DevicesResult;
+  learn: LearnResult;
+}
+
+/** `midimon learn` (src/control/learn-protocol.ts has the request). */
+export interface LearnAdded {
+  readonly file: string;
+  /** The file as it was before the edit. */
+  readonly backup: string;
+  /** 1-based line of the inserted text. */
+  readonly line: number;
+  /** 1-based position of the new mapping in its list (as `midimon monitor` numbers mappings). */
+  readonly mapping: number;
+  readonly reload: ReloadResult;
+}
+
+export interface LearnResult {
+  /** The trigger table for the event. */
+  readonly trigger: Readonly<Record<string, string | number>>;
+  /** "keys note 60 ch1", "left press". */
+  readonly label: string;
+  /** The mode the mapping is for; null for global mappings. */
+  readonly mode: string | null;
+  /** A ready-to-paste TOML block (with a placeholder action unless `add` gave one). */
+  readonly toml: string;
+  readonly added?: LearnAdded;
 }
 
 /** Every MIDI port the box sees now (`midimon devices`): where it is, and which [devices.midi] entry claims it. */
@@ -241,6 +289,8 @@ export interface ControlHandlers {
   monitor: MonitorSubscribe;
   /** All notes off + sustain off on every output channel the box used. */
   panic(): Promise<{ readonly channels: number }>;
+  /** Waits for the next incoming event (aborted when the client hangs up). */
+  learn(request: LearnRequest, signal?: AbortSignal): Promise<LearnResult>;
 }
 
 export interface ControlErrorBody {
@@ -254,7 +304,7 @@ export type ControlResponse<C extends ControlCommand = ControlCommand> =
   | { readonly id?: string | number; readonly ok: false; readonly error: ControlErrorBody };
 
 /** Routes a validated request to its handler (exhaustive over the union). */
-export function dispatch(handlers: ControlHandlers, req: ControlRequest): Promise<ControlResults[ControlCommand]> {
+export function dispatch(handlers: ControlHandlers, req: ControlRequest, signal?: AbortSignal): Promise<ControlResults[ControlCommand]> {
   switch (req.cmd) {
     case 'status':
       return handlers.status();
@@ -295,5 +345,9 @@ export function dispatch(handlers: ControlHandlers, req: ControlRequest): Promis
       return Promise.reject(new MidimonError('bad_request', "'monitor' is a streaming command: send it as the first request on a connection"));
     case 'panic':
       return handlers.panic();
+    case 'learn': {
+      const { cmd: _cmd, id: _id, ...request } = req;
+      return handlers.learn(request, signal);
+    }
   }
 }

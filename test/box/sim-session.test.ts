@@ -18,7 +18,9 @@ import { SIM_SHUTDOWN_MESSAGE, SimSession, type SimBoxHooks } from '../../src/bo
 import { seedSimulation } from '../../src/box/simulation.js';
 import type { VirtualPortFactory } from '../../src/box/sim-virtual-ports.js';
 import { ManualScheduler } from '../../src/gpio/manual-scheduler.js';
-import { menuView } from '../../src/menu/index.js';
+import { choose as chooseAt } from './helpers/menu.js';
+
+const choose = (box: MidimonBox, clock: ManualScheduler, label: string | RegExp) => chooseAt(box, clock.now(), label);
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const SYNTH = 'Synth:Synth MIDI 1 30:0';
@@ -96,21 +98,6 @@ async function session(opts: { clock: ManualScheduler; factory?: VirtualPortFact
     virtualPorts: { sequencerPresent: async () => opts.seq ?? false, factory: async () => opts.factory ?? assert.fail('no factory without a sequencer') },
   });
   return { s, created };
-}
-
-/** Moves the menu cursor to the row labelled `label` and selects it. */
-function choose(box: MidimonBox, clock: ManualScheduler, label: string | RegExp): void {
-  for (let i = 0; i < 30; i++) {
-    const view = menuView(box.menu.state, box.menuContext());
-    assert.ok(view !== null && view.kind !== 'text', 'a menu list or dialog is open');
-    const current = view.kind === 'list' ? view.items[view.selected]?.label : view.options[view.selected];
-    if (current !== undefined && (typeof label === 'string' ? current === label : label.test(current))) {
-      box.menu.input('select', clock.now());
-      return;
-    }
-    box.menu.input('next', clock.now());
-  }
-  assert.fail(`no menu row ${String(label)}`);
 }
 
 test('the sustain key holds a note across a footswitch mode switch: a route still active carries it, one that ends releases it', async () => {

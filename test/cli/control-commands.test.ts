@@ -85,6 +85,9 @@ describe('control CLI commands against a running (fake) service', () => {
         panics++;
         return { channels: 3 };
       },
+      learn: async () => {
+        throw new MidimonError('timeout', 'nothing arrived');
+      },
     };
     server = new ControlServer({ socketPath: socket, handlers, log: silentLogger() });
     await server.start();

@@ -60,6 +60,12 @@ function fakeHandlers(calls: string[]): ControlHandlers {
     devices: async () => ({ backend: 'fake', ports: [] }),
     monitor: () => () => undefined,
   panic: async () => ({ channels: 0 }),
+    // Waits until its client hangs up, like a `learn` nobody answers.
+    learn: (_req, signal) =>
+      new Promise((_resolve, reject) => {
+        calls.push('learn');
+        signal?.addEventListener('abort', () => (calls.push('learn:aborted'), reject(new Error('aborted'))));
+      }),
   };
 }
 

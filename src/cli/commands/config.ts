@@ -84,12 +84,14 @@ async function check(io: CliIo, fileArg: string | undefined, flags: Flags): Prom
   // Mappings may name plugins installed from a stick, which the file does not list: the box accepts them, so does check.
   const result = await validateConfigText(text, file, { extraPluginNames: await installedPluginNames(paths.stateDir) });
   if (flags.json) {
-    io.stdout(`${JSON.stringify(result.ok ? { ok: true, file } : { ok: false, file, kind: result.kind, issues: result.issues })}\n`);
+    io.stdout(`${JSON.stringify(result.ok ? { ok: true, file, warnings: result.warnings } : { ok: false, file, kind: result.kind, issues: result.issues })}\n`);
     return result.ok ? EXIT_OK : EXIT_FAILURE;
   }
   if (result.ok) {
     const c = result.config;
-    io.stdout(`${file}: OK (${c.modes.length} mode${c.modes.length === 1 ? '' : 's'}, ${c.routes.length} route${c.routes.length === 1 ? '' : 's'}, ${Object.keys(c.plugins).length} plugin${Object.keys(c.plugins).length === 1 ? '' : 's'})\n`);
+    // Valid, but a mapping will not do what it says: said, and still exit 0 (the box takes this config).
+    for (const w of result.warnings) io.stdout(`${formatIssue({ ...w, message: `warning: ${w.message}` })}\n`);
+    io.stdout(`${file}: OK (${c.modes.length} mode${c.modes.length === 1 ? '' : 's'}, ${c.routes.length} route${c.routes.length === 1 ? '' : 's'}, ${Object.keys(c.plugins).length} plugin${Object.keys(c.plugins).length === 1 ? '' : 's'}${result.warnings.length === 0 ? '' : `; ${result.warnings.length} warning${result.warnings.length === 1 ? '' : 's'}`})\n`);
     return EXIT_OK;
   }
   for (const issue of result.issues) io.stdout(`${formatIssue(issue)}\n`);
