@@ -57,11 +57,13 @@ test('the bind targets are the paths the box and its unit use (src/config/paths.
   assert.deepEqual(binds, { config: dirname(DEFAULT_CONFIG_PATH), state: DEFAULT_STATE_DIR });
   const unit = readFileSync(join(repo, 'provisioning/systemd/midimon.service'), 'utf8');
   const setting = (key: string) => new RegExp(`^${key}=(.*)$`, 'm').exec(unit)?.[1];
-  // StateDirectory= is writable under ProtectSystem=strict; the config is only read by the box.
+  // StateDirectory= is writable under ProtectSystem=strict; every ReadWritePaths= (MIDI learn saves
+  // the config) must be on the data partition, or a write would land in the RAM overlay and vanish.
   assert.equal(`/var/lib/${setting('StateDirectory')}`, binds['state']);
   assert.equal(`/etc/${setting('ConfigurationDirectory')}`, binds['config']);
   assert.equal(dirname(/MIDIMON_CONFIG=(\S+)/.exec(unit)?.[1] ?? ''), binds['config']);
-  assert.doesNotMatch(unit, /^ReadWritePaths=.*\/etc/m, 'the service never writes its config');
+  const writable = [...unit.matchAll(/^ReadWritePaths=(.*)$/gm)].flatMap((m) => (m[1] ?? '').split(/\s+/)).map((p) => p.replace(/^-/, '')).filter((p) => p !== '');
+  for (const p of writable) assert.ok(Object.values(binds).some((b) => p === b || p.startsWith(`${b}/`)), `ReadWritePaths=${p} is not on the midimon-data partition`);
 });
 
 test('readonly-root.sh twice gives the same tree; it refuses a root without the box installed', () => {
