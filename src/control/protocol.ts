@@ -12,7 +12,12 @@ import { learnRequestFields } from './learn-protocol.js';
  * `id` is echoed back so a client may pipeline.
  */
 
-export const MAX_REQUEST_BYTES = 64 * 1024;
+/**
+ * One request line. 1 MiB carries `midimon send` of a 256 KiB SysEx dump as
+ * JSON numbers (up to 4 characters a byte); 16 connections at most bound the
+ * buffering to 16 MiB.
+ */
+export const MAX_REQUEST_BYTES = 1024 * 1024;
 
 const id = z.union([z.string().max(64), z.number().int()]).optional();
 const pluginName = z.string().min(1).max(64);

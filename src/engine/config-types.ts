@@ -57,7 +57,9 @@ export type Trigger =
   | ({ type: 'Aftertouch'; kind: 'channel' | 'poly' | 'any'; note?: number | undefined; min_value: number; max_value: number } & MidiTriggerBase)
   | { type: 'Footswitch'; switch: string; gesture: 'press' | 'long' | 'double' | 'release' }
   /** A clock tick on a musical division (internal or followed clock, while running). */
-  | { type: 'Beat'; division: BeatDivision };
+  | { type: 'Beat'; division: BeatDivision }
+  /** A whole SysEx message matching `pattern` (syntax: src/engine/sysex-pattern.ts, docs/engine.md "SysEx"). */
+  | { type: 'SysEx'; pattern: string | Array<string | number>; device?: string | undefined };
 
 export type TriggerType = Trigger['type'];
 
@@ -80,7 +82,9 @@ export type SendMidiAction =
   | (SendBase & { message: 'pitch_bend'; value: PassOr })
   | (SendBase & { message: 'aftertouch'; value: PassOr; curve?: VelocityCurve | undefined })
   | (SendBase & { message: 'poly_aftertouch'; note: PassOr; value: PassOr; curve?: VelocityCurve | undefined })
-  | { type: 'SendMidi'; output?: string | undefined; message: 'raw'; bytes: number[] };
+  | { type: 'SendMidi'; output?: string | undefined; message: 'raw'; bytes: number[] }
+  /** A SysEx message from a template: exact bytes and $values from the trigger (captures, $note, $velocity, $cc, $value). */
+  | { type: 'SendMidi'; output?: string | undefined; message: 'sysex'; bytes: string | Array<string | number> };
 
 export type Condition =
   | { type: 'ModeIs'; mode: string }
@@ -162,6 +166,12 @@ export interface EngineConfig {
   timing: Timing;
   mode_switching: ModeSwitching;
   clock: ClockConfig;
+  sysex: SysexConfig;
+}
+
+export interface SysexConfig {
+  /** Largest SysEx message (F0..F7 inclusive) the box passes, matches or sends; a larger one is dropped whole with a notice. */
+  max_bytes: number;
 }
 
 // ------------------------------------------------------------------ clock

@@ -9,10 +9,11 @@ import type { Action, EngineConfig, Mapping } from './config-types.js';
 import { RESERVED_MODE_NAMES } from './config-references.js';
 import type { FootswitchEvent, MidiInEvent } from './inputs.js';
 import { parseMidi, splitMessages, type ParsedMidi } from './midi-message.js';
+import { isWholeSysex } from './sysex-pattern.js';
 import { deviceMatches } from './name-pattern.js';
 import { NoteTracker } from './note-tracker.js';
 import { PreparedRoute, inputNeeds, type InputNeeds } from './routing.js';
-import { TriggerMatcher, describeTrigger, type FireData, type LongPressRequest, type MappingRef, type Match } from './trigger-matcher.js';
+import { TriggerMatcher, describeTrigger, sysexTriggersWant, type FireData, type LongPressRequest, type MappingRef, type Match } from './trigger-matcher.js';
 import { TempoClock, isClockMessage, type TempoHost } from './tempo.js';
 import type {
   EngineEffect,
@@ -123,7 +124,8 @@ export class MidiEngine {
 
   /** What RtMidi must deliver from input `device` (clock, sysex) for the current routes. */
   inputNeeds(device: string, alias?: string): InputNeeds {
-    return inputNeeds(this.#config.routes, device, alias);
+    const needs = inputNeeds(this.#config.routes, device, alias);
+    return !needs.sysex && sysexTriggersWant(this.#config, device, alias) ? { ...needs, sysex: true } : needs;
   }
 
   handle(event: EngineEvent): EngineEffect[] {
@@ -214,6 +216,10 @@ export class MidiEngine {
       this.#route(e.device, e.alias, { kind: 'clock' }, e.bytes);
       return;
     }
+    if (status === 0xf0) {
+      this.#onSysex(e);
+      return;
+    }
     const m = parseMidi(e.bytes);
     if (m.kind === 'invalid') return;
     this.#route(e.device, e.alias, m, e.bytes);
@@ -237,6 +243,30 @@ export class MidiEngine {
     for (const match of matches) this.#fire(match, e.at);
     for (const lp of longPresses) this.#armLongPress(lp);
     if (m.kind === 'note_off') this.#releaseInput(`${e.device}|${m.channel}|${m.note}`, e.at, m.velocity);
+  }
+
+  /**
+   * A whole SysEx message (the input side reassembles RtMidi's chunks): routed
+   * as one unit, then matched against SysEx triggers. Malformed or oversized
+   * ones are dropped whole with a notice, never passed on truncated.
+   */
+  #onSysex(e: MidiInEvent): void {
+    if (!this.#sysexAcceptable(e.bytes, `from "${e.device}"`)) return;
+    this.#route(e.device, e.alias, SYSEX, e.bytes);
+    for (const match of this.#matcher.matchSysex(this.#activeRefs(), e.bytes, e.device, e.alias)) this.#fire(match, e.at);
+  }
+
+  #sysexAcceptable(bytes: readonly number[], from: string): boolean {
+    const max = this.#config.sysex.max_bytes;
+    if (bytes.length > max) {
+      this.#notice('warn', 'sysex_too_large', `SysEx ${from} dropped: ${bytes.length} bytes is over sysex.max_bytes = ${max} (dropped whole, not truncated)`);
+      return false;
+    }
+    if (!isWholeSysex(bytes)) {
+      this.#notice('warn', 'sysex_malformed', `SysEx ${from} dropped: ${bytes.length} bytes that are not F0, data bytes 00-7F, F7`);
+      return false;
+    }
+    return true;
   }
 
   #onFootswitch(e: FootswitchEvent): void {
@@ -272,6 +302,7 @@ export class MidiEngine {
     const owner = callOwner !== undefined && this.#pluginOwners.has(callOwner) ? callOwner : this.#sharedPluginOwner(plugin, this.modeName);
     const source = `plugin:${plugin}`;
     for (const msg of messages) {
+      if (msg[0] === 0xf0 && !this.#sysexAcceptable(msg, `from plugin "${plugin}"`)) continue;
       if (this.#route(source, undefined, parseMidi(msg), msg, owner)) continue;
       this.#host.send(owner, '*', msg);
     }
@@ -560,6 +591,9 @@ export class MidiEngine {
       get noteDurationMs() {
         return self.#config.timing.note_duration_ms;
       },
+      get sysexMaxBytes() {
+        return self.#config.sysex.max_bytes;
+      },
       modeIndex: () => this.#modeIndex,
       modeName: () => this.modeName,
       ownerFor: (origin: Origin) => (origin === 'global' ? 'global' : `mode:${this.modeName}`),
@@ -618,6 +652,8 @@ export class MidiEngine {
     };
   }
 }
+
+const SYSEX: ParsedMidi = { kind: 'sysex' };
 
 /** Macros have no triggering event: "pass" values fall back to their defaults. */
 const MACRO_DATA: FireData = {

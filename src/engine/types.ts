@@ -147,6 +147,10 @@ export interface TriggerContext {
   readonly event?: 'press' | 'release' | undefined;
   /** Tempo and song position when the trigger fired. */
   readonly tempo: TempoInfo;
+  /** SysEx triggers: the whole incoming message, F0 to F7. */
+  readonly sysex?: readonly number[] | undefined;
+  /** SysEx triggers: the bytes each $name of the pattern captured. */
+  readonly captures?: Readonly<Record<string, readonly number[]>> | undefined;
 }
 
 /** Tempo as plugins and the status see it. Positions count from the last Start (or Song Position Pointer). */

@@ -10,6 +10,7 @@
 import { MidiEngine } from '../engine/engine.js';
 import type { EngineConfig } from '../engine/config-types.js';
 import { inputNeeds, type InputNeeds } from '../engine/routing.js';
+import { sysexTriggersWant } from '../engine/trigger-matcher.js';
 import { deviceMatches } from '../engine/name-pattern.js';
 import type { EngineEffect, EngineEvent, EngineSnapshot, ModeCommandSource, ModeTarget, TempoCommand, TempoInfo, TriggerFiredEffect } from '../engine/types.js';
 import { tickIntervalMs } from '../engine/tempo.js';
@@ -135,7 +136,8 @@ export class EngineLoop {
 
   /** For MidiDevices' ignoreTypes: what input `device` must deliver under the current routes. */
   inputNeeds(device: string, alias?: string): InputNeeds {
-    const needs = inputNeeds(this.#config.routes, device, alias);
+    let needs = inputNeeds(this.#config.routes, device, alias);
+    if (!needs.sysex && sysexTriggersWant(this.#config, device, alias)) needs = { ...needs, sysex: true };
     // The clock follower needs F8/FA/FB/FC from its input; a configured `input` keeps it delivered so the
     // menu can switch to external without a reload.
     const c = this.#config.clock;

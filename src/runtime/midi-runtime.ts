@@ -79,6 +79,7 @@ export class MidiRuntime {
       scheduler: options.scheduler,
       log: options.log,
       ...deviceSettings(options.ports),
+      sysexMaxBytes: options.engine.sysex.max_bytes,
       inputNeeds: (device, alias) => this.loop.inputNeeds(device, alias),
       onMessage: (event) => this.#onMessage(event, false),
       onDevice: (event) => this.loop.dispatch(event),
@@ -108,7 +109,7 @@ export class MidiRuntime {
   /** Hot reload: the engine applies the new config in place; ports reopen only where their match changed. */
   reload(engine: EngineConfig, ports: MidiPortsConfig): void {
     this.loop.replaceConfig(engine);
-    this.devices.reconfigure({ ...deviceSettings(ports), inputNeeds: (device, alias) => this.loop.inputNeeds(device, alias) });
+    this.devices.reconfigure({ ...deviceSettings(ports), sysexMaxBytes: engine.sysex.max_bytes, inputNeeds: (device, alias) => this.loop.inputNeeds(device, alias) });
   }
 }
 

@@ -81,6 +81,9 @@ export function pluginHostCaller(host: PluginHostLike): PluginCaller {
       };
       // Only key-following calls say "press"/"release"; others keep the guide's request shape.
       if (c.event !== undefined) extra['event'] = c.event;
+      // SysEx triggers hand the plugin the whole message and the pattern's captures.
+      if (c.sysex !== undefined) extra['sysex'] = c.sysex as number[];
+      if (c.captures !== undefined) extra['captures'] = c.captures as Record<string, number[]>;
       const context = { velocity: c.velocity, currentMode: c.current_mode, timestamp: c.timestamp, extra };
       return params === undefined
         ? host.execute(plugin, action, context)
