@@ -81,6 +81,7 @@ describe('control CLI commands against a running (fake) service', () => {
       send: async (r) => ({ input: r.input, delivered: 1, duration_ms: 0 }),
       devices: async () => ({ backend: 'fake', ports: [] }),
       monitor: () => () => undefined,
+      setlist: async () => Promise.reject(new MidimonError('not_found', 'no [setlist] in the config')),
       panic: async () => {
         panics++;
         return { channels: 3 };

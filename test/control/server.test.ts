@@ -60,6 +60,7 @@ function fakeHandlers(calls: string[]): ControlHandlers {
     devices: async () => ({ backend: 'fake', ports: [] }),
     monitor: () => () => undefined,
   panic: async () => ({ channels: 0 }),
+    setlist: async () => Promise.reject(new Error('unused')),
     // Waits until its client hangs up, like a `learn` nobody answers.
     learn: (_req, signal) =>
       new Promise((_resolve, reject) => {
