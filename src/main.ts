@@ -46,7 +46,6 @@ const simulate = values.simulate || paths.simulated;
 if (simulate) await seedSimulation(paths.configPath, paths.stateDir, log);
 
 const notifier = new SystemdNotifier(log);
-installTestHooks(process.env, log);
 let stopping = false;
 // Simulation: the box lives in a session that can restart it in-process (System > Restart).
 let sim: SimSession | null = null;
@@ -83,6 +82,7 @@ if (simulate) {
 }
 const box = sim?.box ?? createBox();
 const current = (): MidimonBox => sim?.box ?? box;
+installTestHooks(process.env, log, () => current().plugins);
 
 async function shutdown(reason: string, code: number): Promise<void> {
   if (stopping) return;

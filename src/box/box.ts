@@ -38,6 +38,9 @@ import type { ScanOptions } from '../usb/installer.js';
 import { deviceRows, menuContext, statusView, type DeviceRow } from './views.js';
 import { MonitorBus } from './monitor-bus.js';
 import { SendInjector } from './send-injector.js';
+import { SetlistPositionStore } from './setlist-store.js';
+import { setlistStatus } from './setlist-view.js';
+import type { SetlistStatus, SetlistTarget } from '../control/protocol.js';
 import { Learn } from './learn.js';
 import { configuredPluginActions } from './learn-context.js';
 
@@ -167,6 +170,7 @@ export class MidimonBox implements BoxControl {
           onShutdown: options.onShutdown,
           simulated: this.simulated,
           tempo: (command) => this.midi?.loop.tempoCommand(command, 'menu'),
+          selectSong: (song) => void this.selectSong({ song }, 'menu'),
           toast: (text) => this.display?.toast(text),
           learn: this.learn,
         }),
@@ -183,8 +187,9 @@ export class MidimonBox implements BoxControl {
       simulate: options.simulate,
       plugins: pluginHostCaller(this.plugins),
       modeStore: this.state,
-      interceptMidi: (e) => this.learn.midi(e, this.menu.isControl(e)) || this.menu.midi(e),
-      interceptFootswitch: (e) => this.learn.footswitch(e, this.menu.isControl(e)) || this.menu.footswitch(e),
+      setlistStore: new SetlistPositionStore(this.state),
+      interceptMidi: (e) => this.learn.midi(e, () => this.menu.isControl(e)) || this.menu.midi(e),
+      interceptFootswitch: (e) => this.learn.footswitch(e, () => this.menu.isControl(e)) || this.menu.footswitch(e),
       health: this.health,
       ...(options.hardware === undefined ? {} : { hardware: options.hardware }),
       monitor: this.monitor,
@@ -199,6 +204,11 @@ export class MidimonBox implements BoxControl {
           refresh();
         },
         onPluginResult: (plugin, action, result) => this.monitor.pluginResult(plugin, action, result),
+        onSetlistChanged: (e) => {
+          // `midimon monitor` shows song changes (people count songs from 1).
+          if (e.index !== null) this.monitor.notice({ type: 'notice', level: 'info', code: 'setlist_song', message: `song ${e.index + 1}/${e.count}: ${e.name ?? ''} (mode ${e.mode ?? ''}, ${e.source})` });
+          refresh();
+        },
         // Info notices (a device connected) are logged by the engine; only trouble reaches the banner.
         onNotice: (n) => {
           this.monitor.notice(n);
@@ -338,6 +348,32 @@ export class MidimonBox implements BoxControl {
     return { channels: midi.loop.snapshot()?.usedChannels ?? 0 };
   }
 
+  /** The setlist position as `midimon status` and `midimon setlist` report it (null without a [setlist]). */
+  setlistInfo(): SetlistStatus | null {
+    return setlistStatus(this.midi?.loop.snapshot()?.setlist, this.config.current?.config.setlist?.wrap ?? false);
+  }
+
+  /** Selects a song (`midimon setlist`, the menu); unknown songs are refused here with the list, not left to a notice. */
+  selectSong(target: SetlistTarget, source: 'socket' | 'menu'): SetlistStatus {
+    const midi = this.midi;
+    const info = this.setlistInfo();
+    if (midi === null) throw new MidimonError('internal', 'the engine is not running');
+    if (info === null) throw new MidimonError('not_found', 'no [setlist] in the config (docs/engine.md, "Setlists")');
+    const list = () => info.songs.map((s) => `${s.number} ${s.name}`).join(', ');
+    let engineTarget: 'next' | 'prev' | number | string;
+    if (typeof target === 'string') engineTarget = target;
+    else if ('song' in target) {
+      if (target.song > info.count) throw new MidimonError('not_found', `no song ${target.song} (songs: ${list()})`);
+      engineTarget = target.song - 1;
+    } else {
+      const lower = target.name.toLowerCase();
+      if (!info.songs.some((s) => s.name.toLowerCase() === lower)) throw new MidimonError('not_found', `no song named '${target.name}' (songs: ${list()})`);
+      engineTarget = target.name;
+    }
+    midi.loop.setlist(engineTarget, source);
+    return this.setlistInfo() ?? info;
+  }
+
   devices(): DeviceRow[] {
     const midi = this.midi;
     const config = this.config.current?.config;
@@ -366,6 +402,7 @@ export class MidimonBox implements BoxControl {
       system: this.#status.system,
       version: this.#opts.version,
       usb: { present: this.#sticks.present, packages: this.stickOffers() },
+      setlist: this.setlistInfo(),
       monitor: this.monitor.recent.lines(),
     });
     return learn === undefined ? ctx : { ...ctx, learn };
@@ -419,6 +456,7 @@ export class MidimonBox implements BoxControl {
       plugins: this.pluginSet.list(),
       banner: this.problems.banner(),
       clock: this.config.current?.config.clock,
+      setlistWrap: this.config.current?.config.setlist?.wrap,
     });
   }
 }

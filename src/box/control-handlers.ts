@@ -1,7 +1,7 @@
 import type { ListedPackage } from '../usb/stick-listing.js';
 import type { DegradedDevice } from './device-health.js';
 import type { DeviceStatus } from '../control/protocol.js';
-import type { ControlHandlers, DevicesResult, PluginChangeResult, PluginStatus, StatusResult, TempoRequest, TempoStatus } from '../control/protocol.js';
+import type { ControlHandlers, DevicesResult, PluginChangeResult, PluginStatus, SetlistStatus, SetlistTarget, StatusResult, TempoRequest, TempoStatus } from '../control/protocol.js';
 import { MidimonError, OTHER_ERROR_KINDS, PLUGIN_ERROR_KINDS, type ErrorKind } from '../errors.js';
 import type { ConfigService } from '../config/config-service.js';
 import type { DisplayController } from '../display/display-controller.js';
@@ -48,6 +48,10 @@ export interface BoxControl {
   readonly sends: Pick<SendInjector, 'send'>;
   readonly monitor: Pick<MonitorBus, 'subscribe'>;
   panic(source: 'socket'): { channels: number };
+  /** The setlist position (null without a [setlist]). */
+  setlistInfo(): SetlistStatus | null;
+  /** Selects a song (throws MidimonError not_found without a setlist or for an unknown song). */
+  selectSong(target: SetlistTarget, source: 'socket'): SetlistStatus;
   /** `midimon learn` (absent in boxes built for tests of other parts). */
   readonly learn?: Pick<Learn, 'request'>;
 }
@@ -117,6 +121,7 @@ export function buildControlHandlers(box: BoxControl, config: Pick<ControlHandle
         usb: { sticks: box.stickStatus() },
         tempo: tempoOrNull(box),
         degraded: box.health?.list() ?? [],
+        setlist: box.setlistInfo(),
       };
     },
     async tempo(request) {
@@ -153,6 +158,12 @@ export function buildControlHandlers(box: BoxControl, config: Pick<ControlHandle
     monitor: (listener) => box.monitor.subscribe(listener),
     async panic() {
       return box.panic('socket');
+    },
+    async setlist(target) {
+      if (target !== undefined) return box.selectSong(target, 'socket');
+      const info = box.setlistInfo();
+      if (info === null) throw new MidimonError('not_found', 'no [setlist] in the config (docs/engine.md, "Setlists")');
+      return info;
     },
     async learn(request, signal) {
       if (box.learn === undefined) throw new MidimonError('internal', 'learn is not available on this box');

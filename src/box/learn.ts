@@ -84,8 +84,8 @@ export class Learn {
 
   // ---------------------------------------------------------------- capture
 
-  /** True when learn consumed the message. `menuControl`: the message drives the open menu. */
-  midi(e: MidiInEvent, menuControl: boolean): boolean {
+  /** True when learn consumed the message. `menuControl`: whether the message drives the open menu (asked only while learning). */
+  midi(e: MidiInEvent, menuControl: boolean | (() => boolean)): boolean {
     // The MIDI path pays one size check while nobody learns.
     if (this.#waiters.size === 0 && this.#swallow.size === 0) return false;
     const [status = 0, d1 = 0, d2 = 0] = e.bytes;
@@ -94,15 +94,15 @@ export class Learn {
     if (type === 0x80 || (type === 0x90 && d2 === 0)) return this.#swallow.delete(key);
     if (this.#waiters.size === 0) return false;
     const learned = learnTrigger({ kind: 'midi', device: e.device, ...(e.alias === undefined ? {} : { alias: e.alias }), bytes: e.bytes });
-    if (learned === null || !this.#deliver(learned, menuControl)) return false;
+    if (learned === null || !this.#deliver(learned, typeof menuControl === 'function' ? menuControl() : menuControl)) return false;
     if (type === 0x90) this.#swallow.add(key);
     return true;
   }
 
-  footswitch(e: FootswitchEvent, menuControl: boolean): boolean {
+  footswitch(e: FootswitchEvent, menuControl: boolean | (() => boolean)): boolean {
     if (this.#waiters.size === 0) return false;
     const learned = learnTrigger({ kind: 'footswitch', switch: e.switch, gesture: e.gesture });
-    return learned !== null && this.#deliver(learned, menuControl);
+    return learned !== null && this.#deliver(learned, typeof menuControl === 'function' ? menuControl() : menuControl);
   }
 
   /** Resolves with the next learnable event; rejects on timeout or abort. */

@@ -32,6 +32,8 @@ export interface MenuEffectTarget {
   readonly simulated: boolean;
   /** Tempo page: tap, nudge, start/stop, source. */
   readonly tempo: (command: TempoCommand) => void;
+  /** Setlist page: select song N (1 = the first). */
+  readonly selectSong: (song: number) => void;
   /** A short on-screen message that goes away by itself (a refused toggle). */
   readonly toast: (text: string) => void;
   /** MIDI learn pages (absent in boxes built without it). */
@@ -85,6 +87,9 @@ export function runMenuEffect(effect: MenuEffect, box: MenuEffectTarget): void {
       break;
     case 'clock-source':
       box.tempo({ kind: 'source', source: effect.source });
+      break;
+    case 'setlist-goto':
+      box.selectSong(effect.song);
       break;
     case 'learn-start':
       box.learn?.menuStart(effect.mode);

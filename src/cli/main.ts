@@ -19,6 +19,7 @@ const COMMANDS: Readonly<Record<string, { summary: string; load: () => Promise<C
   panic: { summary: 'all notes off + sustain off on every output channel the box used', load: async () => (await import('./commands/panic.js')).run },
   learn: { summary: 'print (or --add) the mapping for the next control you move', load: async () => (await import('./commands/learn.js')).run },
   tempo: { summary: 'show or set the MIDI clock: BPM, +N/-N, tap, start, stop, source', load: async () => (await import('./commands/tempo.js')).run },
+  setlist: { summary: 'show the setlist, or select a song: next, prev, N, NAME', load: async () => (await import('./commands/setlist.js')).run },
 };
 
 const USAGE = () =>

@@ -12,7 +12,12 @@ import { learnRequestFields } from './learn-protocol.js';
  * `id` is echoed back so a client may pipeline.
  */
 
-export const MAX_REQUEST_BYTES = 64 * 1024;
+/**
+ * One request line. 1 MiB carries `midimon send` of a 256 KiB SysEx dump as
+ * JSON numbers (up to 4 characters a byte); 16 connections at most bound the
+ * buffering to 16 MiB.
+ */
+export const MAX_REQUEST_BYTES = 1024 * 1024;
 
 const id = z.union([z.string().max(64), z.number().int()]).optional();
 const pluginName = z.string().min(1).max(64);
@@ -44,6 +49,12 @@ export const controlRequestSchema = z.discriminatedUnion('cmd', [
   z.strictObject({ cmd: z.literal('monitor'), id }),
   z.strictObject({ cmd: z.literal('panic'), id }),
   z.strictObject({ cmd: z.literal('devices'), id }),
+  // Without a target: report. `song` counts from 1, as people do.
+  z.strictObject({
+    cmd: z.literal('setlist'),
+    id,
+    target: z.union([z.literal('next'), z.literal('prev'), z.strictObject({ song: z.number().int().min(1).max(1000) }), z.strictObject({ name: z.string().min(1).max(64) })]).optional(),
+  }),
   z.strictObject({ cmd: z.literal('learn'), id, ...learnRequestFields }),
 ]);
 
@@ -53,6 +64,7 @@ export const CONTROL_COMMANDS: readonly ControlCommand[] = controlRequestSchema.
 export type ModeTarget = Extract<ControlRequest, { cmd: 'mode' }>['target'];
 export type TempoRequest = Omit<Extract<ControlRequest, { cmd: 'tempo' }>, 'cmd' | 'id'>;
 export type SendRequest = Omit<Extract<ControlRequest, { cmd: 'send' }>, 'cmd' | 'id'>;
+export type SetlistTarget = NonNullable<Extract<ControlRequest, { cmd: 'setlist' }>['target']>;
 export type LearnRequest = Omit<Extract<ControlRequest, { cmd: 'learn' }>, 'cmd' | 'id'>;
 
 // ---- results ----
@@ -123,6 +135,20 @@ export interface StatusResult {
   readonly tempo?: TempoStatus | null;
   /** Empty when all configured hardware works; absent from boxes older than this field. */
   readonly degraded?: readonly DegradedDeviceStatus[];
+  /** The setlist position; null without a [setlist]; absent from boxes older than this field. */
+  readonly setlist?: SetlistStatus | null;
+}
+
+/** Songs count from 1 here, as people count (Program Change n selects song n+1). */
+export interface SetlistStatus {
+  /** 1-based; null until a song is first selected. */
+  readonly position: number | null;
+  readonly count: number;
+  readonly song: string | null;
+  readonly mode: string | null;
+  /** The song after the current one (the first before any is selected); null on the last song (unless the list wraps). */
+  readonly next: string | null;
+  readonly songs: readonly { readonly number: number; readonly name: string; readonly mode: string }[];
 }
 
 export interface UsbStickStatus {
@@ -221,6 +247,7 @@ export interface ControlResults {
   /** `channels`: output channels that got all-notes-off and sustain-off. */
   panic: { readonly channels: number };
   devices: DevicesResult;
+  setlist: SetlistStatus;
   learn: LearnResult;
 }
 
@@ -289,6 +316,8 @@ export interface ControlHandlers {
   monitor: MonitorSubscribe;
   /** All notes off + sustain off on every output channel the box used. */
   panic(): Promise<{ readonly channels: number }>;
+  /** Report the setlist position, or select a song first. */
+  setlist(target: SetlistTarget | undefined): Promise<SetlistStatus>;
   /** Waits for the next incoming event (aborted when the client hangs up). */
   learn(request: LearnRequest, signal?: AbortSignal): Promise<LearnResult>;
 }
@@ -345,6 +374,8 @@ export function dispatch(handlers: ControlHandlers, req: ControlRequest, signal?
       return Promise.reject(new MidimonError('bad_request', "'monitor' is a streaming command: send it as the first request on a connection"));
     case 'panic':
       return handlers.panic();
+    case 'setlist':
+      return handlers.setlist(req.target);
     case 'learn': {
       const { cmd: _cmd, id: _id, ...request } = req;
       return handlers.learn(request, signal);

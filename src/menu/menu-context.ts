@@ -75,10 +75,18 @@ export interface MenuContext {
   readonly system: MenuSystemInfo;
   /** Tempo and transport (the Tempo page); absent: no Tempo entry. */
   readonly tempo?: MenuTempo;
+  /** The setlist (the Setlist page); absent: no [setlist], no entry. */
+  readonly setlist?: MenuSetlist;
   /** MIDI learn started from the menu. */
   readonly learn?: MenuLearn;
   /** The last MIDI messages in and out, newest first (the Monitor page); absent: no Monitor entry. */
   readonly monitor?: readonly MenuMidiLine[];
+}
+
+export interface MenuSetlist {
+  /** 1-based; null before the first song is selected. */
+  readonly position: number | null;
+  readonly songs: readonly { readonly number: number; readonly name: string }[];
 }
 
 export interface MenuMidiLine {

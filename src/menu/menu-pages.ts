@@ -40,6 +40,7 @@ export function buildPage(frame: MenuFrame, ctx: MenuContext, columns: number): 
           { label: 'MIDI devices', value: String(ctx.devices.filter((d) => d.connected).length), action: go('devices') },
           { label: 'Errors', value: String(ctx.errors.length), action: go('errors') },
           ...(ctx.tempo === undefined ? [] : [{ label: 'Tempo', value: tempoValue(ctx.tempo), action: go('tempo') }]),
+          ...(ctx.setlist === undefined ? [] : [{ label: 'Setlist', value: `${ctx.setlist.position ?? '-'}/${ctx.setlist.songs.length}`, action: go('setlist') }]),
           { label: 'System', action: go('system') },
           // Closes the menu: a stuck note is an emergency, the status screen then shows "panic".
           { label: 'Panic: notes off', action: { kind: 'effect', effect: { type: 'panic' }, close: true } },
@@ -179,6 +180,23 @@ export function buildPage(frame: MenuFrame, ctx: MenuContext, columns: number): 
               ]
             : [info(t.locked ? 'Following' : 'No clock in', t.locked ? (t.running ? 'play' : 'stop') : undefined)]),
           { label: 'Source', value: internal ? 'int' : 'ext', action: stay({ type: 'clock-source', source: internal ? 'external' : 'internal' }) },
+          BACK,
+        ],
+      };
+    }
+    case 'setlist': {
+      const s = ctx.setlist;
+      if (s === undefined) return { kind: 'text', title: 'Setlist', lines: ['No setlist.'] };
+      return {
+        kind: 'list',
+        title: 'Setlist',
+        items: [
+          // Selecting a song closes the menu: the status screen then shows it large.
+          ...s.songs.map((song): PageItem => ({
+            label: `${song.number} ${song.name}`,
+            current: song.number === s.position,
+            action: { kind: 'effect', effect: { type: 'setlist-goto', song: song.number }, close: true },
+          })),
           BACK,
         ],
       };

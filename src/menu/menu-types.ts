@@ -21,6 +21,8 @@ export type MenuEffect =
   | { readonly type: 'tempo-nudge'; readonly by: number }
   | { readonly type: 'clock-toggle' }
   | { readonly type: 'clock-source'; readonly source: 'internal' | 'external' }
+  /** Select song `song` (1 = the first) of the setlist. */
+  | { readonly type: 'setlist-goto'; readonly song: number }
   /** MIDI learn: listen for the next control for this mode / stop listening / write the mapping. */
   | { readonly type: 'learn-start'; readonly mode: string }
   | { readonly type: 'learn-cancel' }
@@ -49,6 +51,7 @@ export type PageId =
   | 'system'
   | 'confirm'
   | 'tempo'
+  | 'setlist'
   | 'learn'
   | 'learn-listen'
   | 'monitor';

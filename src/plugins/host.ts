@@ -37,10 +37,10 @@ export const REALTIME_FAULT_WINDOW_MS = 60_000;
 export const RELOAD_BACKOFF_MS: readonly number[] = [1000, 2000, 4000, 8000];
 
 /**
- * Isolation when the caller does not choose. 'thread' until the box's own tests poll long enough for
- * a child process to boot on a loaded CI machine; the box then switches to 'process' (docs/decisions.md).
+ * Isolation when the caller does not choose: the supervised plugin process, so that a fatal V8 error
+ * in plugin code never stops MIDI (docs/decisions.md). One-shot CLI runs pass 'thread'.
  */
-export const DEFAULT_ISOLATION: 'process' | 'thread' = 'thread';
+export const DEFAULT_ISOLATION: 'process' | 'thread' = 'process';
 
 /** Largest plugin file accepted (the guide's plugins are 300 B - 1 MB). */
 export const MAX_PLUGIN_BYTES = 32 * 1024 * 1024;
@@ -167,6 +167,8 @@ export class PluginHost implements PluginExecutor {
   start(): Promise<void> {
     if (this.#started === undefined) {
       if (this.#process === undefined) this.#pool.prewarm(resolveLimits(this.#profile, this.#opts.limits));
+      // The plugin process boots while the caller reads its config: the first isolated load does not wait for all of it.
+      else if (this.#opts.spareWorker ?? true) this.#process.prewarm();
       this.#started = this.#grants.load();
     }
     return this.#started;

@@ -144,11 +144,14 @@ process.on('message', (raw: unknown) => {
 });
 
 // The main process is our only reason to exist: without it, stop (its supervisor starts a new one).
-process.on('disconnect', () => {
+const shutdown = (): void => {
   void Promise.all([...slots.values()].map((s) => s.worker.stop()))
     .then(() => compiler?.stop())
     .then(() => pool.stop())
     .finally(() => process.exit(0));
-});
+};
+process.on('disconnect', shutdown);
+// A host that stopped while this process was still booting disconnected before the handler existed.
+if (!process.connected) shutdown();
 
 post({ t: 'ready' });

@@ -48,7 +48,7 @@ let clock: ManualScheduler;
 
 async function waitFor<T>(what: string, probe: () => T | undefined | false | null | Promise<T | undefined | false | null>): Promise<T> {
   // Bounded polling for file writes and the reload; never a timing assertion.
-  for (let i = 0; i < 500; i++) {
+  for (let i = 0; i < 12_000; i++) {
     const v = await probe();
     if (v !== undefined && v !== false && v !== null) return v;
     await sleep(10);

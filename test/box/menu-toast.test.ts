@@ -44,6 +44,7 @@ test('menu effects: a refused toggle toasts a short reason; other failures stay 
     now: () => 0,
     pluginSet: { setEnabled: () => Promise.reject(new MidimonError('not_found', 'no plugin')), setGrant: () => Promise.reject(denied) },
     setMode: () => undefined,
+    selectSong: () => undefined,
     panic: () => undefined,
     install: () => Promise.reject(new MidimonError('signature_invalid', 'bad signature')),
     refresh: () => undefined,

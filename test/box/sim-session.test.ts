@@ -52,7 +52,7 @@ after(async () => {
 
 async function waitFor<T>(what: string, probe: () => T | undefined | false | null): Promise<T> {
   // Bounded polling for plugin workers and restarts; never a timing assertion.
-  for (let i = 0; i < 500; i++) {
+  for (let i = 0; i < 12_000; i++) {
     const v = probe();
     if (v !== undefined && v !== false && v !== null) return v;
     await sleep(10);

@@ -8,7 +8,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../src/cli/main.js';
-import { validateConfigText } from '../../src/config/load.js';
+import { loadConfigFile, validateConfigText } from '../../src/config/load.js';
+import { MidimonError } from '../../src/errors.js';
 
 const BAD = `version = 1
 [timing]
@@ -83,6 +84,13 @@ test('one config check run reports schema, reference and plugin-file errors toge
     // "left" (refused for its pin) and "broken" (refused for a key) still exist: no invented unknown-name errors.
     assert.ok(!result.issues.some((i) => /unknown footswitch "left"|unknown plugin "broken"/.test(i.message)), JSON.stringify(result.issues));
     assert.match(msg('plugins.missing.path'), /plugin file not found/);
+    // The box loads through the same path: its refusal carries every issue, and says how many more there are.
+    await assert.rejects(loadConfigFile(join(dir, 'c.toml')), (e: unknown) => {
+      assert.ok(e instanceof MidimonError);
+      assert.equal((e.details?.['issues'] as unknown[]).length, 11);
+      assert.match(e.message, /\(and 10 more\)$/);
+      return true;
+    });
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

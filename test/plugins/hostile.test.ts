@@ -206,13 +206,16 @@ describe('faults during execute: kind, fresh instance, neighbours unaffected', (
   test('1 MiB of stdout per call costs the journal a bounded number of lines', async () => {
     await host.load('flood', { bytes: fixture('stdout-flood') });
     const before = lines.length;
+    const t0 = performance.now();
     for (let i = 0; i < 3; i++) assert.equal((await host.execute('flood', 'x')).status, 'returned');
+    // Windows are wall clock: on a loaded machine the three calls may span more than two of them.
+    const windows = Math.ceil((performance.now() - t0) / (host.get('flood')?.limits.logWindowMs ?? 1000)) + 1;
     const mine = lines.slice(before).filter((l) => l.plugin === 'flood');
     const out = mine.filter((l) => l['source'] === 'stdout');
     const limits = host.get('flood')?.limits;
     assert.ok(limits !== undefined);
-    // 3 calls x 16384 lines were written; at most one window's worth got through (plus a window roll-over).
-    assert.ok(out.length <= 2 * limits.logLinesPerWindow, `${out.length} lines logged`);
+    // 3 calls x 16384 lines were written; at most one window's worth per window the calls spanned got through.
+    assert.ok(out.length <= Math.max(2, windows) * limits.logLinesPerWindow, `${out.length} lines logged in ${windows} windows`);
     assert.ok(out.length > 0);
     assert.equal(out[0]?.msg, 'A'.repeat(63));
     const dropped = mine.filter((l) => l.msg === 'plugin output rate-limited').reduce((a, l) => a + Number(l['droppedLines']), 0);

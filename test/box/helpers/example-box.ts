@@ -31,7 +31,8 @@ export async function exampleBox(): Promise<{ box: MidimonBox; clock: ManualSche
   const config = box.config.current?.config;
   if (config !== undefined) plugSimulatedDevices(box, config);
   // Bounded wait for the plugin workers; never a timing assertion.
-  for (let i = 0; i < 500 && !box.pluginSet.list().every((p) => p.loaded); i++) await sleep(10);
+  // Generous: the first load waits for the plugin process to boot (seconds on a loaded machine).
+  for (let i = 0; i < 12_000 && !box.pluginSet.list().every((p) => p.loaded); i++) await sleep(10);
   return {
     box,
     clock,
