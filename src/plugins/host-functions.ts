@@ -6,8 +6,11 @@ import type { SendBatch } from './send-batch.js';
 import type { Capability } from './types.js';
 import { HostTrap } from './wasi-errors.js';
 
-/** Largest MIDI message (a SysEx dump) a plugin may send in one call. */
-export const MIDI_SEND_MAX = 4096;
+/**
+ * Largest MIDI message a plugin may send in one call: a 64 KiB SysEx dump goes out whole (issue 16);
+ * what one execute may send in all is bounded by HOST_BYTES_PER_EXECUTE, the engine's `[sysex] max_bytes` applies after.
+ */
+export const MIDI_SEND_MAX = 64 * 1024;
 export const MODE_NAME_MAX = 256;
 const LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
 

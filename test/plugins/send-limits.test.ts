@@ -6,6 +6,7 @@ import { after, describe, test } from 'node:test';
 import { silentLogger } from '../../src/log.js';
 import { PluginHost } from '../../src/plugins/host.js';
 import { HOST_BYTES_PER_EXECUTE, HOST_CALLS_PER_EXECUTE, resolveLimits } from '../../src/plugins/limits.js';
+import { MIDI_SEND_MAX } from '../../src/plugins/host-functions.js';
 import { createPluginServer } from '../../src/plugins/plugin-server.js';
 import type { HostToWorker, WorkerToHost } from '../../src/plugins/protocol.js';
 import { buildRequest } from '../../src/plugins/request.js';
@@ -61,6 +62,22 @@ describe('host calls per execute (isolated lane, worker thread)', () => {
       assert.equal(c.bytes.length, 4 * KiB);
       assert.deepEqual([c.bytes[0], c.bytes[1], c.bytes[2], c.bytes[4 * KiB - 1]], [0xf0, i, 0, 0xf7]);
     });
+  });
+
+  test('one 64 KiB SysEx goes out in a single midi_send; one byte more is refused (-1)', async () => {
+    received.length = 0;
+    await host.load('dump1', { bytes: flood(1, MIDI_SEND_MAX, 'dump1') });
+    const r = await host.execute('dump1', 'go');
+    assert.equal(r.status === 'returned' && r.code, 0);
+    const [call] = sent('dump1');
+    assert.ok(call !== undefined && call.fn === 'midi_send');
+    assert.equal(call.bytes.length, 64 * KiB);
+    assert.deepEqual([call.bytes[0], call.bytes[64 * KiB - 1]], [0xf0, 0xf7]);
+    received.length = 0;
+    await host.load('dump2', { bytes: flood(1, MIDI_SEND_MAX + 1, 'dump2') });
+    const refused = await host.execute('dump2', 'go');
+    assert.equal(refused.status === 'returned' && refused.code, 1, 'the first (only) send is refused');
+    assert.equal(sent('dump2').length, 0);
   });
 
   test('more host calls than the call bound end in send_limit, even when each is small', async () => {
