@@ -97,7 +97,7 @@ try {
     const limits = resolveLimits('pi', { timeoutMs: 600_000 });
     const out: Record<string, number | string> = { ...base, fuelPerInit: limits.fuelPerInit };
     for (const [name, bytes] of Object.entries(loops)) {
-      const runtime = new PluginRuntime(name, limits, [], null, { hostCall: () => {}, log: () => {} });
+      const runtime = new PluginRuntime(name, limits, [], null, { hostCalls: () => {}, log: () => {} });
       const compiled = compilePlugin(bytes, limits);
       const run = await timed(() => {
         try {
@@ -116,7 +116,7 @@ try {
     const limits = resolveLimits('pi', RAISED);
     const bytes = new Uint8Array(await readFile(WASM));
     const compile = await timed(() => compilePlugin(bytes, limits));
-    const runtime = new PluginRuntime('setlist', limits, ['Filesystem'], dataDir, { hostCall: () => {}, log: () => {} });
+    const runtime = new PluginRuntime('setlist', limits, ['Filesystem'], dataDir, { hostCalls: () => {}, log: () => {} });
     const init = await timed(() => runtime.load({ kind: 'compiled', ...compile.value }, () => {}));
     const request = (action: string): string => buildRequest(action, { timestamp: 1_700_000_000_000 });
     const first = await timed(() => runtime.execute(request('next')));

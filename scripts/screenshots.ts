@@ -10,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { MidimonBox } from '../src/box/box.js';
 import { plugSimulatedDevices, seedSimulation } from '../src/box/simulation.js';
 import { silentLogger } from '../src/log.js';
+import { menuView } from '../src/menu/index.js';
 
 const repo = fileURLToPath(new URL('../', import.meta.url));
 const dir = await mkdtemp(join(tmpdir(), 'midimon-shots-'));
@@ -48,6 +49,19 @@ try {
   await writeFile(configPath, example.replace('timeout_s = 30', 'timeout_s = "soon"'));
   for (let i = 0; i < 100 && box.config.lastError === undefined; i++) await sleep(20);
   await shot('error');
+  await writeFile(configPath, example);
+  for (let i = 0; i < 100 && box.config.lastError !== undefined; i++) await sleep(20);
+  // The Monitor page: what the keys played and what the box sent on.
+  const keys = 'Keystation:Keystation MIDI 1 20:0';
+  for (const bytes of [[0xb0, 1, 64], [0xe0, 0, 0x60], [0x90, 64, 90], [0x80, 64, 0], [0xd0, 40]]) box.simulation.midi?.inject(keys, bytes);
+  box.menu.input('enter', Date.now());
+  for (let i = 0; i < 20; i++) {
+    const view = box.display === null ? null : menuView(box.menu.state, box.menuContext());
+    if (view?.kind === 'list' && view.items[view.selected]?.label === 'MIDI monitor') break;
+    box.menu.input('next', Date.now());
+  }
+  box.menu.input('select', Date.now());
+  await shot('monitor');
 } finally {
   await box.stop();
   await rm(dir, { recursive: true, force: true });

@@ -22,6 +22,8 @@ export const PLUGIN_ERROR_KINDS = [
   'bad_pointer',
   /** The host stopped reloading a plugin whose reloads kept failing (until it is loaded again). */
   'plugin_failed',
+  /** One execute (or init) passed the host-call bounds: calls or payload bytes (src/plugins/limits.ts). */
+  'send_limit',
 ] as const;
 export type PluginErrorKind = (typeof PLUGIN_ERROR_KINDS)[number];
 

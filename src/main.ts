@@ -3,7 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { MidimonBox } from './box/box.js';
-import { plugSimulatedDevices, seedSimulation, SimulatedKeyboard, TerminalOled } from './box/simulation.js';
+import { seedSimulation } from './box/simulation.js';
+import { SimSession, type SimBoxHooks } from './box/sim-session.js';
 import { resolveServicePaths } from './config/paths.js';
 import { toMidimonError } from './errors.js';
 import { createLogger } from './log.js';
@@ -45,30 +46,51 @@ const simulate = values.simulate || paths.simulated;
 if (simulate) await seedSimulation(paths.configPath, paths.stateDir, log);
 
 const notifier = new SystemdNotifier(log);
-installTestHooks(process.env, log);
 let stopping = false;
-const box = new MidimonBox({
-  paths,
-  log,
-  simulate,
-  version,
-  // MIDIMON_MEDIA_ROOT / MIDIMON_MOUNTINFO: the documented seam that offers folders as sticks.
-  ...stickSourceFromEnv(process.env),
-  onRestart: () => void shutdown('restart requested', 0),
-});
-
-let keyboard: SimulatedKeyboard | null = null;
-let oled: TerminalOled | null = null;
+// Simulation: the box lives in a session that can restart it in-process (System > Restart).
+let sim: SimSession | null = null;
+function createBox(hooks?: SimBoxHooks): MidimonBox {
+  const created = new MidimonBox({
+    paths,
+    log,
+    simulate,
+    version,
+    // MIDIMON_MEDIA_ROOT / MIDIMON_MOUNTINFO: the documented seam that offers folders as sticks.
+    ...stickSourceFromEnv(process.env),
+    // On a Pi a restart is an exit that systemd answers with a new process; in simulation the session restarts in-process.
+    ...(hooks ?? { onRestart: () => void shutdown('restart requested', 0) }),
+  });
+  // [logging] level applies on every reload unless --log-level pinned it.
+  if (values['log-level'] === undefined) created.config.onApplied((ctx) => (log.level = ctx.next.config.logging.level));
+  return created;
+}
+if (simulate) {
+  sim = new SimSession({
+    log,
+    createBox,
+    input: process.stdin,
+    output: process.stdout,
+    noOled: values['no-oled'],
+    onInterrupt: () => void shutdown('Ctrl-C', 0),
+    onShutdown: () => void shutdown('shut down from the menu', 0),
+    onFatal: (err) => {
+      log.fatal({ err: toMidimonError(err) }, 'the simulated box could not restart');
+      void shutdown('restart failed', 1);
+    },
+    socketPath: paths.socketPath,
+  });
+}
+const box = sim?.box ?? createBox();
+const current = (): MidimonBox => sim?.box ?? box;
+installTestHooks(process.env, log, () => current().plugins);
 
 async function shutdown(reason: string, code: number): Promise<void> {
   if (stopping) return;
   stopping = true;
   log.info({ reason }, 'midimon-box stopping');
   notifier.stopping();
-  keyboard?.stop();
-  oled?.stop();
   try {
-    await box.stop();
+    await (sim !== null ? sim.stop() : current().stop());
   } catch (err) {
     log.error({ err }, 'error while stopping');
     code = 1;
@@ -81,37 +103,20 @@ process.on('SIGTERM', () => void shutdown('SIGTERM', 0));
 process.on('SIGINT', () => void shutdown('SIGINT', 0));
 // A terminal hangup ends an interactive simulation; under systemd SIGHUP is `systemctl reload`.
 const onHangup = hangupAction({ simulate, interactive: process.stdin.isTTY === true || process.stdout.isTTY === true });
-process.on('SIGHUP', () => (onHangup === 'stop' ? void shutdown('terminal closed (SIGHUP)', 0) : void box.config.reload('SIGHUP')));
+process.on('SIGHUP', () => (onHangup === 'stop' ? void shutdown('terminal closed (SIGHUP)', 0) : void current().config.reload('SIGHUP')));
 // Last line of defence: a bug must not take the MIDI box down silently.
 process.on('uncaughtException', (err) => log.fatal({ err }, 'uncaught exception (please report it)'));
 process.on('unhandledRejection', (reason) => log.error({ err: toMidimonError(reason) }, 'unhandled promise rejection (please report it)'));
 
-// [logging] level applies on every reload unless --log-level pinned it.
-if (values['log-level'] === undefined) box.config.onApplied((ctx) => (log.level = ctx.next.config.logging.level));
-
 try {
-  await box.start();
+  await (sim !== null ? sim.start() : box.start());
 } catch (err) {
   log.fatal({ err: toMidimonError(err) }, 'midimon-box could not start');
-  await box.stop().catch(() => undefined);
+  await (sim !== null ? sim.stop() : box.stop()).catch(() => undefined);
   process.exit(1);
 }
 
 const mode = box.modeInfo();
 log.info({ version, config: paths.configPath, state: paths.stateDir, socket: paths.socketPath, simulated: simulate }, `midimon-box ${version} running${mode === null ? '' : `, mode ${mode.index + 1}: ${mode.name}`}`);
 notifier.ready(mode === null ? 'running' : `mode ${mode.index + 1}: ${mode.name}`);
-
-if (simulate) {
-  const config = box.config.current?.config;
-  const inputs = config === undefined ? [] : plugSimulatedDevices(box, config, log);
-  if (process.stdin.isTTY === true) {
-    keyboard = new SimulatedKeyboard({ box, log, input: process.stdin, onInterrupt: () => void shutdown('Ctrl-C', 0) });
-    log.info(keyboard.start(inputs[0] ?? null));
-  }
-  if (!values['no-oled'] && process.stdout.isTTY === true) {
-    oled = new TerminalOled(box, process.stdout);
-    oled.start();
-  }
-  log.info(`simulation: try 'npm run midimon -- status --socket ${paths.socketPath}' in another terminal`);
-}
 

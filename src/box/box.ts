@@ -15,6 +15,7 @@ import type { FakeI2cBus } from '../display/fake-i2c-bus.js';
 import { MidimonError } from '../errors.js';
 import type { FakeFootswitches } from '../gpio/fake-footswitches.js';
 import type { Logger } from '../log.js';
+import { reportConfigWarnings } from './config-warnings.js';
 import type { FakeMidiBackend } from '../midi/fake-midi-backend.js';
 import type { SeenPort } from '../midi/midi-devices.js';
 import { PluginHost } from '../plugins/host.js';
@@ -37,6 +38,11 @@ import type { ScanOptions } from '../usb/installer.js';
 import { deviceRows, menuContext, statusView, type DeviceRow } from './views.js';
 import { MonitorBus } from './monitor-bus.js';
 import { SendInjector } from './send-injector.js';
+import { SetlistPositionStore } from './setlist-store.js';
+import { setlistStatus } from './setlist-view.js';
+import type { SetlistStatus, SetlistTarget } from '../control/protocol.js';
+import { Learn } from './learn.js';
+import { configuredPluginActions } from './learn-context.js';
 
 export interface BoxOptions {
   readonly paths: MidimonPaths;
@@ -78,11 +84,15 @@ export class MidimonBox implements BoxControl {
   readonly monitor: MonitorBus;
   /** `midimon send`: injects at the engine's input (real box or simulation). */
   readonly sends: SendInjector;
+  /** MIDI learn: `midimon learn` and the menu's Learn pages. */
+  readonly learn: Learn;
   readonly #notices: Notices;
   readonly #parts: DeviceParts;
   readonly #sticks: Sticks;
   readonly #status: StatusRefresh;
   readonly #beatRefresh: DeferredRefresh;
+  /** The Monitor page follows the traffic: one redraw per burst of messages. */
+  readonly #monitorPage: DeferredRefresh;
   #control: ControlServer | null = null;
   #startedAt = Date.now();
   readonly #unsubscribe: Array<() => void> = [];
@@ -97,6 +107,10 @@ export class MidimonBox implements BoxControl {
     this.#notices = new Notices(this.problems, this.#scheduler);
     this.health = new DeviceHealth({ problems: this.problems, log: options.log, now: () => this.#scheduler.now() });
     this.monitor = new MonitorBus(now);
+    this.#monitorPage = new DeferredRefresh(this.#scheduler, () => this.menu.refresh());
+    this.monitor.recent.onRecord(() => {
+      if (this.menu.page === 'monitor') this.#monitorPage.request();
+    });
     this.state = new StateStore({ dir: options.paths.stateDir, log: options.log });
     this.plugins = new PluginHost({
       log: options.log,
@@ -123,6 +137,21 @@ export class MidimonBox implements BoxControl {
       // Mappings may name plugins installed from a stick, which the config file does not list.
       validateOptions: () => ({ extraPluginNames: this.pluginSet.installedNames() }),
     });
+    this.learn = new Learn({
+      log: options.log,
+      scheduler: this.#scheduler,
+      problems: this.problems,
+      configPath: () => this.config.path,
+      validateOptions: () => ({ extraPluginNames: this.pluginSet.installedNames() }),
+      reload: (reason) => this.config.reload(reason),
+      modes: () => this.midi?.loop.snapshot()?.modeNames ?? [],
+      currentMode: () => this.midi?.loop.snapshot()?.modeName ?? null,
+      pluginActions: () => configuredPluginActions(this.config.current?.config),
+      onMenuChange: () => {
+        if (this.menu.open) this.menu.refresh();
+      },
+      announce: (message) => this.monitor.notice({ type: 'notice', level: 'info', code: 'learn', message }),
+    });
     this.menu = new MenuDriver({
       log: options.log,
       scheduler: this.#scheduler,
@@ -141,8 +170,16 @@ export class MidimonBox implements BoxControl {
           onShutdown: options.onShutdown,
           simulated: this.simulated,
           tempo: (command) => this.midi?.loop.tempoCommand(command, 'menu'),
+          selectSong: (song) => void this.selectSong({ song }, 'menu'),
+          toast: (text) => this.display?.toast(text),
+          learn: this.learn,
         }),
-      onView: (view) => this.display?.setMenu(view),
+      onView: (view) => {
+        // Leaving the Learn page (back, timeout) stops listening, so no later control is swallowed.
+        const s = this.menu.state;
+        if (!s.open || !s.stack.some((f) => f.page === 'learn-listen')) this.learn.menuCancel();
+        this.display?.setMenu(view);
+      },
     });
     this.#parts = new DeviceParts({
       log: options.log,
@@ -150,8 +187,9 @@ export class MidimonBox implements BoxControl {
       simulate: options.simulate,
       plugins: pluginHostCaller(this.plugins),
       modeStore: this.state,
-      interceptMidi: (e) => this.menu.midi(e),
-      interceptFootswitch: (e) => this.menu.footswitch(e),
+      setlistStore: new SetlistPositionStore(this.state),
+      interceptMidi: (e) => this.learn.midi(e, () => this.menu.isControl(e)) || this.menu.midi(e),
+      interceptFootswitch: (e) => this.learn.footswitch(e, () => this.menu.isControl(e)) || this.menu.footswitch(e),
       health: this.health,
       ...(options.hardware === undefined ? {} : { hardware: options.hardware }),
       monitor: this.monitor,
@@ -166,6 +204,11 @@ export class MidimonBox implements BoxControl {
           refresh();
         },
         onPluginResult: (plugin, action, result) => this.monitor.pluginResult(plugin, action, result),
+        onSetlistChanged: (e) => {
+          // `midimon monitor` shows song changes (people count songs from 1).
+          if (e.index !== null) this.monitor.notice({ type: 'notice', level: 'info', code: 'setlist_song', message: `song ${e.index + 1}/${e.count}: ${e.name ?? ''} (mode ${e.mode ?? ''}, ${e.source})` });
+          refresh();
+        },
         // Info notices (a device connected) are logged by the engine; only trouble reaches the banner.
         onNotice: (n) => {
           this.monitor.notice(n);
@@ -259,9 +302,11 @@ export class MidimonBox implements BoxControl {
   async stop(): Promise<void> {
     this.#status.stop();
     this.#beatRefresh.stop();
+    this.#monitorPage.stop();
     this.#notices.stop();
     for (const off of this.#unsubscribe.splice(0)) off();
     this.sends.stop();
+    this.learn.stop();
     this.menu.stop();
     this.#sticks.stop();
     this.config.stop();
@@ -303,6 +348,32 @@ export class MidimonBox implements BoxControl {
     return { channels: midi.loop.snapshot()?.usedChannels ?? 0 };
   }
 
+  /** The setlist position as `midimon status` and `midimon setlist` report it (null without a [setlist]). */
+  setlistInfo(): SetlistStatus | null {
+    return setlistStatus(this.midi?.loop.snapshot()?.setlist, this.config.current?.config.setlist?.wrap ?? false);
+  }
+
+  /** Selects a song (`midimon setlist`, the menu); unknown songs are refused here with the list, not left to a notice. */
+  selectSong(target: SetlistTarget, source: 'socket' | 'menu'): SetlistStatus {
+    const midi = this.midi;
+    const info = this.setlistInfo();
+    if (midi === null) throw new MidimonError('internal', 'the engine is not running');
+    if (info === null) throw new MidimonError('not_found', 'no [setlist] in the config (docs/engine.md, "Setlists")');
+    const list = () => info.songs.map((s) => `${s.number} ${s.name}`).join(', ');
+    let engineTarget: 'next' | 'prev' | number | string;
+    if (typeof target === 'string') engineTarget = target;
+    else if ('song' in target) {
+      if (target.song > info.count) throw new MidimonError('not_found', `no song ${target.song} (songs: ${list()})`);
+      engineTarget = target.song - 1;
+    } else {
+      const lower = target.name.toLowerCase();
+      if (!info.songs.some((s) => s.name.toLowerCase() === lower)) throw new MidimonError('not_found', `no song named '${target.name}' (songs: ${list()})`);
+      engineTarget = target.name;
+    }
+    midi.loop.setlist(engineTarget, source);
+    return this.setlistInfo() ?? info;
+  }
+
   devices(): DeviceRow[] {
     const midi = this.midi;
     const config = this.config.current?.config;
@@ -321,7 +392,8 @@ export class MidimonBox implements BoxControl {
   }
 
   menuContext() {
-    return menuContext({
+    const learn = this.learn.menuState();
+    const ctx = menuContext({
       now: this.#scheduler.now(),
       snapshot: this.midi?.loop.snapshot() ?? null,
       plugins: this.pluginSet.list(),
@@ -330,7 +402,10 @@ export class MidimonBox implements BoxControl {
       system: this.#status.system,
       version: this.#opts.version,
       usb: { present: this.#sticks.present, packages: this.stickOffers() },
+      setlist: this.setlistInfo(),
+      monitor: this.monitor.recent.lines(),
     });
+    return learn === undefined ? ctx : { ...ctx, learn };
   }
 
   /** Packages on the mounted sticks, as the menu and `midimon plugin install` list them. */
@@ -353,6 +428,10 @@ export class MidimonBox implements BoxControl {
     return this.#sticks.install(packageDir);
   }
 
+  listStickAt(dir: string): ReturnType<Sticks['listAt']> {
+    return this.#sticks.listAt(dir);
+  }
+
   #trustedKeys(): Promise<KeyObject[]> {
     return trustedKeysIn(join(dirname(this.config.path), 'trusted-keys'), this.problems, this.#scheduler.now());
   }
@@ -361,6 +440,7 @@ export class MidimonBox implements BoxControl {
     const config = ctx.next.config;
     await this.#parts.apply(ctx);
     this.menu.configure(config);
+    reportConfigWarnings(ctx.next.warnings ?? [], this.problems, this.#log, this.#scheduler.now());
     if (ctx.previous === undefined || ctx.diff.has('usb')) this.#sticks.configure(config.usb);
     // Plugin load failures are reported per plugin; they never reject a config.
     void this.pluginSet.apply(config, ctx.next.path).then(() => this.#status.refresh());
@@ -376,6 +456,7 @@ export class MidimonBox implements BoxControl {
       plugins: this.pluginSet.list(),
       banner: this.problems.banner(),
       clock: this.config.current?.config.clock,
+      setlistWrap: this.config.current?.config.setlist?.wrap,
     });
   }
 }

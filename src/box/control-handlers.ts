@@ -1,6 +1,7 @@
+import type { ListedPackage } from '../usb/stick-listing.js';
 import type { DegradedDevice } from './device-health.js';
 import type { DeviceStatus } from '../control/protocol.js';
-import type { ControlHandlers, DevicesResult, PluginChangeResult, PluginStatus, StatusResult, TempoRequest, TempoStatus } from '../control/protocol.js';
+import type { ControlHandlers, DevicesResult, PluginChangeResult, PluginStatus, SetlistStatus, SetlistTarget, StatusResult, TempoRequest, TempoStatus } from '../control/protocol.js';
 import { MidimonError, OTHER_ERROR_KINDS, PLUGIN_ERROR_KINDS, type ErrorKind } from '../errors.js';
 import type { ConfigService } from '../config/config-service.js';
 import type { DisplayController } from '../display/display-controller.js';
@@ -12,6 +13,7 @@ import { deviceStatuses, type DeviceRow } from './views.js';
 import type { MonitorBus } from './monitor-bus.js';
 import type { SeenPort } from '../midi/midi-devices.js';
 import type { SendInjector } from './send-injector.js';
+import type { Learn } from './learn.js';
 
 type ModeInfo = { name: string; index: number; count: number };
 
@@ -39,11 +41,19 @@ export interface BoxControl {
   stickOffers(): { path: string; name: string; version: string }[];
   stickStatus(): StickStatus[];
   installFromStick(packageDir: string): Promise<{ name: string; version: string; sha256: string }>;
+  /** A stick root's packages and whether each verifies; undefined when `dir` is not a stick root. */
+  listStickAt(dir: string): Promise<{ packages: ListedPackage[]; note?: string } | undefined>;
   /** Reports the clock; with a request, changes it first (throws MidimonError when it cannot). */
   tempo(request?: TempoRequest): TempoStatus;
   readonly sends: Pick<SendInjector, 'send'>;
   readonly monitor: Pick<MonitorBus, 'subscribe'>;
   panic(source: 'socket'): { channels: number };
+  /** The setlist position (null without a [setlist]). */
+  setlistInfo(): SetlistStatus | null;
+  /** Selects a song (throws MidimonError not_found without a setlist or for an unknown song). */
+  selectSong(target: SetlistTarget, source: 'socket'): SetlistStatus;
+  /** `midimon learn` (absent in boxes built for tests of other parts). */
+  readonly learn?: Pick<Learn, 'request'>;
 }
 
 const RECENT_ERRORS = 20;
@@ -111,6 +121,7 @@ export function buildControlHandlers(box: BoxControl, config: Pick<ControlHandle
         usb: { sticks: box.stickStatus() },
         tempo: tempoOrNull(box),
         degraded: box.health?.list() ?? [],
+        setlist: box.setlistInfo(),
       };
     },
     async tempo(request) {
@@ -148,10 +159,22 @@ export function buildControlHandlers(box: BoxControl, config: Pick<ControlHandle
     async panic() {
       return box.panic('socket');
     },
+    async setlist(target) {
+      if (target !== undefined) return box.selectSong(target, 'socket');
+      const info = box.setlistInfo();
+      if (info === null) throw new MidimonError('not_found', 'no [setlist] in the config (docs/engine.md, "Setlists")');
+      return info;
+    },
+    async learn(request, signal) {
+      if (box.learn === undefined) throw new MidimonError('internal', 'learn is not available on this box');
+      return box.learn.request(request, signal);
+    },
     async pluginInstall(path) {
       if (path === undefined) {
         return { installed: false, packages: box.stickOffers() };
       }
+      const listed = await box.listStickAt(path);
+      if (listed !== undefined) return { installed: false, stick: path, ...listed };
       const r = await box.installFromStick(path);
       return { installed: true, name: r.name, version: r.version, sha256: r.sha256 };
     },

@@ -29,7 +29,7 @@ export interface BoxHardware {
   readonly openI2c?: (bus: number) => Promise<I2cTransport>;
   readonly createMidi?: () => Promise<MidiBackend>;
 }
-import type { EngineObserver, ModeStore, PluginCaller, Scheduler } from '../runtime/ports.js';
+import type { EngineObserver, ModeStore, PluginCaller, Scheduler, SetlistStore } from '../runtime/ports.js';
 
 export interface Parts {
   midi: MidiRuntime;
@@ -46,6 +46,8 @@ export interface DevicePartsOptions {
   readonly simulate: boolean;
   readonly plugins: PluginCaller;
   readonly modeStore: ModeStore;
+  /** Where the setlist position is kept across restarts. */
+  readonly setlistStore?: SetlistStore;
   readonly observer: EngineObserver;
   /** Sees every MIDI message first; true keeps it from the engine (the OLED menu). */
   readonly interceptMidi: (e: MidiInEvent) => boolean;
@@ -165,6 +167,7 @@ export class DeviceParts {
       log: this.#opts.log,
       plugins: this.#opts.plugins,
       modeStore: this.#opts.modeStore,
+      setlistStore: this.#opts.setlistStore ?? null,
       intercept: this.#opts.interceptMidi,
       observer: this.#opts.observer,
       ...(this.#opts.monitor === undefined ? {} : { monitor: this.#opts.monitor }),

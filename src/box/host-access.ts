@@ -17,6 +17,8 @@ export function boxHostUses(config: BoxConfig, paths: MidimonPaths, gpioChip: Gp
   const box = 'midimon-box';
   const uses: HostPathUse[] = [
     { path: paths.configPath, access: 'read', kind: 'file', by: `${box} (config, hot reload)` },
+    // MIDI learn writes the config (temp file + rename) and config.toml.bak beside it.
+    { path: dirname(paths.configPath), access: 'write', kind: 'dir', by: `${box} (MIDI learn: config edits and their backup)` },
     { path: join(dirname(paths.configPath), 'trusted-keys'), access: 'read', kind: 'dir', by: `${box} (plugin signature keys)` },
     { path: join(paths.stateDir, 'state.json'), access: 'write', kind: 'file', by: `${box} (state)` },
     { path: join(paths.stateDir, 'plugins'), access: 'write', kind: 'dir', by: `${box} (installed plugins)` },

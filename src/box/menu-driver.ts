@@ -1,24 +1,12 @@
+import { menuControlsOf, type MenuControl } from '../config/menu-shadows.js';
 import type { BoxConfig } from '../config/schema.js';
 import type { FootswitchEvent, MidiInEvent } from '../engine/inputs.js';
 import type { Logger } from '../log.js';
-import { CLOSED_MENU, isMenuOpen, menuTimeoutIn, menuView, reduceMenu, type MenuContext, type MenuEffect, type MenuInputType, type MenuState, type MenuView } from '../menu/index.js';
+import { CLOSED_MENU, isMenuOpen, menuTimeoutIn, menuView, reduceMenu, type MenuContext, type MenuEffect, type MenuInputType, type MenuState, type MenuView, type PageId } from '../menu/index.js';
 import type { Scheduler } from '../runtime/ports.js';
 
-export type MenuControl = NonNullable<BoxConfig['menu']['controls']>[number];
-
-/**
- * Without explicit `[[menu.controls]]`: a long press of any switch opens the
- * menu (inside it, goes back), the first switch steps, the second selects.
- * A one-switch box: press = next, double = select, long = enter/back.
- */
-export function defaultMenuControls(switchNames: readonly string[]): MenuControl[] {
-  const [first, second] = switchNames;
-  if (first === undefined) return [];
-  const out: MenuControl[] = switchNames.map((s) => ({ control: 'enter', switch: s, gesture: 'long' }));
-  out.push({ control: 'next', switch: first, gesture: 'press' });
-  out.push(second === undefined ? { control: 'select', switch: first, gesture: 'double' } : { control: 'select', switch: second, gesture: 'press' });
-  return out;
-}
+export type { MenuControl } from '../config/menu-shadows.js';
+export { defaultMenuControls } from '../config/menu-shadows.js';
 
 export interface MenuDriverOptions {
   readonly log: Logger;
@@ -47,11 +35,8 @@ export class MenuDriver {
   }
 
   configure(config: BoxConfig): void {
-    this.#controls = config.menu.controls ?? defaultMenuControls(config.devices.footswitches.map((f) => f.name));
+    this.#controls = menuControlsOf(config);
     this.#timeoutMs = config.menu.timeout_s * 1000;
-    for (const c of menuShadowedMappings(config, this.#controls)) {
-      this.#opts.log.warn(c, 'this footswitch gesture opens the menu, so the mapping on it never fires: set [[menu.controls]] to free it');
-    }
   }
 
   get open(): boolean {
@@ -60,6 +45,11 @@ export class MenuDriver {
 
   get state(): MenuState {
     return this.#state;
+  }
+
+  /** The page on top while open (null: closed). */
+  get page(): PageId | null {
+    return this.#state.open ? (this.#state.stack[this.#state.stack.length - 1]?.page ?? null) : null;
   }
 
   /** True when the menu consumed the event. */
@@ -92,6 +82,22 @@ export class MenuDriver {
     this.#consumed.add(key);
     this.input(control.control, e.at);
     return true;
+  }
+
+  /** True when the event is bound to a menu control that works now (MIDI learn leaves those to the menu). */
+  isControl(e: FootswitchEvent | MidiInEvent): boolean {
+    const open = this.open;
+    if (e.type === 'footswitch') return this.#controls.some((c) => c.switch === e.switch && c.gesture === e.gesture && (open || c.control === 'enter'));
+    const [status = 0, d1 = 0] = e.bytes;
+    const type = status & 0xf0;
+    const channel = (status & 0x0f) + 1;
+    return this.#controls.some((c) => {
+      if (!open && c.control !== 'enter') return false;
+      if (c.channel !== undefined && c.channel !== channel) return false;
+      if (c.note !== undefined) return type === 0x90 && d1 === c.note;
+      if (c.cc !== undefined) return type === 0xb0 && d1 === c.cc;
+      return false;
+    });
   }
 
   input(type: MenuInputType, at: number): void {
@@ -128,20 +134,4 @@ export class MenuDriver {
       this.input('tick', this.#opts.scheduler.now());
     }, inMs + 1);
   }
-}
-
-/** Footswitch mappings whose switch+gesture is taken by the menu's "enter" control. */
-export function menuShadowedMappings(config: BoxConfig, controls: readonly MenuControl[]): Array<{ mapping: string; switch: string; gesture: string }> {
-  const enter = controls.filter((c) => c.control === 'enter' && c.switch !== undefined);
-  const out: Array<{ mapping: string; switch: string; gesture: string }> = [];
-  const scan = (mappings: BoxConfig['global_mappings'], where: string) =>
-    mappings.forEach((m, i) => {
-      const t = m.trigger;
-      if (t.type === 'Footswitch' && enter.some((c) => c.switch === t.switch && c.gesture === t.gesture)) {
-        out.push({ mapping: `${where}[${i}]`, switch: t.switch, gesture: t.gesture });
-      }
-    });
-  scan(config.global_mappings, 'global_mappings');
-  config.modes.forEach((m, i) => scan(m.mappings, `modes[${i}].mappings`));
-  return out;
 }

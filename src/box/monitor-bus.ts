@@ -2,19 +2,22 @@
  * The box's event stream for `midimon monitor` and the OLED Monitor page:
  * MIDI in and out, footswitch gestures, triggers, plugin results, mode
  * changes and notices. Publishing is synchronous and costs one length check
- * when nobody listens; listeners must not block (the control socket's
+ * when nobody listens (plus a copy into the Monitor page's ring for MIDI); listeners must not block (the control socket's
  * MonitorStream only queues).
  */
 import type { MonitorEvent } from '../control/monitor-protocol.js';
 import type { MidiInEvent, ModeChangedEffect, NoticeEffect, TriggerFiredEffect } from '../engine/types.js';
 import { describeMidi } from '../midi/describe-midi.js';
 import type { MidiMonitor } from '../runtime/midi-runtime.js';
+import { MidiRecent } from './monitor-recent.js';
 
 export type MonitorListener = (event: MonitorEvent) => void;
 
 export class MonitorBus implements MidiMonitor {
   readonly #listeners = new Set<MonitorListener>();
   readonly #now: () => number;
+  /** The last messages in and out (the OLED Monitor page), kept whether or not anyone listens. */
+  readonly recent = new MidiRecent();
 
   constructor(now: () => number) {
     this.#now = now;
@@ -40,11 +43,13 @@ export class MonitorBus implements MidiMonitor {
   }
 
   midiIn(event: MidiInEvent, injected: boolean): void {
+    this.recent.record('in', event.alias ?? event.device, event.bytes, event.at);
     if (!this.active) return;
     this.publish({ type: 'midi-in', at: event.at, device: event.device, ...(event.alias === undefined ? {} : { alias: event.alias }), bytes: [...event.bytes], text: describeMidi(event.bytes), injected });
   }
 
   midiOut(output: string, bytes: readonly number[], ports: number): void {
+    this.recent.record('out', output, bytes, this.#now());
     if (!this.active) return;
     this.publish({ type: 'midi-out', at: this.#now(), output, bytes: [...bytes], text: describeMidi(bytes), ports });
   }

@@ -115,13 +115,13 @@ export class SendInjector {
 
 /** Exactly one whole MIDI message: a status byte, the right number of 7-bit data bytes, or F0 ... F7. */
 export function checkMessage(bytes: readonly number[], where: string): number[] {
+  if (bytes[0] === 0xf0 && bytes.slice(1, -1).some((b) => b > 0x7f)) {
+    throw new MidimonError('bad_request', `${where}: a SysEx message may only hold data bytes 00-7F between F0 and F7`, { details: { field: where } });
+  }
   const split = splitMessages(bytes);
   const hexed = bytes.slice(0, 12).map((b) => b.toString(16).padStart(2, '0')).join(' ');
   if (split === null || split.length !== 1) {
     throw new MidimonError('bad_request', `${where}: [${hexed}${bytes.length > 12 ? ' ...' : ''}] is not one whole MIDI message (a status byte 80-FF followed by its data bytes 00-7F)`, { details: { field: where } });
-  }
-  if (bytes[0] === 0xf0 && bytes.slice(1, -1).some((b) => b > 0x7f)) {
-    throw new MidimonError('bad_request', `${where}: a SysEx message may only hold data bytes 00-7F between F0 and F7`, { details: { field: where } });
   }
   if (bytes[0] === 0xf7) throw new MidimonError('bad_request', `${where}: F7 ends a SysEx message; it cannot stand alone`, { details: { field: where } });
   return [...bytes];

@@ -2,18 +2,17 @@
  * `npm start` on a machine without a Pi: the whole box runs on its fakes.
  * This module gives the fakes a world to live in: the example config on
  * first run, MIDI ports named like the configured devices, a demo setlist,
- * the computer keyboard as footswitches and a piano, and the OLED drawn in
- * the terminal.
+ * and MIDI in and out in the log. The terminal around it (keys, the drawn
+ * OLED, ALSA virtual ports, in-process restart) is src/box/sim-session.ts.
  */
 import { mkdir, readFile, writeFile, access } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Readable, Writable } from 'node:stream';
 import type { BoxConfig } from '../config/schema.js';
-import type { Framebuffer } from '../display/framebuffer.js';
-import { KeyboardFootswitches } from '../gpio/keyboard-footswitches.js';
 import type { Logger } from '../log.js';
+import { hex } from '../midi/describe-midi.js';
 import type { MidimonBox } from './box.js';
+import type { SimInput } from './sim-keyboard.js';
 
 const EXAMPLE_CONFIG = fileURLToPath(new URL('../../docs/example-config.toml', import.meta.url));
 
@@ -56,152 +55,34 @@ function portNameFor(pattern: string, index: number): string | null {
   return `${pattern}:${pattern} MIDI 1 ${20 + index}:0`;
 }
 
-/** Plugs simulated devices matching the config into the fake MIDI backend. */
-export function plugSimulatedDevices(box: MidimonBox, config: BoxConfig, log: Logger): string[] {
+/** Plugs simulated devices matching the config into the fake MIDI backend; returns the inputs (what the keyboard can play as). */
+export function plugSimulatedDevices(box: MidimonBox, config: BoxConfig, _log?: Logger): SimInput[] {
   const fake = box.simulation.midi;
   if (fake === null) return [];
-  const inputs: string[] = [];
+  const inputs: SimInput[] = [];
   config.devices.midi.inputs.forEach((spec, i) => {
     const port = portNameFor(spec.name, i);
     if (port !== null && !fake.listInputs().includes(port)) fake.addInput(port);
-    if (port !== null) inputs.push(port);
+    if (port !== null) inputs.push({ port, name: spec.alias ?? spec.name });
   });
   config.devices.midi.outputs.forEach((spec, i) => {
     const port = portNameFor(spec.name, 10 + i);
     if (port !== null && !fake.listOutputs().includes(port)) fake.addOutput(port);
   });
-  fake.onSend = (port, bytes) => log.info({ port, bytes: hex(bytes) }, `sim MIDI out -> ${port.replace(/ \d+:\d+$/, '')}: ${hex(bytes)}`);
   box.midi?.devices.poll();
   return inputs;
 }
 
-function hex(bytes: readonly number[]): string {
-  return bytes.map((b) => b.toString(16).padStart(2, '0')).join(' ');
-}
+/** Clock ticks (24 a beat) and active sensing would bury everything else in the log. */
+const UNLOGGED = new Set([0xf8, 0xfe]);
 
-/** z..m and , are the white keys C4..C5 (s d g h j the black ones) on the first simulated input. */
-const PIANO: Readonly<Record<string, number>> = { z: 60, s: 61, x: 62, d: 63, c: 64, v: 65, g: 66, b: 67, h: 68, n: 69, j: 70, m: 71, ',': 72 };
-const NOTE_MS = 250;
-
-export interface SimulatedKeyboardOptions {
-  readonly box: MidimonBox;
-  readonly log: Logger;
-  readonly input: Readable & { isTTY?: boolean; setRawMode?: (raw: boolean) => unknown };
-  readonly onInterrupt: () => void;
-}
-
-/**
- * Footswitches on q/w/e (Shift = hold for a long press, tap twice for a
- * double), a one-octave piano on the bottom row sending to the first
- * simulated input.
- */
-export class SimulatedKeyboard {
-  readonly #opts: SimulatedKeyboardOptions;
-  #switches: KeyboardFootswitches | null = null;
-  readonly #onData = (chunk: Buffer | string) => this.#piano(chunk.toString());
-  #port: string | null = null;
-
-  constructor(options: SimulatedKeyboardOptions) {
-    this.#opts = options;
-  }
-
-  start(pianoPort: string | null): string {
-    const { box, input } = this.#opts;
-    this.#port = pianoPort;
-    const fake = box.simulation.footswitches;
-    const names = box.footswitchInfo().names;
-    const keys: Record<string, string> = {};
-    ['q', 'w', 'e', 'r'].forEach((k, i) => {
-      const name = names[i];
-      if (name !== undefined) keys[k] = name;
-    });
-    if (fake !== null) {
-      this.#switches = new KeyboardFootswitches({ fake, keys, input, onInterrupt: this.#opts.onInterrupt });
-      this.#switches.start();
-    } else {
-      input.on('data', (c: Buffer | string) => {
-        if (c.toString().includes('\u0003')) this.#opts.onInterrupt();
-      });
-      input.resume();
+/** MIDI in next to MIDI out in the log, as the monitor bus sees them (ports, `midimon send`, the keyboard). */
+export function logSimulatedMidi(box: MidimonBox, log: Logger): () => void {
+  return box.monitor.subscribe((e) => {
+    if (e.type === 'midi-in' && !UNLOGGED.has(e.bytes[0] ?? 0)) {
+      log.info({ bytes: hex(e.bytes) }, `sim MIDI in  <- ${e.alias ?? e.device}${e.injected ? ' (send)' : ''}: ${e.text}`);
+    } else if (e.type === 'midi-out' && !UNLOGGED.has(e.bytes[0] ?? 0)) {
+      log.info({ bytes: hex(e.bytes) }, `sim MIDI out -> ${e.output}: ${e.text}${e.ports === 0 ? ' (no port)' : ''}`);
     }
-    input.on('data', this.#onData);
-    const switches = Object.entries(keys)
-      .map(([k, n]) => `${k}=${n}`)
-      .join(' ');
-    return `keys: footswitches ${switches || '(none configured)'} (Shift = hold, twice = double) | piano z s x d c v g b h n j m , -> ${pianoPort?.replace(/ \d+:\d+$/, '') ?? '(no input)'} | Ctrl-C quits`;
-  }
-
-  stop(): void {
-    this.#switches?.stop();
-    this.#opts.input.off('data', this.#onData);
-  }
-
-  #piano(text: string): void {
-    const fake = this.#opts.box.simulation.midi;
-    const port = this.#port;
-    if (fake === null || port === null) return;
-    for (const ch of text) {
-      const note = PIANO[ch];
-      if (note === undefined) continue;
-      fake.inject(port, [0x90, note, 100]);
-      setTimeout(() => fake.inject(port, [0x80, note, 0]), NOTE_MS);
-    }
-  }
-}
-
-/** Braille cells are 2x4 pixels: 128x64 becomes 64x16 characters. */
-export function framebufferToBraille(fb: Framebuffer): string {
-  const dots = [
-    [0x01, 0x08],
-    [0x02, 0x10],
-    [0x04, 0x20],
-    [0x40, 0x80],
-  ] as const;
-  const lines: string[] = [];
-  for (let y = 0; y < fb.height; y += 4) {
-    let line = '';
-    for (let x = 0; x < fb.width; x += 2) {
-      let cell = 0;
-      for (let dy = 0; dy < 4; dy++) {
-        for (let dx = 0; dx < 2; dx++) {
-          if (y + dy < fb.height && x + dx < fb.width && fb.get(x + dx, y + dy)) cell |= dots[dy]?.[dx] ?? 0;
-        }
-      }
-      line += String.fromCodePoint(0x2800 + cell);
-    }
-    lines.push(line);
-  }
-  return lines.join('\n');
-}
-
-/** Prints the simulated OLED when it changes, at most twice a second. */
-export class TerminalOled {
-  readonly #box: MidimonBox;
-  readonly #out: Writable;
-  #last = '';
-  #timer: NodeJS.Timeout | undefined;
-
-  constructor(box: MidimonBox, out: Writable) {
-    this.#box = box;
-    this.#out = out;
-  }
-
-  start(): void {
-    this.#timer = setInterval(() => this.#draw(), 500);
-    this.#timer.unref();
-  }
-
-  stop(): void {
-    if (this.#timer !== undefined) clearInterval(this.#timer);
-  }
-
-  #draw(): void {
-    const oled = this.#box.simulation.oled;
-    if (oled === null) return;
-    const art = framebufferToBraille(oled.panel());
-    if (art === this.#last) return;
-    this.#last = art;
-    const border = '─'.repeat(64);
-    this.#out.write(`┌${border}┐ OLED\n${art.split('\n').map((l) => `│${l}│`).join('\n')}\n└${border}┘\n`);
-  }
+  });
 }

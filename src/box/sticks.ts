@@ -13,6 +13,7 @@ import type { Scheduler } from '../runtime/ports.js';
 import { installPackage, listInstalled, loadTrustedKeys, readPackage, scanStick, type ScanOptions, type SignaturePolicy, type StickScan } from '../usb/installer.js';
 import { StickWatcher } from '../usb/mounts.js';
 import { StickScanner, summarizeScan } from '../usb/stick-scanner.js';
+import { listStick, stickRootOf, type ListedPackage } from '../usb/stick-listing.js';
 import type { UsbStickStatus } from '../control/protocol.js';
 import type { Notices } from './notices.js';
 import type { PluginSet } from './plugin-set.js';
@@ -138,6 +139,13 @@ export class Sticks {
       else board.report({ key: `usb:${s.mountPoint}`, at: this.#opts.scheduler.now(), severity: 'warning', kind: 'bad_request', message: summary.message, source: s.mountPoint, details: summary.details });
     }
     this.#opts.onChange();
+  }
+
+  /** A stick root's packages and whether each verifies (checksum, signature); undefined when `dir` is not a stick root. */
+  async listAt(dir: string): Promise<{ packages: ListedPackage[]; note?: string } | undefined> {
+    const root = await stickRootOf(dir);
+    if (root === undefined) return undefined;
+    return listStick(root, { signature: this.#opts.signaturePolicy(), trustedKeys: this.#opts.trustedKeys, ...(this.#opts.scan === undefined ? {} : { scan: this.#opts.scan }) });
   }
 
   /**

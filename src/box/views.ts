@@ -9,10 +9,11 @@ import { locationMatches } from '../midi/midi-devices.js';
 import { deviceMatches } from '../engine/name-pattern.js';
 import type { MenuContext, MenuDevice } from '../menu/index.js';
 import type { PortStatus } from '../midi/midi-devices.js';
-import type { DeviceStatus } from '../control/protocol.js';
+import type { DeviceStatus, SetlistStatus } from '../control/protocol.js';
 import type { SystemInfo } from '../system/system-info.js';
 import { DEFAULT_GRANTS } from '../plugins/types.js';
 import type { PluginEntry } from './plugin-set.js';
+import { statusSong } from './setlist-view.js';
 import type { Problem } from './problems.js';
 
 export interface MidiPortsStatus {
@@ -67,10 +68,13 @@ export function statusView(args: {
   banner: Problem | undefined;
   /** The clock config: tempo shows only when the clock is in use. */
   clock?: BoxConfig['clock'] | undefined;
+  /** [setlist] wrap: whether the last song's "next" is the first. */
+  setlistWrap?: boolean | undefined;
 }): StatusView {
   const s = args.snapshot;
   const lastTrigger = triggerText(args.lastTrigger);
   const tempo = s === null || args.clock === undefined ? undefined : statusTempo(s.tempo, args.clock);
+  const song = s === null ? undefined : statusSong(s.setlist, s.modeName, args.setlistWrap ?? false);
   return {
     // People count modes from 1 (OLED, `midimon mode`, the log); Program Change numbers stay 0-based.
     mode: { index: (s?.modeIndex ?? 0) + 1, name: s?.modeName ?? '-', count: s?.modeNames.length ?? 0 },
@@ -79,6 +83,7 @@ export function statusView(args: {
     plugins: args.plugins.map((p) => ({ name: p.name, state: pluginState(p) })),
     ...(args.banner === undefined ? {} : { banner: { severity: args.banner.severity, text: args.banner.message } }),
     ...(tempo === undefined ? {} : { tempo }),
+    ...(song === undefined ? {} : { song }),
   };
 }
 
@@ -106,6 +111,8 @@ export function menuContext(args: {
   system: SystemInfo;
   version: string;
   usb: MenuContext['usb'];
+  setlist?: SetlistStatus | null | undefined;
+  monitor?: MenuContext['monitor'];
 }): MenuContext {
   const s = args.snapshot;
   const tempo = s === null ? undefined : { bpm: s.tempo.bpm, running: s.tempo.running, source: s.tempo.source, locked: s.tempo.locked };
@@ -132,6 +139,8 @@ export function menuContext(args: {
     errors: args.problems.filter((p) => p.severity !== 'info').map((p) => ({ at: p.at, severity: p.severity, kind: p.kind, message: p.message, ...(p.details === undefined ? {} : { details: p.details }) })),
     system: { ...args.system, version: args.version },
     ...(tempo === undefined ? {} : { tempo }),
+    ...(args.setlist == null ? {} : { setlist: { position: args.setlist.position, songs: args.setlist.songs.map((s) => ({ number: s.number, name: s.name })) } }),
+    ...(args.monitor === undefined ? {} : { monitor: args.monitor }),
   };
 }
 

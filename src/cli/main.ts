@@ -17,7 +17,9 @@ const COMMANDS: Readonly<Record<string, { summary: string; load: () => Promise<C
   devices: { summary: 'MIDI ports the box sees, with USB socket and serial', load: async () => (await import('./commands/devices.js')).run },
   screenshot: { summary: 'save what the OLED shows as a PNG (or a demo screen)', load: async () => (await import('./commands/screenshot.js')).run },
   panic: { summary: 'all notes off + sustain off on every output channel the box used', load: async () => (await import('./commands/panic.js')).run },
+  learn: { summary: 'print (or --add) the mapping for the next control you move', load: async () => (await import('./commands/learn.js')).run },
   tempo: { summary: 'show or set the MIDI clock: BPM, +N/-N, tap, start, stop, source', load: async () => (await import('./commands/tempo.js')).run },
+  setlist: { summary: 'show the setlist, or select a song: next, prev, N, NAME', load: async () => (await import('./commands/setlist.js')).run },
 };
 
 const USAGE = () =>

@@ -1,13 +1,16 @@
 import { readFile, stat } from 'node:fs/promises';
-import { findInlineTableTrailingComma } from './toml-strict.js';
+import { findInlineTableTrailingCommas } from './toml-strict.js';
+import { pruneInvalid } from './prune.js';
+import { menuShadows } from './menu-shadows.js';
 import { createHash } from 'node:crypto';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse, TomlError } from 'smol-toml';
+import type { z } from 'zod';
 import { MidimonError } from '../errors.js';
 import { boxConfigSchema, configJsonSchema, type BoxConfig } from './schema.js';
 import { KeySuggester } from './key-suggest.js';
 import { checkEngineReferences } from './mappings-schema.js';
-import { TomlLocator } from './toml-locate.js';
+import { TomlLocator, type KeyPath } from './toml-locate.js';
 import { customIssue, fromZodIssue, type ConfigIssue } from './issues.js';
 
 /** A validated config and where it came from. */
@@ -18,6 +21,8 @@ export interface LoadedConfig {
   readonly hash: string;
   /** 'builtin' when the box fell back to its default because the file was unusable. */
   readonly origin: 'file' | 'builtin';
+  /** Valid, but not doing what it says (e.g. a mapping the menu shadows); logged and shown at load. */
+  readonly warnings?: readonly ConfigIssue[];
 }
 
 export interface ValidateOptions {
@@ -27,7 +32,7 @@ export interface ValidateOptions {
   readonly checkPluginFiles?: boolean;
 }
 
-export type ValidationResult = { readonly ok: true; readonly config: BoxConfig } | { readonly ok: false; readonly issues: readonly ConfigIssue[]; readonly kind: 'config_parse' | 'config_invalid' };
+export type ValidationResult = { readonly ok: true; readonly config: BoxConfig; readonly warnings: readonly ConfigIssue[] } | { readonly ok: false; readonly issues: readonly ConfigIssue[]; readonly kind: 'config_parse' | 'config_invalid' };
 
 let cachedSuggester: KeySuggester | undefined;
 /** Built on first need: the JSON Schema walk is only for explaining errors. */
@@ -57,38 +62,63 @@ export async function validateConfigText(text: string, file: string, options: Va
     }
     throw err;
   }
-  const comma = findInlineTableTrailingComma(text);
-  if (comma !== null) {
-    return { ok: false, kind: 'config_parse', issues: [{ file, line: comma.line, column: comma.column, path: '', message: 'TOML syntax error: trailing comma in an inline table ({ a = 1, } is not TOML; remove the last comma)' }] };
+  // From here on every stage runs and all problems are reported at once (a
+  // TOML syntax error above stops there: the parser cannot know what was meant after it).
+  const issues: ConfigIssue[] = [];
+  for (const comma of findInlineTableTrailingCommas(text)) {
+    issues.push({ file, line: comma.line, column: comma.column, path: '', message: 'TOML syntax error: trailing comma in an inline table ({ a = 1, } is not TOML; remove the last comma)' });
   }
   const locator = new TomlLocator(text);
   const parsed = boxConfigSchema.safeParse(raw, { reportInput: true });
-  if (!parsed.success) {
+  let config: BoxConfig | undefined;
+  let extraPlugins: readonly string[] = [];
+  let extraSwitches: readonly string[] = [];
+  let toOriginal = (p: KeyPath): KeyPath => p;
+  if (parsed.success) config = parsed.data;
+  else {
     const ctx = { file, locator, raw, suggester: suggester() };
-    return { ok: false, kind: 'config_invalid', issues: sortIssues(parsed.error.issues.flatMap((i) => fromZodIssue(i, ctx))) };
+    issues.push(...parsed.error.issues.flatMap((i) => fromZodIssue(i, ctx)));
+    // The cross-checks below still run on what the schema accepted.
+    const pruned = pruneInvalid(raw, parsed.error.issues.flatMap(issuePaths));
+    const again = pruned === undefined ? undefined : boxConfigSchema.safeParse(pruned.raw);
+    if (pruned !== undefined && again?.success === true) {
+      config = again.data;
+      extraPlugins = pruned.knownPlugins;
+      extraSwitches = pruned.knownSwitches;
+      toOriginal = pruned.toOriginal;
+    }
   }
-  const config = parsed.data;
-  const issues: ConfigIssue[] = [];
-  const pluginNames = [...Object.keys(config.plugins), ...(options.extraPluginNames ?? [])];
-  for (const ref of checkEngineReferences(config, pluginNames)) issues.push(customIssue(file, locator, ref.path, ref.message));
-  for (const ref of checkFootswitchReferences(config)) issues.push(customIssue(file, locator, ref.path, ref.message));
+  if (config === undefined) return { ok: false, kind: issues.some((i) => i.message.startsWith('TOML syntax error')) ? 'config_parse' : 'config_invalid', issues: sortIssues(issues) };
+  const already = new Set(issues.map((i) => i.path));
+  const cross = (path: KeyPath, message: string) => {
+    const original = toOriginal(path);
+    const issue = customIssue(file, locator, original, renumber(message, path, original));
+    if (!already.has(issue.path)) issues.push(issue);
+  };
+  const pluginNames = [...Object.keys(config.plugins), ...extraPlugins, ...(options.extraPluginNames ?? [])];
+  for (const ref of checkEngineReferences(config, pluginNames)) cross(ref.path, ref.message);
+  for (const ref of checkFootswitchReferences(config, extraSwitches)) cross(ref.path, ref.message);
   if (options.checkPluginFiles !== false) {
     for (const [name, plugin] of Object.entries(config.plugins)) {
       if (!plugin.enabled) continue;
       const full = resolvePluginPath(file, plugin.path);
       const st = await stat(full).catch(() => undefined);
       if (st === undefined || !st.isFile()) {
-        issues.push(customIssue(file, locator, ['plugins', name, 'path'], `plugin file not found: ${full} (set enabled = false to keep the entry without the file)`));
+        cross(['plugins', name, 'path'], `plugin file not found: ${full} (set enabled = false to keep the entry without the file)`);
       }
     }
   }
-  if (issues.length > 0) return { ok: false, kind: 'config_invalid', issues: sortIssues(issues) };
-  return { ok: true, config };
+  if (issues.length > 0) {
+    const onlySyntax = issues.every((i) => i.message.startsWith('TOML syntax error'));
+    return { ok: false, kind: onlySyntax ? 'config_parse' : 'config_invalid', issues: sortIssues(issues) };
+  }
+  const warnings = menuShadows(config).map((w) => customIssue(file, locator, w.path, w.message));
+  return { ok: true, config, warnings };
 }
 
 /** Footswitch triggers must name a switch under [[devices.footswitches]]: the engine cannot know the devices. */
-function checkFootswitchReferences(config: BoxConfig): Array<{ path: (string | number)[]; message: string }> {
-  const names = config.devices.footswitches.map((f) => f.name);
+function checkFootswitchReferences(config: BoxConfig, extraNames: readonly string[] = []): Array<{ path: (string | number)[]; message: string }> {
+  const names = [...config.devices.footswitches.map((f) => f.name), ...extraNames];
   const known = names.length === 0 ? 'no footswitches are configured under [[devices.footswitches]]' : `footswitches: ${names.map((n) => `"${n}"`).join(', ')}`;
   const out: Array<{ path: (string | number)[]; message: string }> = [];
   const check = (mappings: BoxConfig['global_mappings'], base: (string | number)[]) =>
@@ -103,6 +133,23 @@ function checkFootswitchReferences(config: BoxConfig): Array<{ path: (string | n
       out.push({ path: ['menu', 'controls', i, 'switch'], message: `unknown footswitch "${c.switch}" (${known})` });
   });
   return out;
+}
+
+/** The cross-checks name entries by index ("mode "Live" mapping 2"): after cutting, say the file's index. */
+function renumber(message: string, pruned: KeyPath, original: KeyPath): string {
+  const at = pruned.findIndex((p, i) => p !== original[i]);
+  if (at < 0) return message;
+  const [from, to] = [pruned[at], original[at]];
+  const list = pruned[at - 1];
+  if (list === 'mappings' || list === 'global_mappings') return message.replace(new RegExp(`(^|\\b)mapping ${from}:`), `$1mapping ${to}:`);
+  if (list === 'on_enter' || list === 'on_exit') return message.replace(`${list}[${from}]`, `${list}[${to}]`);
+  return message;
+}
+
+/** Where in the file a zod issue is (an unknown key: the key itself). */
+function issuePaths(issue: z.core.$ZodIssue): KeyPath[] {
+  const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
+  return issue.code === 'unrecognized_keys' ? issue.keys.map((k) => [...path, k]) : [path];
 }
 
 function sortIssues(issues: ConfigIssue[]): ConfigIssue[] {
@@ -131,5 +178,5 @@ export async function loadConfigFile(path: string, options: ValidateOptions = {}
   }
   const result = await validateConfigText(text, path, options);
   if (!result.ok) throw configError(path, result.kind, result.issues);
-  return { config: result.config, path, hash: hashText(text), origin: 'file' };
+  return { config: result.config, path, hash: hashText(text), origin: 'file', ...(result.warnings.length === 0 ? {} : { warnings: result.warnings }) };
 }

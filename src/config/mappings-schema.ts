@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import { splitMessages } from '../engine/midi-message.js';
+import { sysexPatternField, sysexTemplateField, checkSysexMapping, checkSysexMacro, DEFAULT_SYSEX_MAX_BYTES, SYSEX_MAX_BYTES_LIMIT } from './sysex-schema.js';
 import {
   BEAT_DIVISIONS,
   CLOCK_COMMANDS,
@@ -158,6 +159,15 @@ const beatTrigger = z.strictObject({
   }).default('1/4').meta({ description: 'Fires on this division of the song position while the clock runs: 1/4 = every beat, 1/8T = eighth triplets, bar = every downbeat.' }),
 });
 
+const sysexTrigger = z.strictObject({
+  type: z.literal('SysEx'),
+  pattern: sysexPatternField.meta({
+    description:
+      'SysEx to match, F0 first and F7 last: hex bytes (7E or 0x7E), ?? = any one byte, $name or $name:N = capture N bytes (default 1) for the action, * = any number of bytes (once). A string ("F0 7E ?? 06 02 $id:2 * F7") or an array (["F0", 0x7E, "??", "*", "F7"]).',
+  }),
+  device: devicePattern.optional(),
+});
+
 export const TRIGGER_TYPES = [
   'Note',
   'VelocityRange',
@@ -171,6 +181,7 @@ export const TRIGGER_TYPES = [
   'Aftertouch',
   'Footswitch',
   'Beat',
+  'SysEx',
 ] as const;
 
 export const triggerSchema = z.discriminatedUnion(
@@ -188,6 +199,7 @@ export const triggerSchema = z.discriminatedUnion(
     aftertouchTrigger,
     footswitchTrigger,
     beatTrigger,
+    sysexTrigger,
   ],
   { error: `unknown trigger type; expected one of ${TRIGGER_TYPES.join(', ')}` },
 );
@@ -268,6 +280,16 @@ const sendRaw = z.strictObject({
     }),
 });
 
+const sendSysex = z.strictObject({
+  type: z.literal('SendMidi'),
+  output: outputPattern,
+  message: z.literal('sysex'),
+  bytes: sysexTemplateField.meta({
+    description:
+      'The SysEx to send, F0 first and F7 last: hex bytes and $values from the trigger ($name of a SysEx capture, $note, $velocity, $cc, $value; $value:2 = 14 bits MSB first). Values outside 00-7F are refused at load where fixed, and dropped with a notice when they come from the trigger.',
+  }),
+});
+
 export const SEND_MIDI_MESSAGES = [
   'note_on',
   'note_off',
@@ -278,11 +300,12 @@ export const SEND_MIDI_MESSAGES = [
   'aftertouch',
   'poly_aftertouch',
   'raw',
+  'sysex',
 ] as const;
 
 const sendMidiAction = z.discriminatedUnion(
   'message',
-  [sendNoteOn, sendNoteOff, sendNote, sendCc, sendProgram, sendPitchBend, sendAftertouch, sendPolyAftertouch, sendRaw],
+  [sendNoteOn, sendNoteOff, sendNote, sendCc, sendProgram, sendPitchBend, sendAftertouch, sendPolyAftertouch, sendRaw, sendSysex],
   { error: `unknown SendMidi message; expected one of ${SEND_MIDI_MESSAGES.join(', ')}` },
 );
 
@@ -305,7 +328,7 @@ export const conditionSchema: z.ZodType<Condition> = z.lazy(() =>
   ),
 );
 
-export const ACTION_TYPES = ['SendMidi', 'ModeChange', 'Plugin', 'Sequence', 'Delay', 'Repeat', 'Conditional', 'Panic', 'Tempo', 'Clock'] as const;
+export const ACTION_TYPES = ['SendMidi', 'ModeChange', 'Plugin', 'Sequence', 'Delay', 'Repeat', 'Conditional', 'Panic', 'Tempo', 'Clock', 'SetlistNext', 'SetlistPrev', 'SetlistGoto'] as const;
 
 /** BPM 20-300 with at most one decimal (0.1 resolution). */
 const bpmValue = (what: string) =>
@@ -367,6 +390,14 @@ export const actionSchema: z.ZodType<Action> = z.lazy(() =>
           .enum(CLOCK_COMMANDS, { error: `expected a clock command: ${CLOCK_COMMANDS.join(', ')}` })
           .meta({ description: 'Transport of the internal clock: start (FA, from the top), stop (FC), continue (SPP + FB), toggle (stop / continue).' }),
       }),
+      z.strictObject({ type: z.literal('SetlistNext') }),
+      z.strictObject({ type: z.literal('SetlistPrev') }),
+      z.strictObject({
+        type: z.literal('SetlistGoto'),
+        song: z
+          .union([int(1, 1000, 'a song number'), z.string().min(1, { error: 'song name must not be empty' })], { error: 'expected a song number (1 = the first) or a song name' })
+          .meta({ description: 'Song number as people count (1 = the first song), or its name.' }),
+      }),
     ],
     { error: `unknown action type; expected one of ${ACTION_TYPES.join(', ')}` },
   ),
@@ -374,12 +405,15 @@ export const actionSchema: z.ZodType<Action> = z.lazy(() =>
 
 // ------------------------------------------------------- mappings and modes
 
-export const mappingSchema = z.strictObject({
-  description: z.string().optional(),
-  enabled: z.boolean().default(true),
-  trigger: triggerSchema,
-  action: actionSchema,
-});
+export const mappingSchema = z
+  .strictObject({
+    description: z.string().optional(),
+    enabled: z.boolean().default(true),
+    trigger: triggerSchema,
+    action: actionSchema,
+  })
+  // A SendMidi sysex's $values must be ones this trigger provides.
+  .superRefine((m, ctx) => checkSysexMapping(m.trigger, m.action, ctx));
 
 export const modeSchema = z.strictObject({
   name: z.string().min(1, { error: 'mode name must not be empty' }).max(32),
@@ -391,12 +425,14 @@ export const modeSchema = z.strictObject({
     .array(actionSchema)
     .max(256)
     .optional()
-    .meta({ description: 'Song macro: actions run in order whenever this mode is entered (footswitch, Program Change, CLI, menu, reload, start), after the `tempo`; e.g. Bank Select + Program Change to several devices. No ModeChange.' }),
+    .meta({ description: 'Song macro: actions run in order whenever this mode is entered (footswitch, Program Change, CLI, menu, reload, start), after the `tempo`; e.g. Bank Select + Program Change to several devices. No ModeChange.' })
+    .superRefine((actions, ctx) => checkSysexMacro(actions ?? [], ctx)),
   on_exit: z
     .array(actionSchema)
     .max(256)
     .optional()
-    .meta({ description: 'Actions run in order whenever this mode is left, before the next mode\'s `on_enter`. No ModeChange.' }),
+    .meta({ description: 'Actions run in order whenever this mode is left, before the next mode\'s `on_enter`. No ModeChange.' })
+    .superRefine((actions, ctx) => checkSysexMacro(actions ?? [], ctx)),
 });
 
 export const routeSchema = z.strictObject({
@@ -464,6 +500,36 @@ export const clockSchema = z
   .prefault({})
   .meta({ description: 'Tempo and MIDI clock: the box as master clock (24 PPQN) or following an external clock. See docs/engine.md, "Tempo and MIDI clock".' });
 
+const setlistSong = z.strictObject({
+  mode: z.string().min(1, { error: 'mode must not be empty' }).meta({ description: 'The mode the song switches to (its on_enter runs each time the song is selected).' }),
+  name: z.string().min(1).max(48).optional().meta({ description: 'Shown large on the status screen; default: the mode name.' }),
+});
+
+export const setlistSchema = z
+  .strictObject({
+    songs: z.array(setlistSong).min(1, { error: 'a setlist needs at least one song' }).max(1000).meta({ description: 'Songs in playing order, each { mode = "...", name = "..." }; a mode may appear in several songs.' }),
+    wrap: z.boolean().default(false).meta({ description: 'Next on the last song goes to the first (prev on the first to the last). Default: stay on the last / first song.' }),
+    program_change_channel: channelNum.optional().meta({ description: 'Program Change n on this channel selects song n+1 (PC is 0-based on the wire: PC 0 = song 1). Absent: off.' }),
+    program_change_device: devicePattern.optional().meta({ description: 'Only Program Changes from inputs matching this pattern select songs.' }),
+  })
+  .optional()
+  .meta({ description: 'An ordered list of songs (modes) with names shown large on the OLED; next/prev by SetlistNext/SetlistPrev actions, jumps by Program Change, the menu or `midimon setlist`. See docs/engine.md, "Setlists".' });
+
+export const sysexSchema = z
+  .strictObject({
+    max_bytes: z
+      .number({ error: 'expected max_bytes, a number of bytes' })
+      .int({ error: 'max_bytes must be a whole number of bytes' })
+      .min(64, { error: 'max_bytes must be >= 64' })
+      .max(SYSEX_MAX_BYTES_LIMIT, { error: `max_bytes must be <= ${SYSEX_MAX_BYTES_LIMIT} (16 MiB)` })
+      .default(DEFAULT_SYSEX_MAX_BYTES)
+      .meta({
+        description: `Largest SysEx message (F0 to F7 inclusive) the box accepts from an input, routes, matches or sends. A larger one is dropped whole (never truncated) with a notice (log, display, \`midimon monitor\`). Default ${DEFAULT_SYSEX_MAX_BYTES} (256 KiB).`,
+      }),
+  })
+  .prefault({})
+  .meta({ description: 'SysEx handling. See docs/engine.md, "SysEx".' });
+
 /** Spread into the top-level config object by the config loader. */
 export const engineConfigShape = {
   modes: z.array(modeSchema).min(1, { error: 'at least one mode is required' }),
@@ -472,6 +538,8 @@ export const engineConfigShape = {
   timing: timingSchema,
   mode_switching: modeSwitchingSchema,
   clock: clockSchema,
+  setlist: setlistSchema,
+  sysex: sysexSchema,
 };
 
 export const engineConfigSchema = z.strictObject(engineConfigShape);

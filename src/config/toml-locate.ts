@@ -12,6 +12,20 @@ export interface SourcePosition {
   readonly column: number;
 }
 
+/**
+ * One top-level statement in document order, with byte offsets into the
+ * source: a `[table]`/`[[array]]` header (`path` is the table it opens) or a
+ * `key = value` line (`path` is the full key path). `end` is just past the
+ * value (or the header's closing brackets), before any trailing comment.
+ * Used by surgical edits (src/config/mapping-insert.ts).
+ */
+export interface TomlStatement {
+  readonly kind: 'header' | 'array-header' | 'keyvalue';
+  readonly path: KeyPath;
+  readonly start: number;
+  readonly end: number;
+}
+
 export function pathKey(path: KeyPath): string {
   return path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`)).join('');
 }
@@ -22,6 +36,9 @@ export class TomlLocator {
   readonly #positions = new Map<string, number>();
   /** Current element count of each array of tables, by path key. */
   readonly #arrayTables = new Map<string, number>();
+  /** End offset of each value (key/value statements, inline table keys, array elements), by path key. */
+  readonly #ends = new Map<string, number>();
+  readonly #statements: TomlStatement[] = [];
   #p = 0;
 
   constructor(source: string) {
@@ -41,6 +58,19 @@ export class TomlLocator {
       if (at !== undefined) return this.#toPosition(at);
     }
     return undefined;
+  }
+
+  /** Where the value at exactly this path is written (`start` at its key or first character, `end` just past it). */
+  valueSpan(path: KeyPath): { start: number; end: number } | undefined {
+    const k = pathKey(path);
+    const start = this.#positions.get(k);
+    const end = this.#ends.get(k);
+    return start === undefined || end === undefined ? undefined : { start, end };
+  }
+
+  /** Headers and top-level key/value statements, in document order. */
+  get statements(): readonly TomlStatement[] {
+    return this.#statements;
   }
 
   #toPosition(offset: number): SourcePosition {
@@ -73,6 +103,7 @@ export class TomlLocator {
         this.#p += isArray ? 2 : 1;
         table = this.#resolve(keys, isArray);
         this.#mark(table, start);
+        this.#statements.push({ kind: isArray ? 'array-header' : 'header', path: table, start, end: this.#p });
       } else {
         const keys = this.#keys();
         const path = [...table, ...keys];
@@ -81,6 +112,9 @@ export class TomlLocator {
         if (s[this.#p] === '=') this.#p++;
         this.#skipSpace(false);
         this.#value(path);
+        const end = this.#endOfValue();
+        this.#ends.set(pathKey(path), end);
+        this.#statements.push({ kind: 'keyvalue', path, start, end });
       }
       this.#skipToLineEnd();
     }
@@ -143,6 +177,7 @@ export class TomlLocator {
         if (s[this.#p] === ']') break;
         this.#mark([...path, i], this.#p);
         this.#value([...path, i]);
+        this.#ends.set(pathKey([...path, i]), this.#endOfValue());
         this.#skipSpace(true);
         if (s[this.#p] === ',') this.#p++;
         else break;
@@ -164,6 +199,7 @@ export class TomlLocator {
         if (s[this.#p] === '=') this.#p++;
         this.#skipSpace(false);
         this.#value([...path, ...keys]);
+        this.#ends.set(pathKey([...path, ...keys]), this.#endOfValue());
         this.#skipSpace(false);
         if (s[this.#p] === ',') this.#p++;
       }
@@ -188,6 +224,13 @@ export class TomlLocator {
       this.#p++;
     }
     this.#p++;
+  }
+
+  /** The scanner stands just past a value; a bare value may have swallowed trailing blanks. */
+  #endOfValue(): number {
+    let end = this.#p;
+    while (end > 0 && ' \t\r'.includes(this.#src[end - 1] ?? '')) end--;
+    return end;
   }
 
   #skipSpace(newlines: boolean): void {

@@ -5,6 +5,12 @@
  * and comments are skipped; arrays may end with a comma (the spec allows it).
  */
 export function findInlineTableTrailingComma(text: string): { line: number; column: number } | null {
+  return findInlineTableTrailingCommas(text)[0] ?? null;
+}
+
+/** Every trailing comma in an inline table, in file order (config check reports them all at once). */
+export function findInlineTableTrailingCommas(text: string): { line: number; column: number }[] {
+  const found: { line: number; column: number }[] = [];
   const stack: string[] = [];
   let lastComma: number | null = null;
   let i = 0;
@@ -30,14 +36,14 @@ export function findInlineTableTrailingComma(text: string): { line: number; colu
     if (c === '{' || c === '[') stack.push(c);
     else if (c === ']') stack.pop();
     else if (c === '}') {
-      if (lastComma !== null) return position(text, lastComma);
+      if (lastComma !== null) found.push(position(text, lastComma));
       stack.pop();
     }
     if (c === ',') lastComma = stack[stack.length - 1] === '{' ? i : null;
     else if (!/\s/.test(c)) lastComma = null;
     i++;
   }
-  return null;
+  return found;
 }
 
 function position(text: string, index: number): { line: number; column: number } {

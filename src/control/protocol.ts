@@ -4,6 +4,7 @@ import { CAPABILITIES, type BoxConfig, type Capability } from '../config/schema.
 import type { ConfigIssue } from '../config/issues.js';
 import type { MonitorSubscribe } from './monitor-protocol.js';
 import { sendRequestFields, type MonitorStartResult, type SendResult } from './send-protocol.js';
+import { learnRequestFields } from './learn-protocol.js';
 
 /**
  * The control socket protocol: one JSON object per line each way. Requests
@@ -11,7 +12,12 @@ import { sendRequestFields, type MonitorStartResult, type SendResult } from './s
  * `id` is echoed back so a client may pipeline.
  */
 
-export const MAX_REQUEST_BYTES = 64 * 1024;
+/**
+ * One request line. 1 MiB carries `midimon send` of a 256 KiB SysEx dump as
+ * JSON numbers (up to 4 characters a byte); 16 connections at most bound the
+ * buffering to 16 MiB.
+ */
+export const MAX_REQUEST_BYTES = 1024 * 1024;
 
 const id = z.union([z.string().max(64), z.number().int()]).optional();
 const pluginName = z.string().min(1).max(64);
@@ -43,6 +49,13 @@ export const controlRequestSchema = z.discriminatedUnion('cmd', [
   z.strictObject({ cmd: z.literal('monitor'), id }),
   z.strictObject({ cmd: z.literal('panic'), id }),
   z.strictObject({ cmd: z.literal('devices'), id }),
+  // Without a target: report. `song` counts from 1, as people do.
+  z.strictObject({
+    cmd: z.literal('setlist'),
+    id,
+    target: z.union([z.literal('next'), z.literal('prev'), z.strictObject({ song: z.number().int().min(1).max(1000) }), z.strictObject({ name: z.string().min(1).max(64) })]).optional(),
+  }),
+  z.strictObject({ cmd: z.literal('learn'), id, ...learnRequestFields }),
 ]);
 
 export type ControlRequest = z.output<typeof controlRequestSchema>;
@@ -51,6 +64,8 @@ export const CONTROL_COMMANDS: readonly ControlCommand[] = controlRequestSchema.
 export type ModeTarget = Extract<ControlRequest, { cmd: 'mode' }>['target'];
 export type TempoRequest = Omit<Extract<ControlRequest, { cmd: 'tempo' }>, 'cmd' | 'id'>;
 export type SendRequest = Omit<Extract<ControlRequest, { cmd: 'send' }>, 'cmd' | 'id'>;
+export type SetlistTarget = NonNullable<Extract<ControlRequest, { cmd: 'setlist' }>['target']>;
+export type LearnRequest = Omit<Extract<ControlRequest, { cmd: 'learn' }>, 'cmd' | 'id'>;
 
 // ---- results ----
 
@@ -120,6 +135,20 @@ export interface StatusResult {
   readonly tempo?: TempoStatus | null;
   /** Empty when all configured hardware works; absent from boxes older than this field. */
   readonly degraded?: readonly DegradedDeviceStatus[];
+  /** The setlist position; null without a [setlist]; absent from boxes older than this field. */
+  readonly setlist?: SetlistStatus | null;
+}
+
+/** Songs count from 1 here, as people count (Program Change n selects song n+1). */
+export interface SetlistStatus {
+  /** 1-based; null until a song is first selected. */
+  readonly position: number | null;
+  readonly count: number;
+  readonly song: string | null;
+  readonly mode: string | null;
+  /** The song after the current one (the first before any is selected); null on the last song (unless the list wraps). */
+  readonly next: string | null;
+  readonly songs: readonly { readonly number: number; readonly name: string; readonly mode: string }[];
 }
 
 export interface UsbStickStatus {
@@ -173,9 +202,29 @@ export interface PluginChangeResult {
   readonly capabilities_granted: readonly Capability[];
 }
 
-/** `plugin.install` without a path lists what the mounted sticks offer; with one, installs that package. */
+/**
+ * `plugin.install` without a path lists what the mounted sticks offer; with a
+ * stick root (a folder holding midimon-plugins/) lists that stick's packages
+ * and whether each verifies; with a package folder, installs it.
+ */
 export type PluginInstallResult =
-  | { readonly installed: false; readonly packages: readonly { readonly path: string; readonly name: string; readonly version: string }[] }
+  | {
+      readonly installed: false;
+      readonly packages: readonly {
+        readonly path: string;
+        readonly name: string;
+        readonly version: string;
+        /** Set when a stick root was listed: checksum and signature (per policy) pass. */
+        readonly verifies?: boolean;
+        /** Why it does not verify. */
+        readonly reason?: string;
+        readonly signed_by?: string;
+      }[];
+      /** The stick root that was listed. */
+      readonly stick?: string;
+      /** Where the listing stopped early (scan limits). */
+      readonly note?: string;
+    }
   | { readonly installed: true; readonly name: string; readonly version: string; readonly sha256: string };
 
 /** What each command returns. */
@@ -198,6 +247,32 @@ export interface ControlResults {
   /** `channels`: output channels that got all-notes-off and sustain-off. */
   panic: { readonly channels: number };
   devices: DevicesResult;
+  setlist: SetlistStatus;
+  learn: LearnResult;
+}
+
+/** `midimon learn` (src/control/learn-protocol.ts has the request). */
+export interface LearnAdded {
+  readonly file: string;
+  /** The file as it was before the edit. */
+  readonly backup: string;
+  /** 1-based line of the inserted text. */
+  readonly line: number;
+  /** 1-based position of the new mapping in its list (as `midimon monitor` numbers mappings). */
+  readonly mapping: number;
+  readonly reload: ReloadResult;
+}
+
+export interface LearnResult {
+  /** The trigger table for the event. */
+  readonly trigger: Readonly<Record<string, string | number>>;
+  /** "keys note 60 ch1", "left press". */
+  readonly label: string;
+  /** The mode the mapping is for; null for global mappings. */
+  readonly mode: string | null;
+  /** A ready-to-paste TOML block (with a placeholder action unless `add` gave one). */
+  readonly toml: string;
+  readonly added?: LearnAdded;
 }
 
 /** Every MIDI port the box sees now (`midimon devices`): where it is, and which [devices.midi] entry claims it. */
@@ -241,6 +316,10 @@ export interface ControlHandlers {
   monitor: MonitorSubscribe;
   /** All notes off + sustain off on every output channel the box used. */
   panic(): Promise<{ readonly channels: number }>;
+  /** Report the setlist position, or select a song first. */
+  setlist(target: SetlistTarget | undefined): Promise<SetlistStatus>;
+  /** Waits for the next incoming event (aborted when the client hangs up). */
+  learn(request: LearnRequest, signal?: AbortSignal): Promise<LearnResult>;
 }
 
 export interface ControlErrorBody {
@@ -254,7 +333,7 @@ export type ControlResponse<C extends ControlCommand = ControlCommand> =
   | { readonly id?: string | number; readonly ok: false; readonly error: ControlErrorBody };
 
 /** Routes a validated request to its handler (exhaustive over the union). */
-export function dispatch(handlers: ControlHandlers, req: ControlRequest): Promise<ControlResults[ControlCommand]> {
+export function dispatch(handlers: ControlHandlers, req: ControlRequest, signal?: AbortSignal): Promise<ControlResults[ControlCommand]> {
   switch (req.cmd) {
     case 'status':
       return handlers.status();
@@ -295,5 +374,11 @@ export function dispatch(handlers: ControlHandlers, req: ControlRequest): Promis
       return Promise.reject(new MidimonError('bad_request', "'monitor' is a streaming command: send it as the first request on a connection"));
     case 'panic':
       return handlers.panic();
+    case 'setlist':
+      return handlers.setlist(req.target);
+    case 'learn': {
+      const { cmd: _cmd, id: _id, ...request } = req;
+      return handlers.learn(request, signal);
+    }
   }
 }

@@ -8,7 +8,9 @@ import { z } from 'zod';
  */
 
 const byte = z.number().int().min(0).max(255);
-const message = z.array(byte).min(1).max(4096);
+/** A SysEx dump up to the default sysex.max_bytes (256 KiB); the box applies the configured limit itself. */
+export const MAX_SEND_MESSAGE_BYTES = 262_144;
+const message = z.array(byte).min(1).max(MAX_SEND_MESSAGE_BYTES);
 
 export const FOOTSWITCH_GESTURES = ['press', 'long', 'double', 'release'] as const;
 

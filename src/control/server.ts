@@ -99,6 +99,9 @@ export class ControlServer {
     let buffer = '';
     let queue: Promise<void> = Promise.resolve();
     let closed = false;
+    // Long waits (`learn`) end when their client hangs up.
+    const hangup = new AbortController();
+    socket.on('close', () => hangup.abort());
     const send = (response: ControlResponse) => {
       if (!socket.destroyed) socket.write(`${JSON.stringify(response)}\n`);
     };
@@ -121,7 +124,7 @@ export class ControlServer {
         if (Buffer.byteLength(line) > cap) return this.#oversized(socket, send, cap, () => (closed = true));
         if (line.trim() === '') continue;
         queue = queue
-          .then(() => (closed ? undefined : this.#handleLine(line)))
+          .then(() => (closed ? undefined : this.#handleLine(line, hangup.signal)))
           .then((r) => {
             if (r === undefined) return;
             send(r);
@@ -140,7 +143,7 @@ export class ControlServer {
     socket.end();
   }
 
-  async #handleLine(line: string): Promise<ControlResponse> {
+  async #handleLine(line: string, signal: AbortSignal): Promise<ControlResponse> {
     let json: unknown;
     try {
       json = JSON.parse(line);
@@ -161,7 +164,7 @@ export class ControlServer {
     }
     if (parsed.data.cmd === 'monitor') return withId({ ok: true as const, result: { streaming: true as const } });
     try {
-      const result = await dispatch(this.#opts.handlers, parsed.data);
+      const result = await dispatch(this.#opts.handlers, parsed.data, signal);
       return withId({ ok: true as const, result });
     } catch (err) {
       const e = toMidimonError(err);

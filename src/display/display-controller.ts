@@ -6,6 +6,7 @@ import { framebufferToPng, type PngOptions } from './png.js';
 import { renderMenu } from './screens/menu-screen.js';
 import { renderScreensaver } from './screens/screensaver.js';
 import { renderStatus } from './screens/status-screen.js';
+import { drawToast } from './screens/toast.js';
 import type { OledDisplay } from './oled-display.js';
 import type { StatusView } from './view-models.js';
 import type { MenuView } from '../menu/menu-view.js';
@@ -59,6 +60,8 @@ export class DisplayController {
   #display: OledDisplay | null;
   #status: StatusView | undefined;
   #menu: MenuView | null = null;
+  #toast: string | null = null;
+  #toastTimer: unknown;
   #shown: Framebuffer;
   #dirty = false;
   #flushing: Promise<void> | undefined;
@@ -106,6 +109,7 @@ export class DisplayController {
     this.#timers.clearTimeout(this.#idleTimer);
     this.#timers.clearTimeout(this.#saverTimer);
     this.#timers.clearTimeout(this.#retryTimer);
+    this.#timers.clearTimeout(this.#toastTimer);
     await this.settled();
     const display = this.#display;
     this.#display = null;
@@ -129,6 +133,25 @@ export class DisplayController {
   setMenu(view: MenuView | null): void {
     this.#menu = view;
     this.wake();
+  }
+
+  /**
+   * A short message over the screen that goes away by itself (a refused menu
+   * toggle): a moment, not a state, so it never becomes a banner or a recent error.
+   */
+  toast(text: string, ms = 3000): void {
+    this.#toast = text;
+    this.#timers.clearTimeout(this.#toastTimer);
+    this.#toastTimer = this.#timers.setTimeout(() => {
+      this.#toast = null;
+      this.#invalidate();
+    }, ms);
+    this.wake();
+  }
+
+  /** The message shown now, or null. */
+  get toastText(): string | null {
+    return this.#toast;
   }
 
   /** A player touched the box: full brightness, screen saver off, idle timer restarted. */
@@ -167,6 +190,12 @@ export class DisplayController {
   }
 
   #render(): Framebuffer {
+    const fb = this.#renderScreen();
+    if (this.#toast !== null && this.#saverStep < 0) drawToast(fb, this.#toast);
+    return fb;
+  }
+
+  #renderScreen(): Framebuffer {
     const status = this.#status;
     if (this.#saverStep >= 0 && status !== undefined) {
       return renderScreensaver(`${status.mode.index} ${status.mode.name}`, this.#saverStep, this.width, this.height);

@@ -27,6 +27,20 @@ export interface StatusView {
   readonly banner?: { readonly severity: Severity; readonly text: string };
   /** Tempo and beat indicator; absent when the box has no clock in use. */
   readonly tempo?: StatusTempo;
+  /** The setlist position; absent without a [setlist]. */
+  readonly song?: StatusSong;
+}
+
+/** Songs count from 1, as people count. */
+export interface StatusSong {
+  /** 1-based; null before the first song is selected. */
+  readonly position: number | null;
+  readonly count: number;
+  readonly name: string | null;
+  /** The song `next` selects; null on the last song (no wrap). */
+  readonly next: string | null;
+  /** The current mode is this song's mode: the song's name is the large header. */
+  readonly active: boolean;
 }
 
 export interface StatusTempo {

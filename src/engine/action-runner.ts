@@ -16,6 +16,7 @@ import {
   programChange,
 } from './midi-message.js';
 import type { FireData } from './trigger-matcher.js';
+import { parseSysexTemplate, renderSysex } from './sysex-pattern.js';
 import type { ModeChangeSource, NoticeLevel, TempoCommand, TempoInfo, TriggerContext } from './types.js';
 
 /** Mapping origin: global mappings own their notes as "global", mode mappings as the current mode. */
@@ -30,6 +31,8 @@ export type Job =
 /** What the runner needs from the engine. */
 export interface ActionHost {
   readonly noteDurationMs: number;
+  /** [sysex] max_bytes: larger SysEx is dropped with a notice, never truncated. */
+  readonly sysexMaxBytes: number;
   modeIndex(): number;
   modeName(): string;
   ownerFor(origin: Origin): string;
@@ -38,6 +41,8 @@ export interface ActionHost {
   /** Registers a note to be released with the held input note; false if that note is no longer held. */
   follow(heldKey: string, owner: string, output: string, channel: number, note: number): boolean;
   setMode(target: string, source: ModeChangeSource, at: number): void;
+  /** Select a song: next/prev, a 0-based index or a name. */
+  setlist(target: 'next' | 'prev' | number | string, at: number): void;
   /** `heldKey`: the input note the mapping fired on, if any (the call then follows that key's release). */
   pluginCall(plugin: string, action: string, context: TriggerContext, params: Readonly<Record<string, unknown>> | undefined, origin: Origin, heldKey: string | null): void;
   panic(): void;
@@ -87,6 +92,16 @@ export function runActions(host: ActionHost, work: Action[], origin: Origin, dat
       case 'ModeChange':
         host.setMode(a.mode, 'mapping', at);
         break;
+      case 'SetlistNext':
+        host.setlist('next', at);
+        break;
+      case 'SetlistPrev':
+        host.setlist('prev', at);
+        break;
+      case 'SetlistGoto':
+        // People count songs from 1; the engine from 0.
+        host.setlist(typeof a.song === 'number' ? a.song - 1 : a.song, at);
+        break;
       case 'Plugin':
         host.pluginCall(a.plugin, a.action, context(host, data, at), a.params, origin, data.heldKey);
         break;
@@ -109,7 +124,7 @@ export function runActions(host: ActionHost, work: Action[], origin: Origin, dat
 }
 
 export function context(host: ActionHost, d: FireData, at: number): TriggerContext {
-  return {
+  const c: TriggerContext = {
     velocity: d.velocity,
     current_mode: host.modeIndex(),
     timestamp: at,
@@ -122,6 +137,7 @@ export function context(host: ActionHost, d: FireData, at: number): TriggerConte
     device: d.device,
     tempo: host.tempo(),
   };
+  return d.sysex === undefined ? c : { ...c, sysex: d.sysex, captures: d.captures ?? {} };
 }
 
 function evaluate(host: ActionHost, c: Condition, at: number): boolean {
@@ -158,6 +174,10 @@ function sendMidi(host: ActionHost, a: SendMidiAction, origin: Origin, d: FireDa
   const owner = host.ownerFor(origin);
   if (a.message === 'raw') {
     host.send(owner, output, a.bytes.slice());
+    return;
+  }
+  if (a.message === 'sysex') {
+    sendSysex(host, a, owner, output, d);
     return;
   }
   const ch = a.channel;
@@ -202,4 +222,28 @@ function sendMidi(host: ActionHost, a: SendMidiAction, origin: Origin, d: FireDa
       );
       break;
   }
+}
+
+/**
+ * Fixed bytes were checked at load; values from the trigger are checked here:
+ * one that does not fit the data range drops the whole message with a notice
+ * (a clamped or masked byte would silently change what the synth is told).
+ */
+function sendSysex(host: ActionHost, a: Extract<SendMidiAction, { message: 'sysex' }>, owner: string, output: string, d: FireData): void {
+  const rendered = renderSysex(parseSysexTemplate(a.bytes), {
+    captures: d.captures ?? null,
+    note: d.note,
+    velocity: d.velocity,
+    cc: d.cc,
+    value: d.value,
+  });
+  if ('error' in rendered) {
+    host.notice('warn', 'sysex_value_out_of_range', `SendMidi sysex not sent: ${rendered.error}`);
+    return;
+  }
+  if (rendered.bytes.length > host.sysexMaxBytes) {
+    host.notice('warn', 'sysex_too_large', `SendMidi sysex not sent: ${rendered.bytes.length} bytes is over sysex.max_bytes = ${host.sysexMaxBytes}`);
+    return;
+  }
+  host.send(owner, output, rendered.bytes);
 }

@@ -50,10 +50,26 @@ export function checkEngineReferences(config: EngineConfig, knownPlugins: readon
   if (initial !== undefined && !modeNames.has(initial)) {
     issues.push({ path: ['mode_switching', 'initial_mode'], message: `unknown mode "${initial}"${known()}` });
   }
+  checkSetlist();
   if (config.timing.velocity_soft_max >= config.timing.velocity_medium_max) {
     issues.push({ path: ['timing', 'velocity_soft_max'], message: 'velocity_soft_max must be below velocity_medium_max' });
   }
   return issues;
+
+  function checkSetlist(): void {
+    const s = config.setlist;
+    if (s === undefined) return;
+    s.songs.forEach((song, i) => {
+      if (!modeNames.has(song.mode)) issues.push({ path: ['setlist', 'songs', i, 'mode'], message: `setlist song ${i + 1}${song.name === undefined ? '' : ` "${song.name}"`}: unknown mode "${song.mode}"${known()}` });
+    });
+    const pcMode = config.mode_switching.program_change_channel;
+    if (s.program_change_channel !== undefined && s.program_change_channel === pcMode) {
+      issues.push({
+        path: ['setlist', 'program_change_channel'],
+        message: `channel ${pcMode} already selects modes (mode_switching.program_change_channel): give songs a channel of their own`,
+      });
+    }
+  }
 
   function known(): string {
     return ` (modes: ${[...modeNames].map((n) => `"${n}"`).join(', ')})`;
@@ -130,8 +146,32 @@ export function checkEngineReferences(config: EngineConfig, knownPlugins: readon
         checkAction(a.then, [...path, 'then'], where, false, macro);
         if (a.else !== undefined) checkAction(a.else, [...path, 'else'], where, false, macro);
         break;
+      case 'SetlistNext':
+      case 'SetlistPrev':
+      case 'SetlistGoto':
+        checkSetlistAction(a, path, where, macro);
+        break;
       case 'SendMidi':
         break;
+    }
+  }
+
+  function checkSetlistAction(a: Extract<Action, { type: `Setlist${string}` }>, path: (string | number)[], where: string, macro: boolean): void {
+    const s = config.setlist;
+    if (macro) {
+      issues.push({ path: [...path, 'type'], message: `${where}: no ${a.type} in on_enter/on_exit (selecting a song switches modes)` });
+      return;
+    }
+    if (s === undefined) {
+      issues.push({ path: [...path, 'type'], message: `${where}: ${a.type} needs a [setlist] with songs` });
+      return;
+    }
+    if (a.type !== 'SetlistGoto') return;
+    if (typeof a.song === 'number' && a.song > s.songs.length) {
+      issues.push({ path: [...path, 'song'], message: `${where}: song ${a.song}, but the setlist has ${s.songs.length} song${s.songs.length === 1 ? '' : 's'}` });
+    }
+    if (typeof a.song === 'string' && !s.songs.some((song) => (song.name ?? song.mode).toLowerCase() === (a.song as string).toLowerCase())) {
+      issues.push({ path: [...path, 'song'], message: `${where}: no song named "${a.song}" (songs: ${s.songs.map((song) => `"${song.name ?? song.mode}"`).join(', ')})` });
     }
   }
 

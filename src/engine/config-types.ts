@@ -57,7 +57,9 @@ export type Trigger =
   | ({ type: 'Aftertouch'; kind: 'channel' | 'poly' | 'any'; note?: number | undefined; min_value: number; max_value: number } & MidiTriggerBase)
   | { type: 'Footswitch'; switch: string; gesture: 'press' | 'long' | 'double' | 'release' }
   /** A clock tick on a musical division (internal or followed clock, while running). */
-  | { type: 'Beat'; division: BeatDivision };
+  | { type: 'Beat'; division: BeatDivision }
+  /** A whole SysEx message matching `pattern` (syntax: src/engine/sysex-pattern.ts, docs/engine.md "SysEx"). */
+  | { type: 'SysEx'; pattern: string | Array<string | number>; device?: string | undefined };
 
 export type TriggerType = Trigger['type'];
 
@@ -80,7 +82,9 @@ export type SendMidiAction =
   | (SendBase & { message: 'pitch_bend'; value: PassOr })
   | (SendBase & { message: 'aftertouch'; value: PassOr; curve?: VelocityCurve | undefined })
   | (SendBase & { message: 'poly_aftertouch'; note: PassOr; value: PassOr; curve?: VelocityCurve | undefined })
-  | { type: 'SendMidi'; output?: string | undefined; message: 'raw'; bytes: number[] };
+  | { type: 'SendMidi'; output?: string | undefined; message: 'raw'; bytes: number[] }
+  /** A SysEx message from a template: exact bytes and $values from the trigger (captures, $note, $velocity, $cc, $value). */
+  | { type: 'SendMidi'; output?: string | undefined; message: 'sysex'; bytes: string | Array<string | number> };
 
 export type Condition =
   | { type: 'ModeIs'; mode: string }
@@ -104,7 +108,12 @@ export type Action =
   | { type: 'Panic' }
   /** Exactly one of: bpm (set), nudge (add, may be negative), tap (tap tempo). */
   | { type: 'Tempo'; bpm?: number | undefined; nudge?: number | undefined; tap?: boolean | undefined }
-  | { type: 'Clock'; command: ClockCommand };
+  | { type: 'Clock'; command: ClockCommand }
+  /** Setlist: the next / previous song (clamped at the ends unless `[setlist] wrap = true`). */
+  | { type: 'SetlistNext' }
+  | { type: 'SetlistPrev' }
+  /** Setlist: a song by number (1 = the first) or by name. */
+  | { type: 'SetlistGoto'; song: number | string };
 
 export interface Mapping {
   description?: string | undefined;
@@ -162,6 +171,33 @@ export interface EngineConfig {
   timing: Timing;
   mode_switching: ModeSwitching;
   clock: ClockConfig;
+  /** Songs in playing order; absent: no setlist. */
+  setlist?: Setlist | undefined;
+  sysex: SysexConfig;
+}
+
+// ---------------------------------------------------------------- setlist
+
+/** One song of the setlist: a mode, shown under its own name. */
+export interface SetlistSong {
+  mode: string;
+  /** Shown large on the status screen; default: the mode's name. */
+  name?: string | undefined;
+}
+
+export interface Setlist {
+  songs: SetlistSong[];
+  /** Next on the last song goes to the first (and prev on the first to the last); default false: stay. */
+  wrap: boolean;
+  /** Program Change n on this channel selects song n+1 (0-based on the wire); absent: off. */
+  program_change_channel?: number | undefined;
+  /** Only Program Changes from inputs matching this pattern select songs. */
+  program_change_device?: string | undefined;
+}
+
+export interface SysexConfig {
+  /** Largest SysEx message (F0..F7 inclusive) the box passes, matches or sends; a larger one is dropped whole with a notice. */
+  max_bytes: number;
 }
 
 // ------------------------------------------------------------------ clock

@@ -9,11 +9,13 @@ import type { Action, EngineConfig, Mapping } from './config-types.js';
 import { RESERVED_MODE_NAMES } from './config-references.js';
 import type { FootswitchEvent, MidiInEvent } from './inputs.js';
 import { parseMidi, splitMessages, type ParsedMidi } from './midi-message.js';
+import { isWholeSysex } from './sysex-pattern.js';
 import { deviceMatches } from './name-pattern.js';
 import { NoteTracker } from './note-tracker.js';
 import { PreparedRoute, inputNeeds, type InputNeeds } from './routing.js';
-import { TriggerMatcher, describeTrigger, type FireData, type LongPressRequest, type MappingRef, type Match } from './trigger-matcher.js';
+import { TriggerMatcher, describeTrigger, sysexTriggersWant, type FireData, type LongPressRequest, type MappingRef, type Match } from './trigger-matcher.js';
 import { TempoClock, isClockMessage, type TempoHost } from './tempo.js';
+import { reconcilePosition, resolveSong, songName, type SetlistTarget, type SongPosition } from './setlist.js';
 import type {
   EngineEffect,
   EngineEvent,
@@ -22,6 +24,7 @@ import type {
   ModeTarget,
   NoticeLevel,
   PluginCallEffect,
+  SetlistSnapshot,
   TempoCommand,
   TriggerContext,
 } from './types.js';
@@ -31,6 +34,8 @@ export interface EngineOptions {
   readonly restoredMode?: string | null;
   /** Local time offset (minutes east of UTC) at `at`, for TimeRange conditions. Default: UTC. */
   readonly utcOffsetMinutes?: (at: number) => number;
+  /** Setlist position saved before a restart; checked against the setlist (it may have been edited since). */
+  readonly restoredSong?: SongPosition | null;
 }
 
 /** What ends with an input key's release: a note a SendMidi "note" started, or a key-following plugin call. */
@@ -84,6 +89,8 @@ export class MidiEngine {
   #beatsByMode: boolean[] = [];
   /** True while a mode's on_enter/on_exit runs: a ModeChange from there is refused (no switch loops). */
   #inMacro = false;
+  /** Setlist position (0-based); null until a song is first selected, or without a setlist. */
+  #song: number | null = null;
 
   constructor(config: EngineConfig, options: EngineOptions = {}) {
     this.#config = config;
@@ -94,6 +101,7 @@ export class MidiEngine {
       this.#startupNotices.push(notice('warn', 'mode_not_restored', `saved mode "${options.restoredMode}" no longer exists`));
     }
     this.#modeIndex = restored >= 0 ? restored : this.#initialIndex(config);
+    this.#restoreSong(options.restoredSong ?? null);
     this.#host = this.#makeHost();
     this.#tempo = new TempoClock(config.clock, config.modes[this.#modeIndex]?.tempo ?? config.clock.bpm, this.#makeTempoHost());
   }
@@ -123,7 +131,8 @@ export class MidiEngine {
 
   /** What RtMidi must deliver from input `device` (clock, sysex) for the current routes. */
   inputNeeds(device: string, alias?: string): InputNeeds {
-    return inputNeeds(this.#config.routes, device, alias);
+    const needs = inputNeeds(this.#config.routes, device, alias);
+    return !needs.sysex && sysexTriggersWant(this.#config, device, alias) ? { ...needs, sysex: true } : needs;
   }
 
   handle(event: EngineEvent): EngineEffect[] {
@@ -168,6 +177,9 @@ export class MidiEngine {
       case 'tempo-command':
         this.#tempo.request(event.command, event.at);
         break;
+      case 'setlist-command':
+        this.#setlist(event.target, event.source, event.at);
+        break;
     }
     return this.#out;
   }
@@ -198,6 +210,7 @@ export class MidiEngine {
       pendingTimers: this.#jobs.size,
       usedChannels: this.#notes.usedChannels,
       tempo: this.#tempo.info(),
+      ...(this.#config.setlist === undefined ? {} : { setlist: this.#setlistSnapshot() }),
     };
   }
 
@@ -214,6 +227,10 @@ export class MidiEngine {
       this.#route(e.device, e.alias, { kind: 'clock' }, e.bytes);
       return;
     }
+    if (status === 0xf0) {
+      this.#onSysex(e);
+      return;
+    }
     const m = parseMidi(e.bytes);
     if (m.kind === 'invalid') return;
     this.#route(e.device, e.alias, m, e.bytes);
@@ -227,6 +244,17 @@ export class MidiEngine {
       else this.#notice('warn', 'unknown_mode', `Program Change ${m.program} has no mode (${this.#config.modes.length} modes)`);
       return;
     }
+    const sl = this.#config.setlist;
+    if (
+      m.kind === 'program_change' &&
+      sl?.program_change_channel === m.channel &&
+      (sl.program_change_device === undefined || deviceMatches(sl.program_change_device, e.device, e.alias))
+    ) {
+      // 0-based on the wire, 1-based for people: PC 0 is song 1.
+      if (m.program < sl.songs.length) this.#setlist(m.program, 'program-change', e.at);
+      else this.#notice('warn', 'unknown_song', `Program Change ${m.program} has no song (PC ${m.program} = song ${m.program + 1}; the setlist has ${sl.songs.length})`);
+      return;
+    }
     if (m.kind === 'note_on') {
       const key = `${e.device}|${m.channel}|${m.note}`;
       this.#releaseInput(key, e.at, 0);
@@ -237,6 +265,30 @@ export class MidiEngine {
     for (const match of matches) this.#fire(match, e.at);
     for (const lp of longPresses) this.#armLongPress(lp);
     if (m.kind === 'note_off') this.#releaseInput(`${e.device}|${m.channel}|${m.note}`, e.at, m.velocity);
+  }
+
+  /**
+   * A whole SysEx message (the input side reassembles RtMidi's chunks): routed
+   * as one unit, then matched against SysEx triggers. Malformed or oversized
+   * ones are dropped whole with a notice, never passed on truncated.
+   */
+  #onSysex(e: MidiInEvent): void {
+    if (!this.#sysexAcceptable(e.bytes, `from "${e.device}"`)) return;
+    this.#route(e.device, e.alias, SYSEX, e.bytes);
+    for (const match of this.#matcher.matchSysex(this.#activeRefs(), e.bytes, e.device, e.alias)) this.#fire(match, e.at);
+  }
+
+  #sysexAcceptable(bytes: readonly number[], from: string): boolean {
+    const max = this.#config.sysex.max_bytes;
+    if (bytes.length > max) {
+      this.#notice('warn', 'sysex_too_large', `SysEx ${from} dropped: ${bytes.length} bytes is over sysex.max_bytes = ${max} (dropped whole, not truncated)`);
+      return false;
+    }
+    if (!isWholeSysex(bytes)) {
+      this.#notice('warn', 'sysex_malformed', `SysEx ${from} dropped: ${bytes.length} bytes that are not F0, data bytes 00-7F, F7`);
+      return false;
+    }
+    return true;
   }
 
   #onFootswitch(e: FootswitchEvent): void {
@@ -272,6 +324,7 @@ export class MidiEngine {
     const owner = callOwner !== undefined && this.#pluginOwners.has(callOwner) ? callOwner : this.#sharedPluginOwner(plugin, this.modeName);
     const source = `plugin:${plugin}`;
     for (const msg of messages) {
+      if (msg[0] === 0xf0 && !this.#sysexAcceptable(msg, `from plugin "${plugin}"`)) continue;
       if (this.#route(source, undefined, parseMidi(msg), msg, owner)) continue;
       this.#host.send(owner, '*', msg);
     }
@@ -449,6 +502,69 @@ export class MidiEngine {
     this.#runMacro('on_enter', this.#config.modes[idx]?.on_enter, _at);
   }
 
+  // --------------------------------------------------------------- setlist
+
+  /**
+   * Selecting a song sets the position and enters the song's mode. A song
+   * whose mode is already current is entered again (its tempo and on_enter
+   * run: the patches are recalled), without on_exit.
+   */
+  #setlist(target: SetlistTarget, source: ModeChangeSource, at: number): void {
+    const setlist = this.#config.setlist;
+    if (this.#inMacro) {
+      this.#notice('warn', 'mode_macro_mode_change', `mode "${this.modeName}": a song change from on_enter/on_exit was ignored`);
+      return;
+    }
+    if (setlist === undefined) {
+      this.#notice('warn', 'no_setlist', 'no [setlist] in the config');
+      return;
+    }
+    const r = resolveSong(setlist, this.#song, target);
+    if ('stay' in r) return this.#notice('info', 'setlist_end', r.stay);
+    if ('error' in r) return this.#notice('warn', 'unknown_song', r.error);
+    const song = setlist.songs[r.index] as NonNullable<(typeof setlist.songs)[number]>;
+    const previous = this.#song;
+    this.#song = r.index;
+    this.#out.push({ type: 'setlist-changed', index: r.index, name: songName(song), mode: song.mode, count: setlist.songs.length, previous, source });
+    const mode = this.#findMode(song.mode);
+    if (mode !== this.#modeIndex) {
+      this.#setMode(mode, source, at);
+      return;
+    }
+    this.#applyModeTempo(at);
+    this.#runMacro('on_enter', this.#config.modes[mode]?.on_enter, at);
+  }
+
+  #restoreSong(saved: SongPosition | null): void {
+    const r = reconcilePosition(this.#config.setlist, saved);
+    this.#song = r.index;
+    if (r.adjusted === null) return;
+    this.#startupNotices.push(notice('warn', 'setlist_position_adjusted', `saved setlist position: ${r.adjusted}`));
+    this.#startupNotices.push(this.#setlistChanged(saved?.index ?? null, 'startup'));
+  }
+
+  /** Reload: the same song where it still is (or moved to), else the same place clamped; the log says so. */
+  #reconcileSong(previous: readonly { name: string }[] | undefined): void {
+    if (this.#song === null) return;
+    const before = previous?.[this.#song];
+    const r = reconcilePosition(this.#config.setlist, before === undefined ? null : { index: this.#song, name: before.name });
+    if (r.adjusted === null && r.index === this.#song) return;
+    const was = this.#song;
+    this.#song = r.index;
+    if (r.adjusted !== null) this.#notice('warn', 'setlist_position_adjusted', `setlist position: ${r.adjusted}`);
+    this.#out.push(this.#setlistChanged(was, 'config'));
+  }
+
+  #setlistChanged(previous: number | null, source: ModeChangeSource): EngineEffect {
+    const songs = this.#config.setlist?.songs ?? [];
+    const song = this.#song === null ? undefined : songs[this.#song];
+    return { type: 'setlist-changed', index: this.#song, name: song === undefined ? null : songName(song), mode: song?.mode ?? null, count: songs.length, previous, source };
+  }
+
+  #setlistSnapshot(): SetlistSnapshot {
+    return { position: this.#song, songs: (this.#config.setlist?.songs ?? []).map((s) => ({ name: songName(s), mode: s.mode })) };
+  }
+
   /**
    * Song macros. on_exit runs as "global" work so its notes and delayed steps
    * outlive the mode being left (the mode's own notes are released right after);
@@ -536,6 +652,7 @@ export class MidiEngine {
     this.#longPressByKey.clear();
     this.#matcher.reset();
     const previousConfig = this.#config;
+    const songsBefore = this.#setlistSnapshot().songs;
     this.#config = next;
     this.#prepare(next);
     this.#modeIndex = newIndex;
@@ -545,6 +662,7 @@ export class MidiEngine {
     const before = previousConfig.modes.find((m) => m.name === previous)?.tempo;
     if (modeVanished || next.modes[newIndex]?.tempo !== before) this.#applyModeTempo(_at);
     if (modeVanished) this.#runMacro('on_enter', next.modes[newIndex]?.on_enter, _at);
+    this.#reconcileSong(songsBefore);
     this.#notice('info', 'config_applied', `config applied (${next.modes.length} modes, ${next.routes.length} routes)`);
   }
 
@@ -560,6 +678,9 @@ export class MidiEngine {
       get noteDurationMs() {
         return self.#config.timing.note_duration_ms;
       },
+      get sysexMaxBytes() {
+        return self.#config.sysex.max_bytes;
+      },
       modeIndex: () => this.#modeIndex,
       modeName: () => this.modeName,
       ownerFor: (origin: Origin) => (origin === 'global' ? 'global' : `mode:${this.modeName}`),
@@ -573,6 +694,7 @@ export class MidiEngine {
         return true;
       },
       setMode: (target, source, at) => this.#setMode(target, source, at),
+      setlist: (target, at) => this.#setlist(target, 'mapping', at),
       pluginCall: (plugin, action, context: TriggerContext, params, origin, heldKey) => {
         const mode = origin === 'global' ? null : this.modeName;
         const follow = heldKey === null ? undefined : this.#heldInput.get(heldKey);
@@ -618,6 +740,8 @@ export class MidiEngine {
     };
   }
 }
+
+const SYSEX: ParsedMidi = { kind: 'sysex' };
 
 /** Macros have no triggering event: "pass" values fall back to their defaults. */
 const MACRO_DATA: FireData = {

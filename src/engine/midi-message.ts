@@ -91,6 +91,8 @@ export function splitMessages(bytes: readonly number[]): number[][] | null {
     if (len === 0) {
       const end = bytes.indexOf(0xf7, i);
       if (end < 0) return null;
+      // Inside a SysEx only data bytes: a status byte there means the message was cut or spliced.
+      for (let k = i + 1; k < end; k++) if (((bytes[k] as number) & 0x80) !== 0 || (bytes[k] as number) < 0) return null;
       out.push(bytes.slice(i, end + 1) as number[]);
       i = end + 1;
       continue;

@@ -4,11 +4,12 @@
  * the engine for a timer (the engine owns timers). Time comes from the
  * event's `at`, so windows are exact under a fake clock.
  */
-import type { Mapping, Timing, Trigger } from './config-types.js';
+import type { EngineConfig, Mapping, Timing, Trigger } from './config-types.js';
 import { decodeEncoder, type ParsedMidi } from './midi-message.js';
 import { deviceMatches } from './name-pattern.js';
 import type { FootswitchEvent } from './inputs.js';
 import { PPQN, ticksPerDivision } from './tempo.js';
+import { describeSysex, matchSysex, parseSysexPattern } from './sysex-pattern.js';
 
 /** What a fired trigger hands to its action ("pass" values and the plugin context extras). */
 export interface FireData {
@@ -24,6 +25,10 @@ export interface FireData {
   readonly raw7: number | null;
   /** Input note key while that note is held (SendMidi "note" follows its release). */
   readonly heldKey: string | null;
+  /** SysEx triggers: the bytes captured by the pattern's $names. */
+  readonly captures?: Readonly<Record<string, readonly number[]>> | undefined;
+  /** SysEx triggers: the whole message (plugins receive it). */
+  readonly sysex?: readonly number[] | undefined;
 }
 
 export interface MappingRef {
@@ -71,7 +76,7 @@ export class TriggerMatcher {
     if (!('channel' in m)) return out;
     for (const ref of refs) {
       const t = ref.mapping.trigger;
-      if (t.type === 'Footswitch' || t.type === 'Beat' || !ref.mapping.enabled) continue;
+      if (t.type === 'Footswitch' || t.type === 'Beat' || t.type === 'SysEx' || !ref.mapping.enabled) continue;
       if (!channelOk(t.channel, m.channel) || (t.device !== undefined && !deviceMatches(t.device, device, alias))) continue;
       const base = { ...NO_DATA, trigger: t.type, device, channel: m.channel };
       switch (t.type) {
@@ -153,6 +158,28 @@ export class TriggerMatcher {
     return out;
   }
 
+  /**
+   * SysEx triggers matching the whole message `bytes`. `value` (and "pass")
+   * is the first captured byte, when the pattern captures anything.
+   */
+  matchSysex(refs: readonly MappingRef[], bytes: readonly number[], device: string, alias: string | undefined): Match[] {
+    const out: Match[] = [];
+    for (const ref of refs) {
+      const t = ref.mapping.trigger;
+      if (t.type !== 'SysEx' || !ref.mapping.enabled) continue;
+      if (t.device !== undefined && !deviceMatches(t.device, device, alias)) continue;
+      const captures = matchSysex(parseSysexPattern(t.pattern), bytes);
+      if (captures === null) continue;
+      let first: number | null = null;
+      for (const k in captures) {
+        first = captures[k]?.[0] ?? null;
+        break;
+      }
+      out.push({ ref, data: { ...NO_DATA, trigger: 'SysEx', device, value: first, raw7: first, captures, sysex: bytes } });
+    }
+    return out;
+  }
+
   /** Beat triggers whose division falls on song position `tick`; the context value is the beat in the bar (1-based). */
   matchBeat(refs: readonly MappingRef[], tick: number, beatsPerBar: number): Match[] {
     const out: Match[] = [];
@@ -176,6 +203,12 @@ export class TriggerMatcher {
     }
     return out;
   }
+}
+
+/** True when a SysEx trigger (in any mode, enabled) may fire on input `device`: RtMidi must then deliver SysEx from it. */
+export function sysexTriggersWant(config: Pick<EngineConfig, 'modes' | 'global_mappings'>, device: string, alias: string | undefined): boolean {
+  const wants = (m: Mapping) => m.enabled && m.trigger.type === 'SysEx' && (m.trigger.device === undefined || deviceMatches(m.trigger.device, device, alias));
+  return config.global_mappings.some(wants) || config.modes.some((mode) => mode.mappings.some(wants));
 }
 
 function channelOk(filter: number | number[] | undefined, channel: number): boolean {
@@ -222,5 +255,7 @@ export function describeTrigger(t: Trigger): string {
       return `Footswitch ${t.switch} ${t.gesture}`;
     case 'Beat':
       return `Beat ${t.division}`;
+    case 'SysEx':
+      return `SysEx ${describeSysex(t.pattern)}`;
   }
 }

@@ -110,6 +110,14 @@ export interface TempoCommandEvent {
   readonly at: number;
 }
 
+/** A person asked for a song: next/prev, a 0-based index or a name (CLI over the control socket, OLED menu). */
+export interface SetlistCommandEvent {
+  readonly type: 'setlist-command';
+  readonly target: 'next' | 'prev' | number | string;
+  readonly source: ModeCommandSource;
+  readonly at: number;
+}
+
 export type EngineEvent =
   | MidiInEvent
   | FootswitchEvent
@@ -123,7 +131,8 @@ export type EngineEvent =
   | PluginResetEvent
   | PanicEvent
   | ClockTickEvent
-  | TempoCommandEvent;
+  | TempoCommandEvent
+  | SetlistCommandEvent;
 
 /**
  * What plugins receive as `context`: the guide's three fields first (old
@@ -147,6 +156,10 @@ export interface TriggerContext {
   readonly event?: 'press' | 'release' | undefined;
   /** Tempo and song position when the trigger fired. */
   readonly tempo: TempoInfo;
+  /** SysEx triggers: the whole incoming message, F0 to F7. */
+  readonly sysex?: readonly number[] | undefined;
+  /** SysEx triggers: the bytes each $name of the pattern captured. */
+  readonly captures?: Readonly<Record<string, readonly number[]>> | undefined;
 }
 
 /** Tempo as plugins and the status see it. Positions count from the last Start (or Song Position Pointer). */
@@ -246,6 +259,21 @@ export interface TempoChangedEffect {
   readonly tempo: TempoInfo;
 }
 
+/**
+ * The setlist position changed (a song was selected, or a reload moved it):
+ * persist it and show it. `index` is 0-based; null: no song chosen (the
+ * setlist was removed). Emitted before the song's mode change.
+ */
+export interface SetlistChangedEffect {
+  readonly type: 'setlist-changed';
+  readonly index: number | null;
+  readonly name: string | null;
+  readonly mode: string | null;
+  readonly count: number;
+  readonly previous: number | null;
+  readonly source: ModeChangeSource;
+}
+
 export type EngineEffect =
   | MidiOutEffect
   | PluginCallEffect
@@ -255,7 +283,8 @@ export type EngineEffect =
   | NoticeEffect
   | TriggerFiredEffect
   | ClockScheduleEffect
-  | TempoChangedEffect;
+  | TempoChangedEffect
+  | SetlistChangedEffect;
 
 /** Read-only view for the status screen, `midimon status` and tests. */
 export interface EngineSnapshot {
@@ -269,4 +298,12 @@ export interface EngineSnapshot {
   /** Output channels the box has sent to (what a panic covers). */
   readonly usedChannels: number;
   readonly tempo: TempoInfo;
+  /** Present when the config has a [setlist]. */
+  readonly setlist?: SetlistSnapshot;
+}
+
+export interface SetlistSnapshot {
+  /** 0-based; null until a song is selected for the first time. */
+  readonly position: number | null;
+  readonly songs: readonly { readonly name: string; readonly mode: string }[];
 }

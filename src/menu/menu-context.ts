@@ -53,6 +53,16 @@ export interface MenuTempo {
   readonly locked: boolean;
 }
 
+/** The MIDI learn session the menu started (absent: none). */
+export interface MenuLearn {
+  /** waiting: listening for a control; captured: `label` came in; timeout: nothing came. */
+  readonly state: 'waiting' | 'captured' | 'timeout';
+  readonly mode: string;
+  readonly label?: string;
+  /** Plugin actions offered as choices (those the config already uses). */
+  readonly pluginActions: readonly { readonly plugin: string; readonly action: string }[];
+}
+
 export interface MenuContext {
   readonly now: number;
   readonly modes: readonly { readonly name: string; readonly index: number }[];
@@ -65,4 +75,24 @@ export interface MenuContext {
   readonly system: MenuSystemInfo;
   /** Tempo and transport (the Tempo page); absent: no Tempo entry. */
   readonly tempo?: MenuTempo;
+  /** The setlist (the Setlist page); absent: no [setlist], no entry. */
+  readonly setlist?: MenuSetlist;
+  /** MIDI learn started from the menu. */
+  readonly learn?: MenuLearn;
+  /** The last MIDI messages in and out, newest first (the Monitor page); absent: no Monitor entry. */
+  readonly monitor?: readonly MenuMidiLine[];
+}
+
+export interface MenuSetlist {
+  /** 1-based; null before the first song is selected. */
+  readonly position: number | null;
+  readonly songs: readonly { readonly number: number; readonly name: string }[];
+}
+
+export interface MenuMidiLine {
+  readonly dir: 'in' | 'out';
+  /** Input alias / output alias. */
+  readonly device: string;
+  /** Short text, e.g. "n60 v100 c1". */
+  readonly text: string;
 }

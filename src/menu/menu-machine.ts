@@ -53,9 +53,9 @@ export function reduceMenu(state: MenuState, input: MenuInput, ctx: MenuContext,
       const action = item.action;
       switch (action.kind) {
         case 'go':
-          return touched([...stack, action.frame]);
+          return touched([...stack, action.frame], action.effect === undefined ? [] : [action.effect]);
         case 'back':
-          return pop();
+          return action.effect === undefined ? pop() : touched(stack.slice(0, -1), [action.effect]);
         case 'none':
           return touched(stack);
         case 'confirm':

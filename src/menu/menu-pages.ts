@@ -1,12 +1,12 @@
 import type { MenuContext, MenuError, MenuTempo } from './menu-context.js';
-import type { ConfirmSpec, MenuEffect, MenuFrame } from './menu-types.js';
+import type { ConfirmSpec, MenuEffect, MenuFrame, MenuLearnChoice } from './menu-types.js';
 
 /** What selecting a row does. */
 export type ItemAction =
-  | { readonly kind: 'go'; readonly frame: MenuFrame }
+  | { readonly kind: 'go'; readonly frame: MenuFrame; readonly effect?: MenuEffect }
   | { readonly kind: 'effect'; readonly effect: MenuEffect; readonly close: boolean }
   | { readonly kind: 'confirm'; readonly confirm: ConfirmSpec }
-  | { readonly kind: 'back' }
+  | { readonly kind: 'back'; readonly effect?: MenuEffect }
   | { readonly kind: 'none' };
 
 export interface PageItem {
@@ -40,9 +40,12 @@ export function buildPage(frame: MenuFrame, ctx: MenuContext, columns: number): 
           { label: 'MIDI devices', value: String(ctx.devices.filter((d) => d.connected).length), action: go('devices') },
           { label: 'Errors', value: String(ctx.errors.length), action: go('errors') },
           ...(ctx.tempo === undefined ? [] : [{ label: 'Tempo', value: tempoValue(ctx.tempo), action: go('tempo') }]),
+          ...(ctx.setlist === undefined ? [] : [{ label: 'Setlist', value: `${ctx.setlist.position ?? '-'}/${ctx.setlist.songs.length}`, action: go('setlist') }]),
           { label: 'System', action: go('system') },
           // Closes the menu: a stuck note is an emergency, the status screen then shows "panic".
           { label: 'Panic: notes off', action: { kind: 'effect', effect: { type: 'panic' }, close: true } },
+          { label: 'MIDI learn', action: go('learn') },
+          ...(ctx.monitor === undefined ? [] : [{ label: 'MIDI monitor', action: go('monitor') }]),
           { label: 'Exit', action: { kind: 'back' } },
         ],
       };
@@ -181,9 +184,77 @@ export function buildPage(frame: MenuFrame, ctx: MenuContext, columns: number): 
         ],
       };
     }
+    case 'setlist': {
+      const s = ctx.setlist;
+      if (s === undefined) return { kind: 'text', title: 'Setlist', lines: ['No setlist.'] };
+      return {
+        kind: 'list',
+        title: 'Setlist',
+        items: [
+          // Selecting a song closes the menu: the status screen then shows it large.
+          ...s.songs.map((song): PageItem => ({
+            label: `${song.number} ${song.name}`,
+            current: song.number === s.position,
+            action: { kind: 'effect', effect: { type: 'setlist-goto', song: song.number }, close: true },
+          })),
+          BACK,
+        ],
+      };
+    }
+    case 'learn':
+      return {
+        kind: 'list',
+        title: 'Learn for mode',
+        items: [
+          ...ctx.modes.map((m): PageItem => ({
+            label: `${m.index} ${m.name}`,
+            current: m.name === ctx.currentMode,
+            action: { kind: 'go', frame: { page: 'learn-listen', selected: 0, param: m.name }, effect: { type: 'learn-start', mode: m.name } },
+          })),
+          BACK,
+        ],
+      };
+    case 'learn-listen':
+      return learnListenPage(frame.param ?? '', ctx);
+    case 'monitor': {
+      // Newest first, so the top rows are what just happened; next/prev scroll back, select leaves.
+      const lines = (ctx.monitor ?? []).map((m) => `${m.dir === 'in' ? '>' : '<'}${m.device} ${m.text}`);
+      return { kind: 'text', title: 'Monitor >in <out', lines: lines.length === 0 ? ['(no MIDI yet)'] : lines };
+    }
     case 'confirm':
       return frame.confirm === undefined ? { kind: 'text', title: 'Confirm', lines: [] } : { kind: 'confirm', confirm: frame.confirm };
   }
+}
+
+const LEARN_CHOICES: readonly { readonly label: string; readonly choice: MenuLearnChoice }[] = [
+  { label: 'Mode next', choice: { kind: 'mode-next' } },
+  { label: 'Mode prev', choice: { kind: 'mode-prev' } },
+  { label: 'Send note', choice: { kind: 'note' } },
+  { label: 'Send CC', choice: { kind: 'cc' } },
+  { label: 'Send PC', choice: { kind: 'pc' } },
+];
+
+/** Listening, then (once a control came in) what it should do; each choice asks before it writes the config. */
+function learnListenPage(mode: string, ctx: MenuContext): Page {
+  const l = ctx.learn?.mode === mode ? ctx.learn : undefined;
+  const cancel: PageItem = { label: 'Cancel', action: { kind: 'back', effect: { type: 'learn-cancel' } } };
+  if (l === undefined || l.state === 'waiting') return { kind: 'list', title: `Learn ${mode}`, items: [info('Move a control...'), cancel] };
+  if (l.state === 'timeout' || l.label === undefined) {
+    return { kind: 'list', title: `Learn ${mode}`, items: [info('Nothing came in'), { label: 'Listen again', action: { kind: 'effect', effect: { type: 'learn-start', mode }, close: false } }, cancel] };
+  }
+  const label = l.label;
+  const choices = [...LEARN_CHOICES, ...l.pluginActions.map((p) => ({ label: `${p.plugin}: ${p.action}`, choice: { kind: 'plugin', plugin: p.plugin, action: p.action } as const }))];
+  return {
+    kind: 'list',
+    title: label,
+    items: [
+      ...choices.map((c): PageItem => ({
+        label: c.label,
+        action: { kind: 'confirm', confirm: { title: 'Learn', message: `${label} -> ${c.label} in ${mode}? Writes the config file.`, confirmLabel: 'Save', effect: { type: 'learn-save', mode, choice: c.choice } } },
+      })),
+      cancel,
+    ],
+  };
 }
 
 function errorLines(param: string, ctx: MenuContext, columns: number): string[] {

@@ -20,7 +20,22 @@ export type MenuEffect =
   | { readonly type: 'tempo-tap' }
   | { readonly type: 'tempo-nudge'; readonly by: number }
   | { readonly type: 'clock-toggle' }
-  | { readonly type: 'clock-source'; readonly source: 'internal' | 'external' };
+  | { readonly type: 'clock-source'; readonly source: 'internal' | 'external' }
+  /** Select song `song` (1 = the first) of the setlist. */
+  | { readonly type: 'setlist-goto'; readonly song: number }
+  /** MIDI learn: listen for the next control for this mode / stop listening / write the mapping. */
+  | { readonly type: 'learn-start'; readonly mode: string }
+  | { readonly type: 'learn-cancel' }
+  | { readonly type: 'learn-save'; readonly mode: string; readonly choice: MenuLearnChoice };
+
+/** What a learned control should do (the box turns it into an action: src/config/learned-mapping.ts). */
+export type MenuLearnChoice =
+  | { readonly kind: 'mode-next' }
+  | { readonly kind: 'mode-prev' }
+  | { readonly kind: 'note' }
+  | { readonly kind: 'cc' }
+  | { readonly kind: 'pc' }
+  | { readonly kind: 'plugin'; readonly plugin: string; readonly action: string };
 
 export type PageId =
   | 'root'
@@ -35,7 +50,11 @@ export type PageId =
   | 'error'
   | 'system'
   | 'confirm'
-  | 'tempo';
+  | 'tempo'
+  | 'setlist'
+  | 'learn'
+  | 'learn-listen'
+  | 'monitor';
 
 export interface ConfirmSpec {
   readonly title: string;

@@ -34,3 +34,28 @@ export function describeMidi(bytes: readonly number[]): string {
       return `invalid ${hex(bytes.slice(0, 8))}`;
   }
 }
+
+/** A few characters for the OLED Monitor page (20 columns): "n60 v100 c1", "cc74=127 c1", "bend-2000 c1". */
+export function shortMidi(bytes: readonly number[]): string {
+  const m = parseMidi(bytes);
+  switch (m.kind) {
+    case 'note_on':
+      return `n${m.note} v${m.velocity} c${m.channel}`;
+    case 'note_off':
+      return `off${m.note} c${m.channel}`;
+    case 'poly_aftertouch':
+      return `pat${m.note}=${m.value} c${m.channel}`;
+    case 'cc':
+      return `cc${m.cc}=${m.value} c${m.channel}`;
+    case 'program_change':
+      return `pc${m.program} c${m.channel}`;
+    case 'channel_aftertouch':
+      return `at${m.value} c${m.channel}`;
+    case 'pitch_bend':
+      return `bend${m.value} c${m.channel}`;
+    case 'sysex':
+      return `sysex ${bytes.length}B`;
+    default:
+      return describeMidi(bytes);
+  }
+}

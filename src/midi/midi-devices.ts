@@ -13,6 +13,7 @@ import type { DeviceEvent } from '../engine/types.js';
 import type { IgnoreTypes, MidiBackend, MidiInputPort, MidiOutputPort, MidiScheduler } from './midi-backend.js';
 import { PortNotes } from './port-notes.js';
 import { describeIdentity, type PortIdentity } from './port-identity.js';
+import { SysexAssembler, describeProblem, type AssemblerProblem } from './sysex-assembler.js';
 
 export interface MidiPortSpec {
   /** Name pattern (substring, glob or /regex/), matched without the ` client:port` suffix. */
@@ -43,6 +44,8 @@ export interface MidiDevicesSettings {
   readonly pollIntervalMs: number;
   /** What an input must deliver (clock/sysex/active sensing), from the routes. Default: none of them. */
   readonly inputNeeds?: ((device: string, alias: string | undefined) => { sysex: boolean; clock: boolean; activeSensing: boolean }) | undefined;
+  /** [sysex] max_bytes: a SysEx growing past it while being reassembled is dropped whole. Default 256 KiB. */
+  readonly sysexMaxBytes?: number | undefined;
 }
 
 export interface MidiDevicesOptions extends MidiDevicesSettings {
@@ -67,6 +70,7 @@ export interface PortStatus {
 interface OpenIn extends PortStatus {
   readonly handle: MidiInputPort;
   ignore: IgnoreTypes;
+  readonly sysex: SysexAssembler;
 }
 
 interface OpenOut extends PortStatus {
@@ -74,6 +78,7 @@ interface OpenOut extends PortStatus {
 }
 
 const DROP_LOG_INTERVAL_MS = 5000;
+const DEFAULT_SYSEX_MAX_BYTES = 262_144;
 
 export class MidiDevices {
   readonly #backend: MidiBackend;
@@ -95,6 +100,7 @@ export class MidiDevices {
   #timer: unknown = null;
   #running = false;
   #dropped = 0;
+  #sysexProblems = 0;
   #droppedSinceLog = 0;
   #lastDropLog = -Infinity;
 
@@ -133,6 +139,7 @@ export class MidiDevices {
   /** Hot reload: ports whose match changed are closed or opened on the spot; the rest stay open. */
   reconfigure(settings: MidiDevicesSettings): void {
     this.#settings = settings;
+    for (const open of this.#inputs.values()) open.sysex.maxBytes = settings.sysexMaxBytes ?? DEFAULT_SYSEX_MAX_BYTES;
     for (const [port, open] of [...this.#inputs]) {
       const spec = findSpec(settings.inputs, open.name, this.#identity(port));
       if (spec === null || spec.alias !== open.alias) this.#closeInput(port, true);
@@ -248,19 +255,19 @@ export class MidiDevices {
       if (spec === null) continue;
       const alias = spec.alias;
       const ignore = this.#ignoreFor(name, alias);
+      const sysex = new SysexAssembler(this.#settings.sysexMaxBytes ?? DEFAULT_SYSEX_MAX_BYTES);
+      const deliver = (bytes: number[]) =>
+        this.#onMessage(alias === undefined ? { type: 'midi', device: name, bytes, at: this.#scheduler.now() } : { type: 'midi', device: name, alias, bytes, at: this.#scheduler.now() });
+      const problem = (p: AssemblerProblem) => this.#sysexProblem(p, name);
       let handle: MidiInputPort;
       try {
-        handle = this.#backend.openInput(
-          port,
-          (bytes) => this.#onMessage(alias === undefined ? { type: 'midi', device: name, bytes, at: this.#scheduler.now() } : { type: 'midi', device: name, alias, bytes, at: this.#scheduler.now() }),
-          ignore,
-        );
+        handle = this.#backend.openInput(port, (bytes) => sysex.feed(bytes, deliver, problem), ignore);
       } catch (err) {
         this.#openFailed(port, 'input', err);
         continue;
       }
       this.#failedOpen.delete(port);
-      this.#inputs.set(port, { port, name, alias, since: this.#scheduler.now(), handle, ignore, ...located(identity) });
+      this.#inputs.set(port, { port, name, alias, since: this.#scheduler.now(), handle, ignore, sysex, ...located(identity) });
       this.#log.info({ port, device: name, alias, ignore, where: describeIdentity(identity) }, 'MIDI input connected');
       this.#onDevice({ type: 'device', change: 'connected', direction: 'input', device: name, at: this.#scheduler.now() });
     }
@@ -275,6 +282,7 @@ export class MidiDevices {
     } catch (err) {
       this.#log.debug({ err, port }, 'closing a vanished MIDI input failed');
     }
+    open.sysex.reset((p) => this.#sysexProblem(p, open.name));
     this.#lastSeen.set(open.name, this.#scheduler.now());
     if (!announce) return;
     this.#log.warn({ port, device: open.name }, 'MIDI input disconnected');
@@ -373,6 +381,17 @@ export class MidiDevices {
     if (this.#failedOpen.has(port)) return; // retried every poll, logged once
     this.#failedOpen.add(port);
     this.#log.warn({ err, port }, `cannot open MIDI ${direction}; will retry`);
+  }
+
+  /** SysEx dropped while reassembling: counted and logged (rate-limited like other drops). */
+  #sysexProblem(p: AssemblerProblem, device: string): void {
+    this.#sysexProblems++;
+    this.#drop(describeProblem(p, device));
+  }
+
+  /** SysEx dropped at the inputs (oversized, cut short, stray data). */
+  get sysexProblems(): number {
+    return this.#sysexProblems;
   }
 
   #drop(reason: string): void {

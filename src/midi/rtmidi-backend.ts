@@ -106,7 +106,7 @@ export class RtMidiBackend implements MidiBackend {
       throw err;
     }
     return {
-      send: (bytes) => output.sendMessage(bytes as number[]),
+      send: (bytes) => sendWhole(output, bytes),
       close: () => {
         output.closePort();
         output.destroy();
@@ -118,6 +118,28 @@ export class RtMidiBackend implements MidiBackend {
     this.#enumIn.destroy();
     this.#enumOut.destroy();
   }
+}
+
+/**
+ * SysEx longer than one ALSA sequencer event is sent as equal spans of
+ * ALSA_SYSEX_SPAN bytes (the last one shorter, ending in F7). RtMidi 6's ALSA
+ * output encodes each call into one sequencer event sized to the call, and a
+ * single event over ~16 KB exceeds the client's output pool and is refused
+ * with only a warning on stderr (thestk/rtmidi#387), so a 64 KiB dump sent in
+ * one call never arrives. alsa-lib's encoder emits a SysEx event whenever its
+ * buffer fills, and RtMidi sizes that buffer to the largest call so far: with
+ * every call at most ALSA_SYSEX_SPAN bytes and the spans exactly that long,
+ * each span becomes one event and the encoder stays inside the SysEx between
+ * calls. Nothing else is sent on the port in between (one synchronous loop).
+ */
+export const ALSA_SYSEX_SPAN = 256;
+
+export function sendWhole(output: { sendMessage(message: number[]): void }, bytes: readonly number[]): void {
+  if (bytes.length <= ALSA_SYSEX_SPAN || bytes[0] !== 0xf0) {
+    output.sendMessage(bytes as number[]);
+    return;
+  }
+  for (let at = 0; at < bytes.length; at += ALSA_SYSEX_SPAN) output.sendMessage(bytes.slice(at, at + ALSA_SYSEX_SPAN) as number[]);
 }
 
 function names(port: RtInput | RtOutput): string[] {

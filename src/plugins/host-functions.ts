@@ -2,11 +2,15 @@ import type { GuestMemory } from './guest-memory.js';
 import type { OutputLimiter } from './output-limiter.js';
 import type { LogLevel } from './protocol.js';
 import { HOST_CALL_FUEL, MIDI_SEND_FUEL_PER_BYTE } from './limits.js';
-import type { Capability, HostCall } from './types.js';
+import type { SendBatch } from './send-batch.js';
+import type { Capability } from './types.js';
 import { HostTrap } from './wasi-errors.js';
 
-/** Largest MIDI message (a SysEx dump) a plugin may send in one call. */
-export const MIDI_SEND_MAX = 4096;
+/**
+ * Largest MIDI message a plugin may send in one call: a 64 KiB SysEx dump goes out whole (issue 16);
+ * what one execute may send in all is bounded by HOST_BYTES_PER_EXECUTE, the engine's `[sysex] max_bytes` applies after.
+ */
+export const MIDI_SEND_MAX = 64 * 1024;
 export const MODE_NAME_MAX = 256;
 const LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
 
@@ -15,8 +19,8 @@ export interface HostFunctionContext {
   readonly output: OutputLimiter;
   readonly isGranted: (cap: Capability) => boolean;
   readonly denied: (cap: Capability, fn: string) => void;
-  /** Queues the call (delivered in order, after the fact); false when the per-call cap is reached, and `make` is not run. */
-  readonly send: (make: () => HostCall) => boolean;
+  /** Collects the call (delivered in order, after the fact, in one batch); throws send_limit past the per-execute bounds. */
+  readonly batch: SendBatch;
   /** Takes fuel for work done on the plugin's behalf; throws (out_of_fuel) when there is not enough. */
   readonly charge: (units: number) => void;
 }
@@ -42,7 +46,8 @@ export function createHostFunctions(ctx: HostFunctionContext): Record<string, (.
         return -1;
       }
       if (b.length === 0 || b.length > MIDI_SEND_MAX) return -1;
-      return ctx.send(() => ({ fn: 'midi_send', bytes: toArray(b) })) ? 0 : -1;
+      ctx.batch.midi(b);
+      return 0;
     },
     set_mode: (ptr, len) => {
       const b = bytes('set_mode', ptr, len);
@@ -53,22 +58,16 @@ export function createHostFunctions(ctx: HostFunctionContext): Record<string, (.
       } catch {
         return -1;
       }
-      return ctx.send(() => ({ fn: 'set_mode', mode })) ? 0 : -1;
+      ctx.batch.mode(mode, b.length);
+      return 0;
     },
     log: (level, ptr, len) => {
       const b = bytes('log', ptr, Math.min(len >>> 0, 4096));
       const lvl = level >= 0 && level <= 3 ? (level as 0 | 1 | 2 | 3) : 1;
       const message = new TextDecoder().decode(b);
       // Rate-limited like stdout; the admitted ones reach the engine too.
-      if (ctx.output.message(LEVELS[lvl] ?? 'info', message)) ctx.send(() => ({ fn: 'log', level: lvl, message }));
+      if (ctx.output.message(LEVELS[lvl] ?? 'info', message)) ctx.batch.log(lvl, message, b.length);
       return undefined;
     },
   };
-}
-
-/** A plain loop: Array.from on a typed array is ~25x slower (100 us for a 4 KiB SysEx). */
-function toArray(b: Uint8Array): number[] {
-  const out = new Array<number>(b.length);
-  for (let i = 0; i < b.length; i++) out[i] = b[i] as number;
-  return out;
 }

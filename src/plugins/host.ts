@@ -5,11 +5,12 @@ import { MidimonError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { GrantStore } from './grants.js';
 import { InlineLane } from './inline-lane.js';
-import { REALTIME_OVERRUN_MS, defaultProfile, realtimeLimits, resolveLimits } from './limits.js';
+import { REALTIME_INSTANTIATE_MS, REALTIME_OVERRUN_MS, defaultProfile, realtimeLimits, resolveLimits } from './limits.js';
 import { PLUGIN_NAME, validateMetadata } from './metadata.js';
 import { PluginProcess, ProcessLane } from './process-lane.js';
 import type { CompiledPlugin, LoadSource, LogMessage } from './protocol.js';
 import { buildRequest } from './request.js';
+import { forEachHostCall, type HostCallBatch } from './send-batch.js';
 import {
   DEFAULT_GRANTS, codeMeaning, type Capability, type ExecuteContext, type ExecuteResult, type HostCallHandler, type PluginExecutor,
   type HostCall, type JsonValue, type Lane, type LoadedPlugin, type PluginFault, type PluginLimits, type PluginState, type PluginStatus, type ProfileName,
@@ -36,10 +37,10 @@ export const REALTIME_FAULT_WINDOW_MS = 60_000;
 export const RELOAD_BACKOFF_MS: readonly number[] = [1000, 2000, 4000, 8000];
 
 /**
- * Isolation when the caller does not choose. 'thread' until the box's own tests poll long enough for
- * a child process to boot on a loaded CI machine; the box then switches to 'process' (docs/decisions.md).
+ * Isolation when the caller does not choose: the supervised plugin process, so that a fatal V8 error
+ * in plugin code never stops MIDI (docs/decisions.md). One-shot CLI runs pass 'thread'.
  */
-export const DEFAULT_ISOLATION: 'process' | 'thread' = 'thread';
+export const DEFAULT_ISOLATION: 'process' | 'thread' = 'process';
 
 /** Largest plugin file accepted (the guide's plugins are 300 B - 1 MB). */
 export const MAX_PLUGIN_BYTES = 32 * 1024 * 1024;
@@ -166,6 +167,8 @@ export class PluginHost implements PluginExecutor {
   start(): Promise<void> {
     if (this.#started === undefined) {
       if (this.#process === undefined) this.#pool.prewarm(resolveLimits(this.#profile, this.#opts.limits));
+      // The plugin process boots while the caller reads its config: the first isolated load does not wait for all of it.
+      else if (this.#opts.spareWorker ?? true) this.#process.prewarm();
       this.#started = this.#grants.load();
     }
     return this.#started;
@@ -198,9 +201,13 @@ export class PluginHost implements PluginExecutor {
     }
     let entry: Entry | undefined;
     const onHostCall = (call: HostCall): void => this.#opts.onHostCall?.(name, call);
+    // Per call into the plugin, the main thread's work is bounded by HOST_CALLS_PER_EXECUTE / HOST_BYTES_PER_EXECUTE.
+    const onHostCalls = (batch: HostCallBatch): void => {
+      if (this.#opts.onHostCall !== undefined) forEachHostCall(batch, onHostCall);
+    };
     const onLog = (m: LogMessage): void => log[m.level](m.fields, m.msg);
     const hooks = {
-      onHostCall,
+      onHostCalls,
       onLog,
       onRespawn: (reason: RespawnReason) => {
         if (entry !== undefined && this.#plugins.get(name) === entry) this.#respawned(entry, reason);
@@ -210,8 +217,8 @@ export class PluginHost implements PluginExecutor {
     const onOverrun = (): void => {
       if (entry !== undefined) entry.overran = true;
     };
-    const lane: PluginLane = laneName === 'realtime'
-      ? new InlineLane({ onHostCall, onLog, onOverrun, overrunMs: REALTIME_OVERRUN_MS, ...(this.#opts.clock === undefined ? {} : { clock: this.#opts.clock }) })
+    let lane: PluginLane = laneName === 'realtime'
+      ? new InlineLane({ onHostCalls, onLog, onOverrun, overrunMs: REALTIME_OVERRUN_MS, ...(this.#opts.clock === undefined ? {} : { clock: this.#opts.clock }) })
       : makeIsolated();
     let compiled: CompiledPlugin | undefined;
     try {
@@ -221,11 +228,29 @@ export class PluginHost implements PluginExecutor {
       await lane.stop();
       throw err;
     }
-    const outcome = await lane.call(
-      { t: 'load', name, source: loadSource(lane, bytes, compiled), limits, granted, dataDir: this.#dataDir(name, granted) },
-      limits.timeoutMs,
-      COMPILE_TIMEOUT_MS,
-    );
+    const request = { t: 'load' as const, name, limits, granted, dataDir: this.#dataDir(name, granted) };
+    let runsIn: Lane = laneName;
+    let outcome: WorkerOutcome | undefined;
+    if (laneName === 'realtime') {
+      // Instantiation is not metered: it first runs (with start and init) in a worker, under the wall clock.
+      const trial = makeIsolated();
+      const t = await trial.call({ ...request, source: loadSource(trial, bytes, compiled), measure: true }, limits.timeoutMs, COMPILE_TIMEOUT_MS);
+      const us = t.t === 'response' && t.response.t === 'loaded' ? (t.response.instantiateMicros ?? 0) : 0;
+      if (t.t === 'response' && t.response.t === 'loaded' && us > REALTIME_INSTANTIATE_MS * 1000) {
+        await lane.stop();
+        lane = trial;
+        runsIn = 'isolated';
+        outcome = t;
+        log.warn(
+          { instantiateMicros: us, limitMs: REALTIME_INSTANTIATE_MS },
+          `instantiating the plugin took ${(us / 1000).toFixed(1)} ms in a worker, more than the realtime lane's ${REALTIME_INSTANTIATE_MS} ms: it runs in its own thread (isolated lane)`,
+        );
+      } else {
+        await trial.stop();
+        if (t.t !== 'response' || t.response.t !== 'loaded') outcome = t;
+      }
+    }
+    outcome ??= await lane.call({ ...request, source: loadSource(lane, bytes, compiled) }, limits.timeoutMs, COMPILE_TIMEOUT_MS);
     if (outcome.t !== 'response' || outcome.response.t !== 'loaded') {
       await lane.stop();
       throw outcomeError(outcome, limits.timeoutMs, 'load');
@@ -237,7 +262,7 @@ export class PluginHost implements PluginExecutor {
     for (const cap of denied) log.warn({ capability: cap }, `plugin requests ${cap}, which is not granted: calls needing it will fail with a permission error`);
     if (metadata.name !== name) log.info({ metadataName: metadata.name }, 'plugin metadata name differs from its configured name');
     const info: LoadedPlugin = {
-      name, metadata, sha256, size: bytes.length, requested, granted, denied, limits, lane: laneName,
+      name, metadata, sha256, size: bytes.length, requested, granted, denied, limits, lane: runsIn,
       initFuel: res.fuel, initMicros: res.micros, loadMicros: Math.round((performance.now() - t0) * 1000),
     };
     entry = {
@@ -247,7 +272,7 @@ export class PluginHost implements PluginExecutor {
     const old = this.#plugins.get(name);
     this.#plugins.set(name, entry);
     if (old !== undefined) await this.#dispose(old);
-    log.info({ version: metadata.version, sha256, granted, lane: laneName, fuel: res.fuel, micros: res.micros }, 'plugin loaded');
+    log.info({ version: metadata.version, sha256, granted, lane: runsIn, fuel: res.fuel, micros: res.micros }, 'plugin loaded');
     return info;
   }
 
@@ -367,7 +392,7 @@ export class PluginHost implements PluginExecutor {
   #compile(bytes: Uint8Array, limits: PluginLimits): Promise<CompiledPlugin> {
     const compiler = (this.#compiler ??= new PluginWorker(
       { ...resolveLimits(this.#profile, this.#opts.limits), stackSizeMb: 4, heapMb: 256 },
-      { onHostCall: () => undefined, onLog: (m) => this.#log[m.level](m.fields, m.msg), onRespawn: () => undefined },
+      { onHostCalls: () => undefined, onLog: (m) => this.#log[m.level](m.fields, m.msg), onRespawn: () => undefined },
       this.#log.child({ worker: 'compiler' }),
       this.#pool,
       false,

@@ -1,10 +1,10 @@
 import { createPluginServer } from './plugin-server.js';
 import type { HostToWorker, LogMessage, WorkerResponse, WorkerToHost } from './protocol.js';
-import type { HostCall } from './types.js';
+import type { HostCallBatch } from './send-batch.js';
 import type { PluginLane, WorkerOutcome, WorkerRequest } from './worker-client.js';
 
 export interface InlineHooks {
-  readonly onHostCall: (call: HostCall) => void;
+  readonly onHostCalls: (batch: HostCallBatch) => void;
   readonly onLog: (msg: LogMessage) => void;
   /** A call held the thread longer than `overrunMs` (wall clock, measured around the call), whatever it returned. */
   readonly onOverrun?: (ms: number) => void;
@@ -52,8 +52,8 @@ export class InlineLane implements PluginLane {
     let response: WorkerResponse | undefined;
     for (const m of out) {
       switch (m.t) {
-        case 'host_call':
-          this.#hooks.onHostCall(m.call);
+        case 'host_calls':
+          this.#hooks.onHostCalls(m.batch);
           break;
         case 'log':
           this.#hooks.onLog(m);

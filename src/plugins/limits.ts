@@ -83,6 +83,17 @@ export const REALTIME_FUEL_PER_INIT = 1_000_000;
  * GC pause or a preemption on a busy machine (it takes 3 in a minute to move).
  */
 export const REALTIME_OVERRUN_MS = 10;
+/**
+ * Instantiation runs no plugin code, so fuel cannot bound it, yet what a module
+ * declares within every cap can take long: 4 tables of 65,536 funcref entries
+ * from element segments took 190-400 ms here. A realtime plugin is therefore
+ * loaded first in a worker (compile, instantiate, start, init, under the
+ * wall-clock timeout); only when `new WebAssembly.Instance` took at most this
+ * there (best of 3) does its instance move to the MIDI thread, else it stays
+ * in that worker (isolated lane). Reinstantiating after a failure costs the
+ * MIDI thread about as much again, at most 3 times a minute (REALTIME_FAULTS_TO_ISOLATE).
+ */
+export const REALTIME_INSTANTIATE_MS = 5;
 
 /** Limits for the realtime lane: the isolated lane's, with fuel capped and the main thread's stack (V8's ~1 MiB). */
 export function realtimeLimits(limits: PluginLimits): PluginLimits {
@@ -125,3 +136,21 @@ export function resolveLimits(profile: ProfileName, ...overrides: ReadonlyArray<
 export function memoryPages(limits: PluginLimits): number {
   return Math.floor(limits.memoryBytes / WASM_PAGE);
 }
+
+/**
+ * What one execute (or one instantiation's start + init) may hand the engine
+ * through host calls. Everything a call sends crosses to the main thread (and
+ * from the plugin process) as one batch at the end of the call, and the main
+ * thread then hands each message to the engine: these two numbers bound that
+ * work per call. Before the bound, 1,024 `midi_send` of 4 KiB crossed as
+ * `number[]` messages and blocked the event loop 0.75-1.6 s
+ * (bench/host-calls.bench.ts has the figure before and after).
+ * - HOST_CALLS_PER_EXECUTE: `midi_send`, `set_mode` and `log` calls together.
+ *   The example plugins make 1-8 per action; a panic over 16 channels is 32.
+ * - HOST_BYTES_PER_EXECUTE: their payload (MIDI bytes, mode names, log text).
+ *   A 64 KiB SysEx dump (the size the SysEx routes guarantee) fits twice.
+ * The call that would pass either bound ends the execute with `send_limit`
+ * (naming the plugin and the bound); what was sent before it is delivered.
+ */
+export const HOST_CALLS_PER_EXECUTE = 1024;
+export const HOST_BYTES_PER_EXECUTE = 128 * 1024;

@@ -49,7 +49,8 @@ function slotFor(n: number, limits: PluginLimits): Slot {
   let s = slots.get(n);
   if (s === undefined) {
     const worker = new PluginWorker(limits, {
-      onHostCall: (call) => post({ t: 'event', slot: n, msg: { t: 'host_call', call } }),
+      // One IPC message per call's batch (its typed arrays serialise as bytes with 'advanced' serialization).
+      onHostCalls: (batch) => post({ t: 'event', slot: n, msg: { t: 'host_calls', batch } }),
       onLog: (msg) => post({ t: 'event', slot: n, msg }),
       // The slot's compiled module stays valid for the new worker: the reload that follows skips the compiler.
       onRespawn: (reason) => post({ t: 'respawn', slot: n, reason }),
@@ -72,7 +73,7 @@ function compile(bytes: Uint8Array, limits: PluginLimits): Promise<WorkerOutcome
 function compileNow(bytes: Uint8Array, limits: PluginLimits): Promise<WorkerOutcome> {
   compiler ??= new PluginWorker(
     { ...resolveLimits(profile), stackSizeMb: 4, heapMb: 256 },
-    { onHostCall: () => undefined, onLog: () => undefined, onRespawn: () => undefined },
+    { onHostCalls: () => undefined, onLog: () => undefined, onRespawn: () => undefined },
     log.child({ worker: 'compiler' }),
     pool,
     false,
@@ -143,11 +144,14 @@ process.on('message', (raw: unknown) => {
 });
 
 // The main process is our only reason to exist: without it, stop (its supervisor starts a new one).
-process.on('disconnect', () => {
+const shutdown = (): void => {
   void Promise.all([...slots.values()].map((s) => s.worker.stop()))
     .then(() => compiler?.stop())
     .then(() => pool.stop())
     .finally(() => process.exit(0));
-});
+};
+process.on('disconnect', shutdown);
+// A host that stopped while this process was still booting disconnected before the handler existed.
+if (!process.connected) shutdown();
 
 post({ t: 'ready' });

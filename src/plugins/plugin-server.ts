@@ -1,6 +1,7 @@
 import { MidimonError } from '../errors.js';
 import type { HostToWorker, WorkerToHost } from './protocol.js';
 import { CallFailure, PluginRuntime, compilePlugin } from './runtime.js';
+import { batchTransfer } from './send-batch.js';
 
 /**
  * Answers the host's requests for one plugin: the same code serves a worker
@@ -8,18 +9,22 @@ import { CallFailure, PluginRuntime, compilePlugin } from './runtime.js';
  * (realtime lane, replies are collected in place), so both lanes load,
  * execute and fail identically.
  */
-export function createPluginServer(post: (m: WorkerToHost) => void): (msg: HostToWorker) => void {
+export function createPluginServer(post: (m: WorkerToHost, transfer?: ArrayBuffer[]) => void): (msg: HostToWorker) => void {
   let runtime: PluginRuntime | undefined;
 
   const handle = (msg: HostToWorker): void => {
     switch (msg.t) {
       case 'load': {
         runtime = new PluginRuntime(msg.name, msg.limits, msg.granted, msg.dataDir, {
-          hostCall: (call) => post({ t: 'host_call', call }),
+          // The batch's buffers move to the receiving thread (no copy); the runtime made them for this message.
+          hostCalls: (batch) => post({ t: 'host_calls', batch }, batchTransfer(batch)),
           log: (level, text, fields) => post({ t: 'log', level, msg: text, fields }),
         });
-        const r = runtime.load(msg.source, () => post({ t: 'running', id: msg.id }));
-        post({ t: 'loaded', id: msg.id, metadata: r.metadata, compiled: r.compiled, fuel: r.fuel, micros: r.micros });
+        const r = runtime.load(msg.source, () => post({ t: 'running', id: msg.id }), msg.measure === true);
+        post({
+          t: 'loaded', id: msg.id, metadata: r.metadata, compiled: r.compiled, fuel: r.fuel, micros: r.micros,
+          ...(r.instantiateMicros === undefined ? {} : { instantiateMicros: r.instantiateMicros }),
+        });
         return;
       }
       case 'execute': {

@@ -7,7 +7,7 @@ import { createPluginServer } from './plugin-server.js';
 const port = parentPort;
 if (port === null) throw new Error('plugin-worker must run in a worker thread');
 
-const post = (m: WorkerToHost): void => port.postMessage(m);
+const post = (m: WorkerToHost, transfer?: ArrayBuffer[]): void => port.postMessage(m, transfer);
 const serve = createPluginServer(post);
 
 const testHooks = process.env[PLUGIN_PROCESS_TEST_HOOKS] === '1';

@@ -84,6 +84,11 @@ export class PluginProcess {
     return new ProcessLane(this, slot);
   }
 
+  /** Starts the process now (idle, it does not keep the host alive), so that the first load finds it booting or ready. */
+  prewarm(): void {
+    if (!this.#stopped) this.#ensure();
+  }
+
   /** @internal ProcessLane's call. */
   call(slot: number, req: WorkerRequest, timeoutMs: number, firstTimeoutMs: number): Promise<WorkerOutcome> {
     const handle = this.#slots.get(slot);
@@ -128,6 +133,8 @@ export class PluginProcess {
     this.#child = undefined;
     if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    // An idle child is unref'd: hold the loop open until its exit arrives, or stop() would never settle.
+    child.ref();
     // Disconnecting asks it to stop its workers and exit; a process that does not is killed.
     child.disconnect();
     const kill = setTimeout(() => child.kill('SIGKILL'), 2000);
@@ -197,7 +204,7 @@ export class PluginProcess {
       case 'event': {
         const h = this.#slots.get(msg.slot);
         if (h === undefined) return;
-        if (msg.msg.t === 'host_call') h.hooks.onHostCall(msg.msg.call);
+        if (msg.msg.t === 'host_calls') h.hooks.onHostCalls(msg.msg.batch);
         else h.hooks.onLog(msg.msg);
         return;
       }

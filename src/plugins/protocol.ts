@@ -1,12 +1,13 @@
 import type { SerializedError } from '../errors.js';
 import { PLUGIN_ERROR_KINDS, OTHER_ERROR_KINDS } from '../errors.js';
-import { isCapability, type Capability, type HostCall, type PluginLimits } from './types.js';
+import { isHostCallBatch, type HostCallBatch } from './send-batch.js';
+import { isCapability, type Capability, type PluginLimits } from './types.js';
 
 /**
  * The worker protocol: discriminated unions in both directions, checked by
  * hand-written guards at the boundary (no `any`, no switch on untyped data).
  * Requests carry an `id`; a worker answers each with exactly one response,
- * and may send any number of `host_call`/`log` messages before it, in order.
+ * and may send `log` messages and one `host_calls` batch before it.
  */
 
 /** A module the worker already instrumented and compiled: lets a respawn skip both. */
@@ -29,6 +30,8 @@ export interface LoadRequest {
   readonly granted: readonly Capability[];
   /** Host directory preopened as "." when Filesystem is granted. */
   readonly dataDir: string | null;
+  /** Report `instantiateMicros` (the realtime lane's trial load, see host.ts). */
+  readonly measure?: boolean;
 }
 
 export interface ExecuteRequest {
@@ -64,6 +67,8 @@ export interface LoadedResponse {
   readonly compiled?: CompiledPlugin;
   readonly fuel: number;
   readonly micros: number;
+  /** When the load asked to `measure`: `new WebAssembly.Instance` alone (no plugin code runs in it), best of up to 3. */
+  readonly instantiateMicros?: number;
 }
 
 export interface ExecutedResponse {
@@ -101,9 +106,10 @@ export interface RunningMessage {
   readonly id: number;
 }
 
-export interface HostCallMessage {
-  readonly t: 'host_call';
-  readonly call: HostCall;
+/** Every host call one load or execute made, in order, sent once it ended (send-batch.ts). */
+export interface HostCallsMessage {
+  readonly t: 'host_calls';
+  readonly batch: HostCallBatch;
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -116,7 +122,7 @@ export interface LogMessage {
 }
 
 export type WorkerResponse = LoadedResponse | ExecutedResponse | FailedResponse | CompiledResponse | AckResponse;
-export type WorkerToHost = WorkerResponse | RunningMessage | HostCallMessage | LogMessage;
+export type WorkerToHost = WorkerResponse | RunningMessage | HostCallsMessage | LogMessage;
 
 // ---- guards -----------------------------------------------------------------
 
@@ -130,20 +136,6 @@ function isSerializedError(v: unknown): v is SerializedError {
   return isObj(v) && v['name'] === 'MidimonError' && isStr(v['kind']) && KINDS.includes(v['kind']) && isStr(v['message']);
 }
 
-function isHostCall(v: unknown): v is HostCall {
-  if (!isObj(v)) return false;
-  switch (v['fn']) {
-    case 'midi_send':
-      return Array.isArray(v['bytes']) && v['bytes'].every((b) => Number.isInteger(b) && b >= 0 && b <= 255);
-    case 'set_mode':
-      return isStr(v['mode']);
-    case 'log':
-      return (v['level'] === 0 || v['level'] === 1 || v['level'] === 2 || v['level'] === 3) && isStr(v['message']);
-    default:
-      return false;
-  }
-}
-
 function isCompiled(v: unknown): v is CompiledPlugin {
   return isObj(v) && v['module'] instanceof WebAssembly.Module && isStr(v['fuelGlobal']) && isStr(v['growFailedGlobal']) && (v['startExport'] === null || isStr(v['startExport']));
 }
@@ -155,7 +147,9 @@ export function parseWorkerMessage(v: unknown): WorkerToHost | undefined {
   if (!isObj(v)) return undefined;
   switch (v['t']) {
     case 'loaded':
-      return isNum(v['id']) && (v['compiled'] === undefined || isCompiled(v['compiled'])) && isNum(v['fuel']) && isNum(v['micros']) ? (v as unknown as LoadedResponse) : undefined;
+      return isNum(v['id']) && (v['compiled'] === undefined || isCompiled(v['compiled'])) && isNum(v['fuel']) && isNum(v['micros']) && (v['instantiateMicros'] === undefined || isNum(v['instantiateMicros']))
+        ? (v as unknown as LoadedResponse)
+        : undefined;
     case 'executed':
       return isNum(v['id']) && Number.isInteger(v['code']) && isCost(v) ? (v as unknown as ExecutedResponse) : undefined;
     case 'failed':
@@ -166,8 +160,8 @@ export function parseWorkerMessage(v: unknown): WorkerToHost | undefined {
       return isNum(v['id']) ? (v as unknown as AckResponse) : undefined;
     case 'running':
       return isNum(v['id']) ? (v as unknown as RunningMessage) : undefined;
-    case 'host_call':
-      return isHostCall(v['call']) ? (v as unknown as HostCallMessage) : undefined;
+    case 'host_calls':
+      return isHostCallBatch(v['batch']) ? (v as unknown as HostCallsMessage) : undefined;
     case 'log': {
       const level = v['level'];
       const ok = (level === 'debug' || level === 'info' || level === 'warn' || level === 'error') && isStr(v['msg']) && isObj(v['fields']);
@@ -197,7 +191,7 @@ export function parseHostMessage(v: unknown): HostToWorker | undefined {
     case 'load': {
       const s = v['source'];
       const sourceOk = isObj(s) && ((s['kind'] === 'bytes' && s['bytes'] instanceof Uint8Array) || (s['kind'] === 'compiled' && isCompiled(s)));
-      return sourceOk && isStr(v['name']) && isLimits(v['limits']) && isGrantList(v['granted']) && isDataDir(v['dataDir'])
+      return sourceOk && isStr(v['name']) && isLimits(v['limits']) && isGrantList(v['granted']) && isDataDir(v['dataDir']) && (v['measure'] === undefined || typeof v['measure'] === 'boolean')
         ? (v as unknown as LoadRequest)
         : undefined;
     }
@@ -241,7 +235,7 @@ export type SlotOutcome =
 /** Plugin process -> main process. */
 export type FromPluginProcess =
   | { readonly t: 'ready' }
-  | { readonly t: 'event'; readonly slot: number; readonly msg: HostCallMessage | LogMessage }
+  | { readonly t: 'event'; readonly slot: number; readonly msg: HostCallsMessage | LogMessage }
   | { readonly t: 'outcome'; readonly slot: number; readonly id: number; readonly outcome: SlotOutcome }
   /** The slot's worker was replaced (timeout or crash inside the process): the plugin must be loaded again. */
   | { readonly t: 'respawn'; readonly slot: number; readonly reason: 'timeout' | 'crashed' }
@@ -274,7 +268,7 @@ export function parseProcessMessage(v: unknown): FromPluginProcess | undefined {
       return { t: 'ready' };
     case 'event': {
       const msg = parseWorkerMessage(v['msg']);
-      return isNum(v['slot']) && msg !== undefined && (msg.t === 'host_call' || msg.t === 'log') ? { t: 'event', slot: v['slot'], msg } : undefined;
+      return isNum(v['slot']) && msg !== undefined && (msg.t === 'host_calls' || msg.t === 'log') ? { t: 'event', slot: v['slot'], msg } : undefined;
     }
     case 'outcome':
       return isNum(v['slot']) && isNum(v['id']) && isSlotOutcome(v['outcome']) ? (v as unknown as FromPluginProcess) : undefined;

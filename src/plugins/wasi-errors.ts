@@ -32,7 +32,7 @@ export class ProcExit {
 /** A host function found the plugin's arguments unusable (e.g. a pointer outside memory). */
 export class HostTrap {
   constructor(
-    readonly kind: 'bad_pointer' | 'out_of_fuel',
+    readonly kind: 'bad_pointer' | 'out_of_fuel' | 'send_limit',
     readonly message: string,
   ) {}
 }

@@ -2,7 +2,8 @@ import type { Worker } from 'node:worker_threads';
 import { MidimonError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { parseWorkerMessage, type CompileRequest, type ExecuteRequest, type GrantsRequest, type LoadRequest, type LogMessage, type WorkerResponse } from './protocol.js';
-import type { HostCall, PluginLimits } from './types.js';
+import type { HostCallBatch } from './send-batch.js';
+import type { PluginLimits } from './types.js';
 import type { WorkerPool } from './worker-pool.js';
 
 /**
@@ -33,7 +34,8 @@ export type WorkerOutcome =
 export type RespawnReason = 'timeout' | 'crashed';
 
 export interface WorkerHooks {
-  readonly onHostCall: (call: HostCall) => void;
+  /** One call's host calls, in order, before its outcome (one message per call, whatever it sent). */
+  readonly onHostCalls: (batch: HostCallBatch) => void;
   readonly onLog: (msg: LogMessage) => void;
   /** The worker was replaced by a fresh one (after a timeout or crash): the plugin must be loaded into it again. */
   readonly onRespawn: (reason: RespawnReason) => void;
@@ -124,8 +126,8 @@ export class PluginWorker implements PluginLane {
       return;
     }
     switch (msg.t) {
-      case 'host_call':
-        this.#hooks.onHostCall(msg.call);
+      case 'host_calls':
+        this.#hooks.onHostCalls(msg.batch);
         return;
       case 'log':
         this.#hooks.onLog(msg);

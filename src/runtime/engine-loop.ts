@@ -10,11 +10,12 @@
 import { MidiEngine } from '../engine/engine.js';
 import type { EngineConfig } from '../engine/config-types.js';
 import { inputNeeds, type InputNeeds } from '../engine/routing.js';
+import { sysexTriggersWant } from '../engine/trigger-matcher.js';
 import { deviceMatches } from '../engine/name-pattern.js';
 import type { EngineEffect, EngineEvent, EngineSnapshot, ModeCommandSource, ModeTarget, TempoCommand, TempoInfo, TriggerFiredEffect } from '../engine/types.js';
 import { tickIntervalMs } from '../engine/tempo.js';
 import type { Logger } from '../log.js';
-import type { EngineObserver, MidiSink, ModeStore, PluginCaller, Scheduler } from './ports.js';
+import type { EngineObserver, MidiSink, ModeStore, PluginCaller, Scheduler, SetlistStore } from './ports.js';
 import { TickScheduler, type TickStats } from './tick-scheduler.js';
 import { realTickTimer, type TickTimer } from './tick-timer.js';
 
@@ -26,6 +27,8 @@ export interface EngineLoopOptions {
   readonly plugins?: PluginCaller | null;
   /** Absent: the mode is not remembered across restarts. */
   readonly modeStore?: ModeStore | null;
+  /** Absent: the setlist position is not remembered across restarts. */
+  readonly setlistStore?: SetlistStore | null;
   readonly log: Logger;
   readonly observer?: EngineObserver;
   /** Local time offset for TimeRange; default: the machine's time zone. */
@@ -82,7 +85,11 @@ export class EngineLoop {
   start(): void {
     if (this.#engine !== null) return;
     const offset = this.#opts.utcOffsetMinutes ?? ((at: number) => -new Date(at).getTimezoneOffset());
-    this.#engine = new MidiEngine(this.#config, { restoredMode: this.#opts.modeStore?.mode ?? null, utcOffsetMinutes: offset });
+    this.#engine = new MidiEngine(this.#config, {
+      restoredMode: this.#opts.modeStore?.mode ?? null,
+      restoredSong: this.#opts.setlistStore?.songPosition ?? null,
+      utcOffsetMinutes: offset,
+    });
     this.#execute(this.#engine.startEffects(this.#opts.scheduler.now()));
   }
 
@@ -135,7 +142,8 @@ export class EngineLoop {
 
   /** For MidiDevices' ignoreTypes: what input `device` must deliver under the current routes. */
   inputNeeds(device: string, alias?: string): InputNeeds {
-    const needs = inputNeeds(this.#config.routes, device, alias);
+    let needs = inputNeeds(this.#config.routes, device, alias);
+    if (!needs.sysex && sysexTriggersWant(this.#config, device, alias)) needs = { ...needs, sysex: true };
     // The clock follower needs F8/FA/FB/FC from its input; a configured `input` keeps it delivered so the
     // menu can switch to external without a reload.
     const c = this.#config.clock;
@@ -171,6 +179,11 @@ export class EngineLoop {
   /** A person asked for a mode (CLI over the control socket, OLED menu). */
   setMode(mode: ModeTarget, source: ModeCommandSource): void {
     this.dispatch({ type: 'mode-command', mode, source, at: this.#opts.scheduler.now() });
+  }
+
+  /** A person asked for a song: next, prev, a 0-based index or a name (CLI over the control socket, OLED menu). */
+  setlist(target: 'next' | 'prev' | number | string, source: ModeCommandSource): void {
+    this.dispatch({ type: 'setlist-command', target, source, at: this.#opts.scheduler.now() });
   }
 
   /** Hot reload: a validated config is applied in place. */
@@ -253,6 +266,11 @@ export class EngineLoop {
           else if (e.restart) this.#ticks.start(tickIntervalMs(e.bpm));
           else this.#ticks.retime(tickIntervalMs(e.bpm));
           break;
+        case 'setlist-changed':
+          this.#log.info({ song: e.index === null ? null : e.index + 1, name: e.name, mode: e.mode, count: e.count, source: e.source }, 'setlist position');
+          this.#persistSong(e.index === null || e.name === null ? null : { index: e.index, name: e.name });
+          this.#opts.observer?.onSetlistChanged?.(e);
+          break;
         case 'tempo-changed':
           if (e.cause !== 'beat') this.#log.info({ bpm: e.tempo.bpm, running: e.tempo.running, source: e.tempo.source, locked: e.tempo.locked, cause: e.cause }, 'tempo');
           this.#opts.observer?.onTempo?.(e);
@@ -268,6 +286,16 @@ export class EngineLoop {
       void Promise.resolve(store.setMode(name)).catch((err: unknown) => this.#log.error({ err }, 'cannot save the current mode'));
     } catch (err) {
       this.#log.error({ err }, 'cannot save the current mode');
+    }
+  }
+
+  #persistSong(position: { index: number; name: string } | null): void {
+    const store = this.#opts.setlistStore;
+    if (store == null) return;
+    try {
+      void Promise.resolve(store.saveSongPosition(position)).catch((err: unknown) => this.#log.error({ err }, 'cannot save the setlist position'));
+    } catch (err) {
+      this.#log.error({ err }, 'cannot save the setlist position');
     }
   }
 

@@ -10,7 +10,7 @@ import type { Logger } from '../log.js';
 import type { MidiBackend } from '../midi/midi-backend.js';
 import { MidiDevices, type MidiPortSpec } from '../midi/midi-devices.js';
 import { EngineLoop } from './engine-loop.js';
-import type { EngineObserver, ModeStore, PluginCaller, Scheduler } from './ports.js';
+import type { EngineObserver, ModeStore, PluginCaller, Scheduler, SetlistStore } from './ports.js';
 import type { TickTimer } from './tick-timer.js';
 
 /** [devices.midi] of the config, as MidiDevices needs it. */
@@ -28,6 +28,7 @@ export interface MidiRuntimeOptions {
   readonly log: Logger;
   readonly plugins?: PluginCaller | null;
   readonly modeStore?: ModeStore | null;
+  readonly setlistStore?: SetlistStore | null;
   readonly observer?: EngineObserver;
   readonly utcOffsetMinutes?: (at: number) => number;
   /** Monotonic time for the MIDI clock (tests pass a FakeTickTimer). */
@@ -64,6 +65,7 @@ export class MidiRuntime {
       },
       plugins: options.plugins ?? null,
       modeStore: options.modeStore ?? null,
+      setlistStore: options.setlistStore ?? null,
       log: options.log,
       ...(options.observer === undefined ? {} : { observer: options.observer }),
       ...(options.utcOffsetMinutes === undefined ? {} : { utcOffsetMinutes: options.utcOffsetMinutes }),
@@ -79,6 +81,7 @@ export class MidiRuntime {
       scheduler: options.scheduler,
       log: options.log,
       ...deviceSettings(options.ports),
+      sysexMaxBytes: options.engine.sysex.max_bytes,
       inputNeeds: (device, alias) => this.loop.inputNeeds(device, alias),
       onMessage: (event) => this.#onMessage(event, false),
       onDevice: (event) => this.loop.dispatch(event),
@@ -108,7 +111,7 @@ export class MidiRuntime {
   /** Hot reload: the engine applies the new config in place; ports reopen only where their match changed. */
   reload(engine: EngineConfig, ports: MidiPortsConfig): void {
     this.loop.replaceConfig(engine);
-    this.devices.reconfigure({ ...deviceSettings(ports), inputNeeds: (device, alias) => this.loop.inputNeeds(device, alias) });
+    this.devices.reconfigure({ ...deviceSettings(ports), sysexMaxBytes: engine.sysex.max_bytes, inputNeeds: (device, alias) => this.loop.inputNeeds(device, alias) });
   }
 }
 

@@ -3,7 +3,7 @@
  * interface so the composition root can pass the real thing (MidiDevices,
  * PluginHost through `pluginHostCaller`, StateStore) or a fake.
  */
-import type { ModeChangedEffect, NoticeEffect, TempoChangedEffect, TriggerContext, TriggerFiredEffect } from '../engine/types.js';
+import type { ModeChangedEffect, NoticeEffect, SetlistChangedEffect, TempoChangedEffect, TriggerContext, TriggerFiredEffect } from '../engine/types.js';
 
 export { realScheduler, type Scheduler } from '../util/scheduler.js';
 
@@ -21,6 +21,13 @@ export interface PluginCaller {
 export interface ModeStore {
   readonly mode: string | null;
   setMode(name: string): Promise<void> | void;
+}
+
+/** Remembers the setlist position across restarts (src/box/setlist-store.ts keeps it in the state file). */
+export interface SetlistStore {
+  /** 0-based index and name of the song last selected; null: none. */
+  readonly songPosition: { readonly index: number; readonly name: string } | null;
+  saveSongPosition(position: { readonly index: number; readonly name: string } | null): Promise<void> | void;
 }
 
 /** In-memory ModeStore for tests and `--simulate` runs without a state directory. */
@@ -47,6 +54,8 @@ export interface EngineObserver {
   onTempo?(event: TempoChangedEffect): void;
   /** A plugin call settled: PluginHost's ExecuteResult (structural), or the Error it rejected with. */
   onPluginResult?(plugin: string, action: string, result: unknown): void;
+  /** A song was selected, or a reload moved the setlist position. */
+  onSetlistChanged?(event: SetlistChangedEffect): void;
 }
 
 /** JSON values, as PluginHost takes them (TOML params are JSON-compatible; TOML dates arrive as strings). */
@@ -81,6 +90,9 @@ export function pluginHostCaller(host: PluginHostLike): PluginCaller {
       };
       // Only key-following calls say "press"/"release"; others keep the guide's request shape.
       if (c.event !== undefined) extra['event'] = c.event;
+      // SysEx triggers hand the plugin the whole message and the pattern's captures.
+      if (c.sysex !== undefined) extra['sysex'] = c.sysex as number[];
+      if (c.captures !== undefined) extra['captures'] = c.captures as Record<string, number[]>;
       const context = { velocity: c.velocity, currentMode: c.current_mode, timestamp: c.timestamp, extra };
       return params === undefined
         ? host.execute(plugin, action, context)

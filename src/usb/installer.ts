@@ -203,7 +203,19 @@ export interface InstalledPlugin {
   readonly signedBy?: string;
 }
 
-export async function installPackage(pkg: StickPackage, options: InstallOptions): Promise<InstalledPlugin> {
+/** A package whose bytes match its checksum and whose signature passes the policy (not yet loaded in the sandbox). */
+export interface VerifiedPackage {
+  readonly bytes: Uint8Array;
+  readonly sha256: string;
+  readonly wasmPath: string;
+  readonly signedBy?: string;
+}
+
+/**
+ * Reads a package's binary under the stick rules and checks its SHA-256 and
+ * signature (per policy). Rejects with the reason a user sees.
+ */
+export async function verifyPackage(pkg: StickPackage, options: Pick<InstallOptions, 'signature' | 'trustedKeys'>): Promise<VerifiedPackage> {
   const m = pkg.manifest;
   const tomlFile = join(pkg.dir, 'plugin.toml');
   const fromStick = async <T>(read: () => Promise<T>): Promise<T> => {
@@ -229,6 +241,13 @@ export async function installPackage(pkg: StickPackage, options: InstallOptions)
     });
   }
   const signedBy = await verifySignature(`${wasmPath}.sig`, bytes, m.name, options, (p) => readStickFile(p, { maxBytes: MAX_SIGNATURE_BYTES, dev: pkg.dev }));
+  return { bytes, sha256, wasmPath, ...(signedBy === undefined ? {} : { signedBy }) };
+}
+
+export async function installPackage(pkg: StickPackage, options: InstallOptions): Promise<InstalledPlugin> {
+  const m = pkg.manifest;
+  const tomlFile = join(pkg.dir, 'plugin.toml');
+  const { bytes, sha256, wasmPath, signedBy } = await verifyPackage(pkg, options);
   let loaded: LoadedPlugin;
   try {
     loaded = await options.sandboxCheck(m.name, bytes);

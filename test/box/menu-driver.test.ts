@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { defaultMenuControls, menuShadowedMappings, MenuDriver } from '../../src/box/menu-driver.js';
+import { defaultMenuControls, MenuDriver } from '../../src/box/menu-driver.js';
+import { menuShadows } from '../../src/config/menu-shadows.js';
 import { boxConfigSchema } from '../../src/config/schema.js';
 import { ManualScheduler } from '../../src/gpio/manual-scheduler.js';
 import { silentLogger } from '../../src/log.js';
@@ -84,5 +85,5 @@ test('mappings shadowed by the enter control are found (the box warns about them
     devices: { footswitches: [{ name: 'left', pin: 17 }] },
     modes: [{ name: 'A', mappings: [{ trigger: { type: 'Footswitch', switch: 'left', gesture: 'long' }, action: { type: 'ModeChange', mode: 'next' } }] }],
   });
-  assert.deepEqual(menuShadowedMappings(config, defaultMenuControls(['left'])), [{ mapping: 'modes[0].mappings[0]', switch: 'left', gesture: 'long' }]);
+  assert.deepEqual(menuShadows(config).map((s) => [s.mapping, s.input]), [['modes[0].mappings[0]', 'switch "left" long press (the default menu controls)']]);
 });

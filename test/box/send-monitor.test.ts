@@ -29,8 +29,9 @@ let monitor: MonitorConnection;
 const events: MonitorEvent[] = [];
 
 async function waitFor<T>(what: string, probe: () => T | undefined | false | null): Promise<T> {
-  // Bounded polling for socket round trips and plugin workers; never a timing assertion.
-  for (let i = 0; i < 500; i++) {
+  // Bounded polling for socket round trips and plugin workers; never a timing assertion. Generous: the
+  // first plugin load waits for the plugin process to boot (seconds on a loaded machine).
+  for (let i = 0; i < 12_000; i++) {
     const v = probe();
     if (v !== undefined && v !== false && v !== null) return v;
     await sleep(10);

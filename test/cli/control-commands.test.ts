@@ -81,9 +81,13 @@ describe('control CLI commands against a running (fake) service', () => {
       send: async (r) => ({ input: r.input, delivered: 1, duration_ms: 0 }),
       devices: async () => ({ backend: 'fake', ports: [] }),
       monitor: () => () => undefined,
+      setlist: async () => Promise.reject(new MidimonError('not_found', 'no [setlist] in the config')),
       panic: async () => {
         panics++;
         return { channels: 3 };
+      },
+      learn: async () => {
+        throw new MidimonError('timeout', 'nothing arrived');
       },
     };
     server = new ControlServer({ socketPath: socket, handlers, log: silentLogger() });
@@ -119,6 +123,22 @@ describe('control CLI commands against a running (fake) service', () => {
     const json = captureIo(dir);
     assert.equal(await main(['status', '--socket', socket, '--json'], json), 0);
     assert.deepEqual(JSON.parse(json.out()), STATUS);
+  });
+
+  test('learn: usage mistakes exit 2 before asking the box; a box timeout exits 1 with its message', async () => {
+    for (const [argv, msg] of [
+      [['learn', '--add'], '--add needs --action'],
+      [['learn', '--mode', 'A', '--global'], '--mode and --global exclude each other'],
+      [['learn', '--timeout', '99'], '--timeout must be 0.1..55 seconds'],
+      [['learn', '--action', 'type = "Teleport"'], 'invalid action'],
+    ] as const) {
+      const io = captureIo(dir);
+      assert.equal(await main([...argv, '--socket', socket], io), 2, argv.join(' '));
+      assert.match(io.err(), new RegExp(msg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+    }
+    const io = captureIo(dir);
+    assert.equal(await main(['learn', '--timeout', '1', '--socket', socket], io), 1);
+    assert.equal(io.err(), 'listening for 1 s: press a key or pad, move a knob, or step on a footswitch...\nmidimon learn: nothing arrived\n');
   });
 
   test('panic asks the box once and says how many channels got notes off', async () => {

@@ -63,6 +63,8 @@ test('the CLI sends the parsed request (hold, repeat, interval, channel) and rep
     devices: async () => ({ backend: 'fake', ports: [] }),
     monitor: () => () => undefined,
     panic: async () => ({ channels: 0 }),
+    setlist: async () => Promise.reject(new Error('unused')),
+    learn: unused,
   };
   const server = new ControlServer({ socketPath, handlers, log: silentLogger() });
   await server.start();

@@ -34,7 +34,7 @@ before(async () => {
   };
   const handlers: ControlHandlers = {
     status: unused, reload: unused, mode: unused, configShow: unused, configPath: unused, screenshot: unused,
-    pluginList: unused, pluginEnable: unused, pluginDisable: unused, pluginGrant: unused, pluginRevoke: unused, pluginInstall: unused, send: unused, devices: unused, panic: unused, monitor: () => () => undefined,
+    pluginList: unused, pluginEnable: unused, pluginDisable: unused, pluginGrant: unused, pluginRevoke: unused, pluginInstall: unused, send: unused, devices: unused, panic: unused, setlist: unused, learn: unused, monitor: () => () => undefined,
     tempo: async (req) => {
       asked.push(req);
       if (req.transport === 'continue') throw new MidimonError('bad_request', 'the clock follows an external MIDI clock');

@@ -19,7 +19,7 @@ async function issuesOf(toml: string, file = 'box.toml'): Promise<ConfigIssue[]>
 /** Each case: a config breaking one rule, and the one line `midimon config check` prints for it. */
 const CASES: ReadonlyArray<readonly [string, string, string | string[]]> = [
   // [rule, toml (a valid [[modes]] is added after it), expected `config check` line(s)]
-  ['unknown top-level key', 'colour = "red"', "box.toml:1:1: colour: unknown key 'colour' (allowed here: version, devices, modes, global_mappings, routes, timing, mode_switching, clock, plugins, limits, logging, usb, menu)"],
+  ['unknown top-level key', 'colour = "red"', "box.toml:1:1: colour: unknown key 'colour' (allowed here: version, devices, modes, global_mappings, routes, timing, mode_switching, clock, setlist, sysex, plugins, limits, logging, usb, menu)"],
   ['version is 1', 'version = 2', 'box.toml:1:1: version: expected 1, found integer 2'],
   ['midi input name non-empty', '[devices.midi]\ninputs = [{ name = "" }]', 'box.toml:2:13: devices.midi.inputs[0].name: expected a non-empty string, found string ""'],
   [

@@ -43,7 +43,7 @@ before(async () => {
   };
   const handlers: ControlHandlers = {
     status: unused, reload: unused, mode: unused, configShow: unused, configPath: unused, screenshot: unused,
-    pluginList: unused, pluginEnable: unused, pluginDisable: unused, pluginGrant: unused, pluginRevoke: unused, pluginInstall: unused, tempo: unused, send: unused, devices: unused, panic: unused,
+    pluginList: unused, pluginEnable: unused, pluginDisable: unused, pluginGrant: unused, pluginRevoke: unused, pluginInstall: unused, tempo: unused, send: unused, devices: unused, panic: unused, setlist: unused, learn: unused,
     monitor: (l) => {
       listeners.add(l);
       return () => listeners.delete(l);

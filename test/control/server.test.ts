@@ -60,6 +60,13 @@ function fakeHandlers(calls: string[]): ControlHandlers {
     devices: async () => ({ backend: 'fake', ports: [] }),
     monitor: () => () => undefined,
   panic: async () => ({ channels: 0 }),
+    setlist: async () => Promise.reject(new Error('unused')),
+    // Waits until its client hangs up, like a `learn` nobody answers.
+    learn: (_req, signal) =>
+      new Promise((_resolve, reject) => {
+        calls.push('learn');
+        signal?.addEventListener('abort', () => (calls.push('learn:aborted'), reject(new Error('aborted'))));
+      }),
   };
 }
 
@@ -141,6 +148,18 @@ describe('ControlServer', () => {
       'disable:looper',
       'grant:looper:Network',
     ]);
+  });
+
+  test('a long wait (learn) is aborted when its client hangs up', async () => {
+    calls.length = 0;
+    const s = createConnection(socketPath);
+    await new Promise<void>((resolve) => s.once('connect', () => resolve()));
+    s.write(`${JSON.stringify({ cmd: 'learn', mode: 'Clean', timeout_ms: 5000 })}\n`);
+    for (let i = 0; i < 200 && !calls.includes('learn'); i++) await new Promise((r) => setTimeout(r, 5));
+    assert.deepEqual(calls, ['learn'], 'the handler is waiting');
+    s.destroy();
+    for (let i = 0; i < 200 && !calls.includes('learn:aborted'); i++) await new Promise((r) => setTimeout(r, 5));
+    assert.deepEqual(calls, ['learn', 'learn:aborted']);
   });
 
   test('a MidimonError from a handler keeps its kind; other throws become internal', async () => {

@@ -60,7 +60,7 @@ test('asks the running service over the control socket for what the OLED shows',
   // The composition root's wiring of the screenshot request.
   const handlers: ControlHandlers = {
     status: unused, reload: unused, mode: unused, configShow: unused, configPath: unused,
-    pluginList: unused, pluginEnable: unused, pluginDisable: unused, pluginGrant: unused, pluginRevoke: unused, pluginInstall: unused, tempo: unused, send: unused, devices: unused, monitor: () => () => undefined, panic: unused,
+    pluginList: unused, pluginEnable: unused, pluginDisable: unused, pluginGrant: unused, pluginRevoke: unused, pluginInstall: unused, tempo: unused, send: unused, devices: unused, monitor: () => () => undefined, panic: unused, setlist: unused, learn: unused,
     screenshot: async () => ({ width: display.width, height: display.height, png_base64: display.snapshotPng({ scale: 4 }).toString('base64') }),
   };
   const server = new ControlServer({ socketPath, handlers, log: silentLogger() });

@@ -44,7 +44,8 @@ test('Chords: a key plays the chord plugin, switching to Live ends all four note
   let stderr = '';
   daemon.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   await waitFor('the control socket', async () => ((await midimon('status')).code === 0 ? true : undefined));
-  await waitFor('plugins loaded', async () => ((await midimon('plugin', 'list')).out.match(/: loaded/g)?.length === 2 ? true : undefined));
+  // Generous: the plugin process boots first (seconds under tsx on a loaded machine).
+  await until('plugins loaded', async () => ((await midimon('plugin', 'list')).out.match(/: loaded/g)?.length === 2 ? true : undefined), { tries: 2400 });
 
   const monitor = spawn(process.execPath, [join(repo, 'bin/midimon.js'), 'monitor', '--json', '--only', 'midi-in,midi-out,notice', '--socket', socket], { stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(monitor);

@@ -43,7 +43,8 @@ test('the daemon runs in simulation, serves the CLI, reloads on SIGHUP and stops
   assert.equal(status.simulated, true);
   assert.equal(status.mode.name, 'Setlist');
   assert.equal(status.config.path, config);
-  await waitFor('plugins loaded', async () => ((await midimon('plugin', 'list')).out.match(/: loaded/g)?.length === 2 ? true : undefined));
+  // Generous: the plugin process boots first (seconds under tsx on a loaded machine).
+  await until('plugins loaded', async () => ((await midimon('plugin', 'list')).out.match(/: loaded/g)?.length === 2 ? true : undefined), { tries: 2400 });
 
   // SIGHUP (what `systemctl reload midimon` sends) applies an edit; the mode list changes.
   const text = await readFile(config, 'utf8');

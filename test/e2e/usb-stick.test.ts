@@ -47,7 +47,8 @@ test('a folder offered as a stick installs through the OLED menu of the running 
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   child.stdout?.resume();
   await waitFor('the control socket', async () => ((await midimon('status')).code === 0 ? true : undefined));
-  await waitFor('plugins loaded', async () => ((await midimon('plugin', 'list')).out.match(/: loaded/g)?.length === 2 ? true : undefined));
+  // Generous: the plugin process boots first (seconds under tsx on a loaded machine).
+  await until('plugins loaded', async () => ((await midimon('plugin', 'list')).out.match(/: loaded/g)?.length === 2 ? true : undefined), { tries: 2400 });
 
   await rename(join(dir, 'build', 'stick'), join(media, 'stick'));
   const offer = await waitFor('the package offered', async () => {

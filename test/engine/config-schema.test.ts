@@ -58,7 +58,7 @@ test('other schema rules: channel 0, unknown keys, unknown action type, unknown 
   assert.equal(unknownKey[0]?.path, 'modes[2].mappings[1].trigger');
   assert.match(unknownKey[0]?.message ?? '', /velocty_min/);
   assert.match(m({ type: 'Note', note: 1 }, { type: 'Launch' })[0]?.message ?? '', /unknown action type/);
-  assert.match(m({ type: 'Note', note: 1 }, { type: 'SendMidi', message: 'sysex' })[0]?.message ?? '', /unknown SendMidi message/);
+  assert.match(m({ type: 'Note', note: 1 }, { type: 'SendMidi', message: 'sysx' })[0]?.message ?? '', /unknown SendMidi message/);
   const badTime = m({ type: 'Note', note: 1 }, { type: 'Conditional', condition: { type: 'TimeRange', start: '25:00', end: '01:00' }, then: { type: 'ModeChange', mode: 'A' } });
   assert.equal(badTime[0]?.path, 'modes[2].mappings[1].action.condition.start');
   assert.deepEqual(problems({ modes: [] }).map((p) => p.message), ['at least one mode is required']);

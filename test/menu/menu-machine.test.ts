@@ -48,9 +48,9 @@ test('every page and every effect is reachable with next / select / back only', 
     }
     assert.ok(seen.size < 5000, 'state space is small and finite');
   }
-  const all: (PageId | 'closed')[] = ['closed', 'root', 'modes', 'plugins', 'plugin', 'plugin-caps', 'usb', 'devices', 'device', 'errors', 'error', 'system', 'confirm'];
+  const all: (PageId | 'closed')[] = ['closed', 'root', 'modes', 'plugins', 'plugin', 'plugin-caps', 'usb', 'devices', 'device', 'errors', 'error', 'system', 'confirm', 'learn', 'learn-listen'];
   assert.deepEqual([...pages].sort(), [...all].sort());
-  assert.deepEqual([...effects].sort(), ['panic', 'plugin-enable', 'plugin-grant', 'restart', 'shutdown', 'switch-mode', 'usb-install']);
+  assert.deepEqual([...effects].sort(), ['learn-cancel', 'learn-start', 'panic', 'plugin-enable', 'plugin-grant', 'restart', 'shutdown', 'switch-mode', 'usb-install']);
 });
 
 test('Modes: select switches mode and returns to the status screen; the current mode is marked', () => {

@@ -16,12 +16,14 @@ async function readCode(host: PluginHost): Promise<number> {
   return r.status === 'returned' ? r.code : -1;
 }
 
+// The store's tests run plugins in this process (a plugin process boot per host would only add
+// seconds); the last test runs across the default process boundary.
 test('grants are stored by name + SHA-256, survive a new host, and a new build must be granted again', async () => {
   const stateDir = mkdtempSync(join(tmpdir(), 'midimon-grants-'));
   mkdirSync(join(stateDir, 'plugin-data', 'probe'), { recursive: true });
   writeFileSync(join(stateDir, 'plugin-data', 'probe', 'hello.txt'), 'hi');
 
-  const first = new PluginHost({ log: silentLogger(), stateDir, profile: 'desktop' });
+  const first = new PluginHost({ log: silentLogger(), stateDir, profile: 'desktop', isolation: 'thread' });
   const loaded = await first.load('probe', { bytes: probe() });
   assert.deepEqual(loaded.granted, ['Midi']);
   assert.deepEqual(loaded.denied, ['Filesystem']);
@@ -33,7 +35,7 @@ test('grants are stored by name + SHA-256, survive a new host, and a new build m
   const stored = JSON.parse(readFileSync(join(stateDir, 'grants.json'), 'utf8')) as { grants: Record<string, string[]> };
   assert.deepEqual(stored.grants[`probe@${loaded.sha256}`], ['Filesystem']);
 
-  const second = new PluginHost({ log: silentLogger(), stateDir, profile: 'desktop' });
+  const second = new PluginHost({ log: silentLogger(), stateDir, profile: 'desktop', isolation: 'thread' });
   const again = await second.load('probe', { bytes: probe() });
   assert.deepEqual(again.granted, ['Filesystem', 'Midi']);
   assert.equal(await readCode(second), 0);
@@ -44,7 +46,7 @@ test('grants are stored by name + SHA-256, survive a new host, and a new build m
   assert.equal(await readCode(second), 100 + ERRNO.NOTCAPABLE);
   await second.stop();
 
-  const third = new PluginHost({ log: silentLogger(), stateDir, profile: 'desktop' });
+  const third = new PluginHost({ log: silentLogger(), stateDir, profile: 'desktop', isolation: 'thread' });
   await third.load('probe', { bytes: probe() });
   assert.deepEqual(await third.revoke('probe', 'Filesystem'), ['Midi']);
   assert.equal(await readCode(third), 100 + ERRNO.NOTCAPABLE);
@@ -53,7 +55,7 @@ test('grants are stored by name + SHA-256, survive a new host, and a new build m
 
 test('grants from the config are honoured without touching the store', async () => {
   const stateDir = mkdtempSync(join(tmpdir(), 'midimon-grants-'));
-  const host = new PluginHost({ log: silentLogger(), stateDir, profile: 'desktop', grants: { probe: ['Filesystem'] } });
+  const host = new PluginHost({ log: silentLogger(), stateDir, profile: 'desktop', isolation: 'thread', grants: { probe: ['Filesystem'] } });
   const loaded = await host.load('probe', { bytes: probe() });
   assert.deepEqual(loaded.granted, ['Filesystem', 'Midi']);
   assert.equal(await readCode(host), 100 + ERRNO.NOENT);
@@ -63,7 +65,7 @@ test('grants from the config are honoured without touching the store', async () 
 test('a corrupt grants file does not stop the host', async () => {
   const stateDir = mkdtempSync(join(tmpdir(), 'midimon-grants-'));
   writeFileSync(join(stateDir, 'grants.json'), '{not json');
-  const host = new PluginHost({ log: silentLogger(), stateDir, profile: 'desktop' });
+  const host = new PluginHost({ log: silentLogger(), stateDir, profile: 'desktop', isolation: 'thread' });
   const loaded = await host.load('probe', { bytes: probe() });
   assert.deepEqual(loaded.granted, ['Midi']);
   await host.stop();

@@ -81,8 +81,16 @@ describe('output limiter (fake clock)', () => {
 describe('worker protocol guards', () => {
   test('malformed messages are rejected in both directions', () => {
     assert.equal(parseWorkerMessage({ t: 'executed', id: 1, code: 0, fuel: 1, fuelTotal: 1 }), undefined);
-    assert.equal(parseWorkerMessage({ t: 'host_call', call: { fn: 'midi_send', bytes: [300] } }), undefined);
-    assert.equal(parseWorkerMessage({ t: 'host_call', call: { fn: 'exec', cmd: 'rm' } }), undefined);
+    // Host-call batches: a MIDI range past the data, an unknown op, a plain array instead of bytes, a log level past 3.
+    const batch = (ops: number[], data: unknown = new Uint8Array(4), text: unknown = ['x']) => ({ t: 'host_calls', batch: { ops: new Uint32Array(ops), data, text } });
+    assert.equal(parseWorkerMessage(batch([0, 2, 3])), undefined);
+    assert.equal(parseWorkerMessage(batch([0, 0, 0])), undefined);
+    assert.equal(parseWorkerMessage(batch([7, 0, 0])), undefined);
+    assert.equal(parseWorkerMessage(batch([0, 0, 1], [0x90, 60, 100, 0])), undefined);
+    assert.equal(parseWorkerMessage(batch([2, 0, 4])), undefined);
+    assert.equal(parseWorkerMessage(batch([1, 1, 0])), undefined);
+    assert.equal(parseWorkerMessage(batch([0, 0, 1, 0, 1])), undefined, 'ops must come in threes');
+    assert.ok(parseWorkerMessage(batch([0, 1, 3, 1, 0, 0, 2, 0, 3])));
     assert.equal(parseWorkerMessage({ t: 'failed', id: 1, error: { name: 'MidimonError', kind: 'made_up', message: '' }, fuel: 0, fuelTotal: 0, micros: 0 }), undefined);
     assert.equal(parseWorkerMessage('executed'), undefined);
     assert.ok(parseWorkerMessage({ t: 'executed', id: 1, code: 3, fuel: 1, fuelTotal: 2, micros: 3 }));

@@ -73,3 +73,18 @@ test('the stage fails clearly when its source tree is missing', () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('the stage turns the read-only root on after provisioning (sub-stage 01, in the chroot)', () => {
+  const sub = join(repo, 'images/pi-gen/stage-midimon/01-readonly-root');
+  assert.ok((statSync(join(sub, '00-run.sh')).mode & 0o111) !== 0, 'pi-gen only runs executable *-run.sh files');
+  const dir = mkdtempSync(join(tmpdir(), 'midimon-stage01-'));
+  try {
+    const capture = join(dir, 'chroot-script');
+    const run = spawnSync('bash', ['-c', 'on_chroot() { cat >"$CAPTURE"; }; export -f on_chroot; ./00-run.sh'], { cwd: sub, encoding: 'utf8', env: { ...process.env, ROOTFS_DIR: join(dir, 'rootfs'), CAPTURE: capture } });
+    assert.equal(run.status, 0, run.stdout + run.stderr);
+    // Sub-stages run in name order: 00-midimon (install.sh) has laid the tree this script needs.
+    assert.match(readFileSync(capture, 'utf8'), /^bash \/usr\/src\/midimon-box\/provisioning\/readonly-root\.sh$/m);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -57,6 +57,8 @@ test('other settings that would lock the box out of its hardware are caught too'
   assert.match(denied(without('StateDirectory=')), /state\.json, but ProtectSystem=strict makes \/ read-only/);
   assert.match(denied(withLine('InaccessiblePaths=/sys/class/gpio')), /gpio\/export, but InaccessiblePaths makes \/sys\/class\/gpio inaccessible/);
   assert.match(denied(withLine('ReadOnlyPaths=/run/midimon')), /control\.sock, but ReadOnlyPaths/);
+  // MIDI learn writes the config directory (the file and its .bak).
+  assert.match(denied(without('ReadWritePaths=/etc/midimon')), /MIDI learn.* writes \/etc\/midimon, but ProtectSystem=strict makes \/ read-only/);
 });
 
 test('the unit sandbox becomes systemd-run properties (hw-test --sandbox)', () => {

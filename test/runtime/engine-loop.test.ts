@@ -221,9 +221,10 @@ test('the documented example config runs end to end: notes, CCs, footswitches an
   const input = Object.fromEntries(Object.keys(engineConfigShape).filter((k) => k in doc).map((k) => [k, doc[k]]));
   const b = box(z.strictObject(engineConfigShape).parse(input) as unknown as Record<string, unknown>);
   assert.equal(b.loop.snapshot()?.modeName, 'Setlist');
-  b.loop.dispatch({ type: 'footswitch', switch: 'right', gesture: 'press', at: b.scheduler.now() });
+  b.backend.inject(PADS, [0x99, 48, 100]); // pad 48 asks the setlist plugin (right/left press step the built-in setlist)
   await flush();
-  assert.deepEqual(b.calls.map((c) => `${c.plugin}.${c.action}`), ['setlist.next']);
+  assert.deepEqual(b.calls.map((c) => `${c.plugin}.${c.action}`), ['setlist.goto']);
+  b.backend.clearSent();
   b.backend.inject(KEYS, [0xb0, 1, 64]); // mod wheel -> CC 74 s-curve, and thru on keys-thru
   assert.deepEqual(b.backend.sent(SYNTH), [[0xb0, 1, 64], [0xb0, 74, 64]]);
   b.loop.dispatch({ type: 'footswitch', switch: 'right', gesture: 'long', at: b.scheduler.now() });

@@ -9,6 +9,7 @@ import { configJsonSchema, type BoxConfig } from '../../config/schema.js';
 import { loadConfigFile, validateConfigText } from '../../config/load.js';
 import { formatIssue } from '../../config/issues.js';
 import { ensureDefaultConfig } from '../../config/default-config.js';
+import { installConfigFile } from '../../config/install-config.js';
 import { COMMON_HELP, cliPaths, clientFor, parseCli, reportError } from '../../control/cli-support.js';
 
 const USAGE = `usage: midimon config <subcommand> [options]
@@ -19,6 +20,8 @@ subcommands:
   schema         JSON Schema of the config file, for editors
   path           where the config file is
   init [FILE]    write the commented default config if FILE (default: the box's config) does not exist
+  install FILE   validate FILE and, only if it is valid, replace the box's config with it
+                 atomically (temp + fsync + rename); the running box reloads it
 
 options:
 ${COMMON_HELP}  --file          (show) read the file on disk instead of asking the running service
@@ -32,7 +35,7 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     return sub === undefined && !values.help ? EXIT_USAGE : EXIT_OK;
   }
   // check and init take one FILE; show, schema and path nothing.
-  noExtraArguments(args, sub === 'check' || sub === 'init' ? 1 : 0, `config ${sub}`);
+  noExtraArguments(args, sub === 'check' || sub === 'init' || sub === 'install' ? 1 : 0, `config ${sub}`);
   switch (sub) {
     case 'check':
       return check(io, args[0], values);
@@ -50,6 +53,9 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
       io.stdout(wrote ? `wrote the default config to ${file}\n` : `${file} exists; left as it is\n`);
       return EXIT_OK;
     }
+    case 'install':
+      if (args[0] === undefined) throw new UsageError(`config install needs the FILE to install\n${USAGE}`);
+      return install(io, resolve(io.cwd, args[0]), values);
     default:
       throw new UsageError(`unknown subcommand '${sub}'\n${USAGE}`);
   }
@@ -78,17 +84,38 @@ async function check(io: CliIo, fileArg: string | undefined, flags: Flags): Prom
   // Mappings may name plugins installed from a stick, which the file does not list: the box accepts them, so does check.
   const result = await validateConfigText(text, file, { extraPluginNames: await installedPluginNames(paths.stateDir) });
   if (flags.json) {
-    io.stdout(`${JSON.stringify(result.ok ? { ok: true, file } : { ok: false, file, kind: result.kind, issues: result.issues })}\n`);
+    io.stdout(`${JSON.stringify(result.ok ? { ok: true, file, warnings: result.warnings } : { ok: false, file, kind: result.kind, issues: result.issues })}\n`);
     return result.ok ? EXIT_OK : EXIT_FAILURE;
   }
   if (result.ok) {
     const c = result.config;
-    io.stdout(`${file}: OK (${c.modes.length} mode${c.modes.length === 1 ? '' : 's'}, ${c.routes.length} route${c.routes.length === 1 ? '' : 's'}, ${Object.keys(c.plugins).length} plugin${Object.keys(c.plugins).length === 1 ? '' : 's'})\n`);
+    // Valid, but a mapping will not do what it says: said, and still exit 0 (the box takes this config).
+    for (const w of result.warnings) io.stdout(`${formatIssue({ ...w, message: `warning: ${w.message}` })}\n`);
+    io.stdout(`${file}: OK (${c.modes.length} mode${c.modes.length === 1 ? '' : 's'}, ${c.routes.length} route${c.routes.length === 1 ? '' : 's'}, ${Object.keys(c.plugins).length} plugin${Object.keys(c.plugins).length === 1 ? '' : 's'}${result.warnings.length === 0 ? '' : `; ${result.warnings.length} warning${result.warnings.length === 1 ? '' : 's'}`})\n`);
     return EXIT_OK;
   }
   for (const issue of result.issues) io.stdout(`${formatIssue(issue)}\n`);
   io.stderr(`${file}: ${result.issues.length} problem${result.issues.length === 1 ? '' : 's'}; the running box keeps its current config until this is fixed\n`);
   return EXIT_FAILURE;
+}
+
+/** The safe way to change the config over SSH (docs/hardware.md "Read-only root"): never a half-written or invalid file. */
+async function install(io: CliIo, source: string, flags: Flags): Promise<number> {
+  const paths = await cliPaths(io, flags);
+  try {
+    const r = await installConfigFile(source, paths.configPath, { extraPluginNames: await installedPluginNames(paths.stateDir) });
+    if (flags.json) io.stdout(`${JSON.stringify({ ok: true, ...r })}\n`);
+    else io.stdout(r.changed ? `installed ${source} as ${r.path} (${r.hash}); the running box reloads it\n` : `${r.path} already has this content (${r.hash}); nothing written\n`);
+    return EXIT_OK;
+  } catch (err) {
+    if (!flags.json && isMidimonError(err) && (err.kind === 'config_parse' || err.kind === 'config_invalid')) {
+      const issues = (err.details?.['issues'] ?? []) as Parameters<typeof formatIssue>[0][];
+      for (const issue of issues) io.stdout(`${formatIssue(issue)}\n`);
+      io.stderr(`midimon config install: ${source} has ${issues.length} problem${issues.length === 1 ? '' : 's'}; ${paths.configPath} was not changed\n`);
+      return EXIT_FAILURE;
+    }
+    return reportError(io, 'config install', err, flags.json);
+  }
 }
 
 async function show(io: CliIo, flags: Flags): Promise<number> {

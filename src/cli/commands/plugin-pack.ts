@@ -76,7 +76,7 @@ export async function packPlugin(dir: string, options: PackOptions = {}): Promis
   const key = options.signKey === undefined ? undefined : await loadSigningKey(options.signKey);
 
   const stateDir = await mkdtemp(join(tmpdir(), 'midimon-pack-'));
-  const host = new PluginHost({ log: silentLogger(), stateDir, profile: options.profile ?? 'pi' });
+  const host = new PluginHost({ log: silentLogger(), stateDir, profile: options.profile ?? 'pi', isolation: 'thread' });
   let loaded: LoadedPlugin;
   try {
     try {

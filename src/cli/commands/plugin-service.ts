@@ -4,6 +4,7 @@
  */
 import { resolve } from 'node:path';
 import { EXIT_OK, UsageError, type CliIo } from '../io.js';
+import { noExtraArguments } from '../arg-errors.js';
 import { COMMON_HELP, cliPaths, clientFor, parseCli, reportError } from '../../control/cli-support.js';
 import type { ControlRequest } from '../../control/protocol.js';
 import { isCapability } from '../../plugins/types.js';
@@ -17,7 +18,7 @@ const HELP: Readonly<Record<string, string>> = {
   disable: 'disable NAME: unload it (persists across restarts)',
   grant: 'grant NAME CAPABILITY: Network | Filesystem | Process | Midi, for this build (name + SHA-256)',
   revoke: 'revoke NAME CAPABILITY',
-  install: 'install [DIR]: without DIR, list the packages on mounted USB sticks; with DIR, verify and install that package',
+  install: 'install [DIR]: without DIR, list the packages on mounted USB sticks; with a stick root (holding midimon-plugins/), list its packages and whether each verifies; with a package folder, verify and install it',
 };
 
 function usage(sub: string): string {
@@ -69,7 +70,7 @@ function toRequest(sub: string, args: readonly string[], cwd: string): ControlRe
       if (!isCapability(cap)) throw new UsageError(`unknown capability '${cap ?? ''}' (Network, Filesystem, Process, Midi)`);
       return { cmd: sub === 'grant' ? 'plugin.grant' : 'plugin.revoke', name: name ?? '', capability: cap };
     case 'install':
-      if (args.length > 1) throw new UsageError(usage(sub));
+      noExtraArguments(args, 1, 'plugin install');
       // The service resolves nothing relative to its own cwd: send an absolute path.
       return name === undefined ? { cmd: 'plugin.install' } : { cmd: 'plugin.install', path: resolve(cwd, name) };
     default:
@@ -93,9 +94,23 @@ function render(result: unknown): string {
   }
   if (r['installed'] === true) return `installed ${String(r['name'])} ${String(r['version'])} (sha256 ${String(r['sha256'])})\n`;
   if (r['installed'] === false) {
-    const pkgs = r['packages'] as Array<{ path: string; name: string; version: string }>;
+    const pkgs = r['packages'] as Array<{ path: string; name: string; version: string; verifies?: boolean; reason?: string; signed_by?: string }>;
+    if (typeof r['stick'] === 'string') return renderStick(r['stick'], pkgs, typeof r['note'] === 'string' ? r['note'] : undefined);
     if (pkgs.length === 0) return 'no plugin packages on mounted USB sticks\n';
     return `${pkgs.map((p) => `${p.name} ${p.version}  ${p.path}`).join('\n')}\ninstall one with: midimon plugin install PATH\n`;
   }
   return `${String(r['name'])}: ${r['enabled'] === true ? 'enabled' : 'disabled'}; granted ${(r['capabilities_granted'] as string[]).join(',') || '-'}\n`;
+}
+
+/** A stick root's listing: one line per package, whether it verifies or why not. */
+function renderStick(stick: string, pkgs: ReadonlyArray<{ path: string; name: string; version: string; verifies?: boolean; reason?: string; signed_by?: string }>, note: string | undefined): string {
+  if (pkgs.length === 0) return `no plugin packages on ${stick}${note === undefined ? '' : ` (${note})`}\n`;
+  const ok = pkgs.filter((p) => p.verifies === true).length;
+  const lines = pkgs.map((p) => {
+    const what = p.version === '' ? p.name : `${p.name} ${p.version}`;
+    const verdict = p.verifies === true ? `verifies (checksum ok, ${p.signed_by === undefined ? 'unsigned' : `signed by ${p.signed_by}`})` : `refused: ${p.reason ?? 'unknown reason'}`;
+    return `${what}: ${verdict}\n  ${p.path}`;
+  });
+  const tail = ok > 0 ? 'install one with: midimon plugin install PATH (it is loaded in the sandbox before it is installed)\n' : '';
+  return `${stick}: ${pkgs.length} package folder${pkgs.length === 1 ? '' : 's'}, ${ok} verif${ok === 1 ? 'ies' : 'y'}${note === undefined ? '' : `; ${note}`}\n${lines.join('\n')}\n${tail}`;
 }

@@ -84,6 +84,8 @@ async function withHost<T>(io: CliIo, stateDir: string | undefined, profile: unk
     log: stderrLogger(io),
     stateDir: dir,
     spareWorker: false,
+    // One-shot run: no MIDI to protect, and a child process would only add its boot.
+    isolation: 'thread',
     ...(isProfileName(profile) ? { profile } : {}),
     ...(onHostCall === undefined ? {} : { onHostCall: (_p: string, c: HostCall) => onHostCall(c) }),
   });

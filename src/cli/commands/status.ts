@@ -3,6 +3,7 @@ import { noExtraArguments } from '../arg-errors.js';
 import { formatIssue } from '../../config/issues.js';
 import type { StatusResult } from '../../control/protocol.js';
 import { formatTempo } from './tempo.js';
+import { formatPosition } from './setlist.js';
 import { COMMON_HELP, cliPaths, clientFor, parseCli, reportError } from '../../control/cli-support.js';
 
 const USAGE = `usage: midimon status [options]
@@ -41,6 +42,7 @@ export function formatStatus(s: StatusResult): string {
   out.push(`midimon-box ${s.version}${s.simulated ? ' (simulated)' : ''}, pid ${s.pid}, up ${duration(s.uptime_s)}`);
   out.push(`mode:    ${s.mode === null ? '(none)' : `${s.mode.name} (${s.mode.index + 1}/${s.mode.count})`}`);
   if (s.tempo != null) out.push(`tempo:   ${formatTempo(s.tempo)}`);
+  if (s.setlist != null) out.push(`setlist: ${formatPosition(s.setlist)}`);
   const c = s.config;
   const state = c.up_to_date ? 'applied' : c.applied_origin === 'builtin' ? 'NOT applied: running the built-in default' : 'NOT applied: the running config differs from the file';
   out.push(`config:  ${c.path} (${state}${c.applied_hash === null ? '' : `, running ${c.applied_hash}`})`);

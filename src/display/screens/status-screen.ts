@@ -1,6 +1,6 @@
 import { Framebuffer } from '../framebuffer.js';
 import { charsThatFit, drawText, ellipsize, textRow, textWidth, wrapText } from '../layout.js';
-import { tempoText, type StatusView } from '../view-models.js';
+import { tempoText, type StatusSong, type StatusView } from '../view-models.js';
 
 /** Running plugins show just their name; anything else gets a tag. */
 const PLUGIN_TAG: Readonly<Record<string, string>> = { running: '', disabled: ':off', error: ':ERR', loading: ':..' };
@@ -21,15 +21,20 @@ export function renderStatus(view: StatusView, width = 128, height = 64): Frameb
   const lastLine = `Last: ${view.lastTrigger ?? '-'}`;
   const plugLine = `Plug: ${view.plugins.length === 0 ? '-' : view.plugins.map((p) => `${p.name}${PLUGIN_TAG[p.state] ?? `:${p.state}`}`).join(' ')}`;
   const tall = height >= 64;
-  const rows = tall ? [inLine, outLine, lastLine, plugLine] : [inLine, lastLine];
+  // With a setlist a song row leads (next song, and the mode): five rows at pitch 9 on 128x64,
+  // and on 128x32 it takes the place of the Last row.
+  const song = view.song === undefined ? undefined : songRow(view.song, view.mode.name);
+  const base = tall ? [inLine, outLine, lastLine, plugLine] : [inLine, lastLine];
+  const rows = song === undefined ? base : tall ? [song.left, ...base] : [song.left, inLine];
   // On 128x64 the banner covers the plugin row; on 128x32 both rows (the mode stays visible).
   const visibleRows = view.banner === undefined ? rows.length : tall ? 3 : 0;
   // Without a banner the four rows get air (pitch 11); with one they close up above it.
-  const pitch = !tall ? 8 : view.banner === undefined ? 11 : 9;
+  const pitch = !tall ? 8 : view.banner === undefined && song === undefined ? 11 : 9;
   // Tempo sits at the right of the Out row (In on 128x32); the beat number flashes inverted on each downbeat.
-  const tempoRow = view.tempo === undefined ? -1 : tall ? 1 : 0;
+  const tempoRow = view.tempo === undefined ? -1 : (tall ? 1 : 0) + (song === undefined ? 0 : 1);
   rows.slice(0, visibleRows).forEach((text, i) => {
     const y = (tall ? 18 : 16) + i * pitch;
+    if (song !== undefined && i === 0) return textRow(fb, y, text, song.right, false, 0);
     if (i !== tempoRow || view.tempo === undefined) return textRow(fb, y, text, '', false, 0);
     const right = tempoText(view.tempo);
     textRow(fb, y, text, right, false, 0);
@@ -43,16 +48,29 @@ export function renderStatus(view: StatusView, width = 128, height = 64): Frameb
   return fb;
 }
 
+/**
+ * The song row: while the song's mode is current, the next song and the mode
+ * (the song itself is the header); otherwise where the setlist stands.
+ */
+function songRow(song: StatusSong, mode: string): { left: string; right: string } {
+  const at = `${song.position ?? '-'}/${song.count}`;
+  if (song.active && song.name !== null) return { left: `Next: ${song.next ?? '(end)'}`, right: mode };
+  if (song.position === null) return { left: `Next: ${song.next ?? '-'}`, right: `song ${at}` };
+  return { left: `Song ${at} ${song.name ?? ''}`, right: '' };
+}
+
 function drawModeHeader(fb: Framebuffer, view: StatusView): void {
-  const num = String(view.mode.index);
-  const count = `/${view.mode.count}`;
+  // The current song, when its mode is current: its number and name take the large header.
+  const song = view.song?.active === true && view.song.name !== null && view.song.position !== null ? view.song : undefined;
+  const num = String(song?.position ?? view.mode.index);
+  const count = `/${song?.count ?? view.mode.count}`;
   const boxW = textWidth(num, 2) + textWidth(count) + 6;
   fb.fillRect(0, 0, boxW, 16, true);
   drawText(fb, 2, 0, num, { scale: 2, inverse: true });
   drawText(fb, 2 + textWidth(num, 2) + 2, 8, count, { inverse: true });
   const x = boxW + 4;
   const room = fb.width - x;
-  const name = view.mode.name;
+  const name = song?.name ?? view.mode.name;
   if (textWidth(name, 2) <= room) {
     drawText(fb, x, 0, name, { scale: 2 });
     return;

@@ -14,6 +14,8 @@ export interface MeterGlobals {
   readonly growBaseCost: number;
   readonly largeMemoryPages: number;
   readonly largeGrowCost: number;
+  /** Past `largeMemoryPages`, grows of 1 to this - 1 pages are refused (InstrumentOptions.largeGrowMinPages); 0: none. */
+  readonly largeGrowMinPages: number;
   /** Result count of each type (the arity of a block/if label using it). */
   readonly typeResults: Int32Array;
   /** Reference mode for tests: every operator is its own segment, no merging (slow, obviously exact). */
@@ -40,6 +42,20 @@ export const E_CHARGE_CHECK = 11;
 function checkNeg(out: ByteWriter, fL: number, fuel: number): void {
   out.u8(0x42); out.u8(0x00); out.u8(0x53);
   out.u8(0x04); out.u8(0x40); out.u8(0x20); out.u32(fL); out.u8(0x24); out.u32(fuel); out.u8(0x00); out.u8(0x0b);
+}
+
+/**
+ * [delta] -> [refuse ? -1 : delta], refuse = 0 < delta < largeGrowMinPages and size + delta > largeMemoryPages:
+ * V8 fails a grow of 2^32-1 pages at once (no GC), and the grow-failed flag is set as for any refused grow.
+ * `tee`: delta is not yet in the scratch local.
+ */
+function refuseSmallLargeGrow(out: ByteWriter, tL: number, g: MeterGlobals, tee: boolean): void {
+  if (tee) { out.u8(0x22); out.u32(tL); }
+  out.u8(0x1a); out.u8(0x41); out.sleb(-1); out.u8(0x20); out.u32(tL);
+  out.u8(0x20); out.u32(tL); out.u8(0x41); out.sleb(1); out.u8(0x6b); out.u8(0x41); out.sleb(g.largeGrowMinPages - 1); out.u8(0x49);
+  out.u8(0x20); out.u32(tL); out.u8(0xad); out.u8(0x3f); out.u8(0x00); out.u8(0xad); out.u8(0x7c);
+  out.u8(0x42); out.sleb(g.largeMemoryPages); out.u8(0x56); out.u8(0x71);
+  out.u8(0x1b);
 }
 
 /** Where the body's parts are, and the locals the snippets use. */
@@ -110,7 +126,10 @@ export function emitBody(buf: Uint8Array, out: ByteWriter, b: BodyLayout, edits:
         checkNeg(out, fL, g.fuel);
         break;
       case E_GROW_PRE: // [delta] -> [delta], fuel -= base + delta * costPerPage + (size + delta > large ? largeCost : 0)
-        if (g.growCostPerPage === 0 && g.growBaseCost === 0 && g.largeGrowCost === 0) break;
+        if (g.growCostPerPage === 0 && g.growBaseCost === 0 && g.largeGrowCost === 0) {
+          if (g.largeGrowMinPages > 1) refuseSmallLargeGrow(out, tL, g, true);
+          break;
+        }
         out.u8(0x22); out.u32(tL); out.u8(0x20); out.u32(fL);
         out.u8(0x20); out.u32(tL); out.u8(0xad); out.u8(0x42); out.sleb(g.growCostPerPage); out.u8(0x7e);
         out.u8(0x42); out.sleb(g.growBaseCost); out.u8(0x7c);
@@ -121,6 +140,7 @@ export function emitBody(buf: Uint8Array, out: ByteWriter, b: BodyLayout, edits:
         }
         out.u8(0x7d); out.u8(0x22); out.u32(fL);
         checkNeg(out, fL, g.fuel);
+        if (g.largeGrowMinPages > 1) refuseSmallLargeGrow(out, tL, g, false);
         break;
       case E_BR_IF: { // br_if L -> if (refund; br L+1) when there is something to refund
         if (v === 0) break;

@@ -23,6 +23,8 @@ export const DEFAULT_GROW_BASE_COST = 5000;
 export const DEFAULT_LARGE_MEMORY_PAGES = 1024;
 /** ~2-4 ms of plain wasm: a quiet machine's full GC; a 100M budget then allows ~25 such grows. */
 export const DEFAULT_LARGE_GROW_COST = 4_000_000;
+/** 16 MiB: past 64 MiB a memory grows in steps of at least this, so at most 4 steps to the desktop profile's 128 MiB. */
+export const DEFAULT_LARGE_GROW_MIN_PAGES = 256;
 /** 10k table.grow(1) took 0.8 ms here; 65,536 slots are 0.5 MiB of engine heap. */
 export const DEFAULT_MAX_TABLE_ENTRIES = 65536;
 /**
@@ -90,7 +92,7 @@ function checkOptions(o: InstrumentOptions): void {
   if (!Number.isInteger(o.maxMemoryPages) || o.maxMemoryPages < 0 || o.maxMemoryPages > MAX_PAGES) {
     throw new MidimonError('bad_request', `maxMemoryPages must be an integer in 0..${MAX_PAGES}, got ${o.maxMemoryPages}`);
   }
-  for (const [k, v] of Object.entries({ growCostPerPage: o.growCostPerPage, growBaseCost: o.growBaseCost, largeGrowCost: o.largeGrowCost, largeMemoryPages: o.largeMemoryPages, maxTableEntries: o.maxTableEntries })) {
+  for (const [k, v] of Object.entries({ growCostPerPage: o.growCostPerPage, growBaseCost: o.growBaseCost, largeGrowCost: o.largeGrowCost, largeMemoryPages: o.largeMemoryPages, largeGrowMinPages: o.largeGrowMinPages, maxTableEntries: o.maxTableEntries })) {
     if (v !== undefined && (!Number.isInteger(v) || v < 0 || v > 0x7fffffff)) {
       throw new MidimonError('bad_request', `${k} must be an integer in 0..2^31-1, got ${v}`);
     }
@@ -201,6 +203,7 @@ function rewrite(bytes: Uint8Array, mod: DecodedModule, o: InstrumentOptions, na
     growBaseCost: o.growBaseCost ?? DEFAULT_GROW_BASE_COST,
     largeMemoryPages: o.largeMemoryPages ?? DEFAULT_LARGE_MEMORY_PAGES,
     largeGrowCost: o.largeGrowCost ?? DEFAULT_LARGE_GROW_COST,
+    largeGrowMinPages: o.largeGrowMinPages ?? DEFAULT_LARGE_GROW_MIN_PAGES,
   };
   const out = new ByteWriter(bytes.length + (bytes.length >> 2) + 256);
   out.bytes(bytes, 0, 8);

@@ -85,6 +85,16 @@ export interface InstrumentOptions {
   readonly largeMemoryPages?: number;
   readonly largeGrowCost?: number;
   /**
+   * Past `largeMemoryPages`, a memory.grow of fewer pages than this (but more
+   * than 0) fails, returning -1 as a refused grow does, before V8 runs it: a
+   * loop growing one page at a time there runs a full GC per page (0.4 s per
+   * 64 pages here) and, in a worker, holds off terminate() until it ends (V8's
+   * interrupt checks in Liftoff loops count executed code, not time). It then
+   * ends at 64 MiB as memory_limit instead of running for seconds.
+   * Default DEFAULT_LARGE_GROW_MIN_PAGES; 0 turns it off.
+   */
+  readonly largeGrowMinPages?: number;
+  /**
    * Table cap in entries (table slots live on the engine's heap, not in linear
    * memory): every table's maximum is rewritten to min(declared max, cap), a
    * declared minimum above it is refused. Default DEFAULT_MAX_TABLE_ENTRIES.

@@ -182,10 +182,22 @@ describe('fuel cost model', () => {
 
   it('adds the large-memory surcharge to a grow whose result passes largeMemoryPages', async () => {
     const t = '(module (memory 1) (func (export "g") (param i32) (result i32) (memory.grow (local.get 0))))';
-    const m = meter(await wat(t), { maxMemoryPages: 16, growCostPerPage: 0, growBaseCost: 0, largeMemoryPages: 4, largeGrowCost: 7000 });
+    const m = meter(await wat(t), { maxMemoryPages: 16, growCostPerPage: 0, growBaseCost: 0, largeMemoryPages: 4, largeGrowCost: 7000, largeGrowMinPages: 0 });
     assert.deepEqual(m.call('g', [3]), { result: 1, consumed: 3 }, '1 + 3 = 4 pages: not past 4');
     assert.deepEqual(m.call('g', [1]), { result: 4, consumed: 3 + 7000 });
     assert.deepEqual(m.call('g', [0]), { result: 5, consumed: 3 + 7000 }, 'the size is past it already');
+  });
+
+  it('past largeMemoryPages refuses a grow smaller than largeGrowMinPages (still charged), grants larger ones and grow(0)', async () => {
+    const t = '(module (memory 1) (func (export "g") (param i32) (result i32) (memory.grow (local.get 0))))';
+    const m = meter(await wat(t), { maxMemoryPages: 16, growCostPerPage: 0, growBaseCost: 0, largeMemoryPages: 4, largeGrowCost: 7000, largeGrowMinPages: 3 });
+    assert.deepEqual(m.call('g', [2]), { result: 1, consumed: 3 }, '1 + 2 = 3 pages: below the threshold, any step');
+    assert.equal(m.fuel.growFailed(), false);
+    assert.deepEqual(m.call('g', [2]), { result: -1, consumed: 3 + 7000 }, '3 + 2 passes 4 in a step below 3 pages: refused');
+    assert.equal(m.fuel.growFailed(), true, 'a refused grow sets the flag (memory_limit after a trap)');
+    assert.deepEqual(m.call('g', [3]), { result: 3, consumed: 3 + 7000 }, 'a step of 3 is granted');
+    assert.deepEqual(m.call('g', [0]), { result: 6, consumed: 3 + 7000 }, 'grow(0) answers the size');
+    assert.deepEqual(m.call('g', [1]), { result: -1, consumed: 3 + 7000 });
   });
 
   it('meters the start function against initialFuel', async () => {

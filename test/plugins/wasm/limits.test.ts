@@ -196,12 +196,12 @@ describe('checks bound unchecked straight-line code', () => {
 });
 
 describe('memory.grow one page at a time', () => {
-  it('ends by fuel after a few grows past largeMemoryPages instead of running a full GC per page to the cap', async () => {
+  it('ends by fuel after a few grows past largeMemoryPages when small steps are allowed there (largeGrowMinPages 0)', async () => {
     // 2048 pages is the desktop profile's 128 MiB; each grow past 1024 pages makes V8 run a full GC (3-50 ms).
     const t = `(module (memory (export "memory") 1) (global $n (export "n") (mut i32) (i32.const 0))
       (func (export "f") (loop $l (if (i32.ne (memory.grow (i32.const 1)) (i32.const -1))
         (then (global.set $n (i32.add (global.get $n) (i32.const 1))) (br $l)))) unreachable))`;
-    const m = meter(await wat(t), { maxMemoryPages: 2048, growCostPerPage: 64, largeMemoryPages: 16, largeGrowCost: DEFAULT_LARGE_GROW_COST });
+    const m = meter(await wat(t), { maxMemoryPages: 2048, growCostPerPage: 64, largeMemoryPages: 16, largeGrowCost: DEFAULT_LARGE_GROW_COST, largeGrowMinPages: 0 });
     assert.throws(() => m.call('f', [], 100_000_000), WebAssembly.RuntimeError);
     assert.equal(m.fuel.classifyTrap(), 'out_of_fuel');
     const grows = (m.exports['n'] as WebAssembly.Global).value as number;
@@ -210,6 +210,17 @@ describe('memory.grow one page at a time', () => {
     const small = meter(await wat(t), { maxMemoryPages: 256, growCostPerPage: 64 });
     assert.throws(() => small.call('f', [], 10_000_000), WebAssembly.RuntimeError);
     assert.equal(small.fuel.classifyTrap(), 'memory_limit');
+  });
+
+  it('by default ends at largeMemoryPages as memory_limit: past it, steps below largeGrowMinPages are refused', async () => {
+    const t = `(module (memory (export "memory") 1) (global $n (export "n") (mut i32) (i32.const 0))
+      (func (export "f") (loop $l (if (i32.ne (memory.grow (i32.const 1)) (i32.const -1))
+        (then (global.set $n (i32.add (global.get $n) (i32.const 1))) (br $l)))) unreachable))`;
+    // The desktop profile's 2048-page (128 MiB) cap and 100M budget; the threshold scaled down to 16 pages.
+    const m = meter(await wat(t), { maxMemoryPages: 2048, growCostPerPage: 64, largeMemoryPages: 16 });
+    assert.throws(() => m.call('f', [], 100_000_000), WebAssembly.RuntimeError);
+    assert.equal(m.fuel.classifyTrap(), 'memory_limit');
+    assert.equal((m.exports['n'] as WebAssembly.Global).value, 15, 'grew to the threshold, not one page past it');
   });
 });
 
