@@ -22,9 +22,9 @@ const RAISED = { timeoutMs: 600_000, fuelPerInit: 1e12, fuelPerExecute: 1e12 };
 
 const t0 = performance.now();
 const { PluginHost } = await import('../src/plugins/host.js');
-const { PluginRuntime, compilePlugin } = await import('../src/plugins/runtime.js');
+const { PluginRuntime, compilePlugin } = await import('../src/plugins/runtime/runtime.js');
 const { resolveLimits } = await import('../src/plugins/limits.js');
-const { buildRequest } = await import('../src/plugins/request.js');
+const { buildRequest } = await import('../src/plugins/runtime/request.js');
 const { silentLogger } = await import('../src/log.js');
 const importMs = performance.now() - t0;
 

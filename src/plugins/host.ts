@@ -4,20 +4,20 @@ import { setFlagsFromString } from 'node:v8';
 import { MidimonError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { GrantStore } from './grants.js';
-import { InlineLane } from './inline-lane.js';
+import { InlineLane } from './lanes/inline-lane.js';
 import { REALTIME_INSTANTIATE_MS, REALTIME_OVERRUN_MS, defaultProfile, realtimeLimits, resolveLimits } from './limits.js';
-import { PLUGIN_NAME, validateMetadata } from './metadata.js';
-import { PluginProcess, ProcessLane } from './process-lane.js';
-import type { CompiledPlugin, LoadSource, LogMessage } from './protocol.js';
-import { buildRequest } from './request.js';
-import { forEachHostCall, type HostCallBatch } from './send-batch.js';
+import { PLUGIN_NAME, validateMetadata } from './runtime/metadata.js';
+import { PluginProcess, ProcessLane } from './lanes/process-lane.js';
+import type { CompiledPlugin, LoadSource, LogMessage } from './lanes/protocol.js';
+import { buildRequest } from './runtime/request.js';
+import { forEachHostCall, type HostCallBatch } from './lanes/send-batch.js';
 import {
   DEFAULT_GRANTS, codeMeaning, type Capability, type ExecuteContext, type ExecuteResult, type HostCallHandler, type PluginExecutor,
   type HostCall, type JsonValue, type Lane, type LoadedPlugin, type PluginFault, type PluginLimits, type PluginState, type PluginStatus, type ProfileName,
 } from './types.js';
 import { realScheduler, type Scheduler } from '../util/scheduler.js';
-import { COMPILE_TIMEOUT_MS, PluginWorker, type PluginLane, type RespawnReason, type WorkerOutcome } from './worker-client.js';
-import { WorkerPool } from './worker-pool.js';
+import { COMPILE_TIMEOUT_MS, PluginWorker, type PluginLane, type RespawnReason, type WorkerOutcome } from './lanes/worker-client.js';
+import { WorkerPool } from './lanes/worker-pool.js';
 
 export type { Capability, ExecuteContext, ExecuteResult, HostCall, HostCallHandler, JsonValue, Lane, LoadedPlugin, PluginExecutor, PluginFault, PluginLimits, PluginStatus } from './types.js';
 

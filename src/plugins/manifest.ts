@@ -6,7 +6,7 @@
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
 import { parse as parseToml } from 'smol-toml';
 import { MidimonError } from '../errors.js';
-import { PLUGIN_NAME } from './metadata.js';
+import { PLUGIN_NAME } from './runtime/metadata.js';
 import { KNOWN_CAPABILITY_NAMES, parseCapabilityName, type DeclaredCapability, type LoadedPlugin } from './types.js';
 
 /** Directory on a USB stick that the box's plugin installer scans. */

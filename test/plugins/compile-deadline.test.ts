@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { isMidimonError } from '../../src/errors.js';
-import { compileDeadline, DEFAULT_COMPILE_TIMEOUT_MS } from '../../src/plugins/worker-client.js';
+import { compileDeadline, DEFAULT_COMPILE_TIMEOUT_MS } from '../../src/plugins/lanes/worker-client.js';
 
 test('compile deadline: 30 s unless MIDIMON_COMPILE_DEADLINE_MS says otherwise', () => {
   assert.equal(DEFAULT_COMPILE_TIMEOUT_MS, 30_000);

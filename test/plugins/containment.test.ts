@@ -12,7 +12,7 @@ import { silentLogger } from '../../src/log.js';
 import { FakeMidiBackend } from '../../src/midi/fake-midi-backend.js';
 import { MidiDevices } from '../../src/midi/midi-devices.js';
 import { PluginHost, type PluginFault } from '../../src/plugins/host.js';
-import { PLUGIN_PROCESS_TEST_HOOKS } from '../../src/plugins/protocol.js';
+import { PLUGIN_PROCESS_TEST_HOOKS } from '../../src/plugins/lanes/protocol.js';
 import { EngineLoop } from '../../src/runtime/engine-loop.js';
 import { pluginHostCaller } from '../../src/runtime/ports.js';
 import { parseConfig } from '../engine/rig.js';

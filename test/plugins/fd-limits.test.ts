@@ -3,13 +3,13 @@ import { mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { GuestMemory } from '../../src/plugins/guest-memory.js';
+import { GuestMemory } from '../../src/plugins/runtime/guest-memory.js';
 import { PluginHost } from '../../src/plugins/host.js';
 import { HOST_DIRENT_FUEL, PROFILES } from '../../src/plugins/limits.js';
-import { OutputLimiter } from '../../src/plugins/output-limiter.js';
-import { ConfinedFs, DATA_DIR_MAX_BYTES, DirQuota, MAX_OPEN_FDS } from '../../src/plugins/wasi-fs.js';
-import { ERRNO } from '../../src/plugins/wasi-errors.js';
-import { createWasiImports } from '../../src/plugins/wasi-shim.js';
+import { OutputLimiter } from '../../src/plugins/runtime/output-limiter.js';
+import { ConfinedFs, DATA_DIR_MAX_BYTES, DirQuota, MAX_OPEN_FDS } from '../../src/plugins/wasi/wasi-fs.js';
+import { ERRNO } from '../../src/plugins/wasi/wasi-errors.js';
+import { createWasiImports } from '../../src/plugins/wasi/wasi-shim.js';
 import { openFdsInTree } from './helpers/fds.js';
 import { fixture } from './helpers/wat.js';
 

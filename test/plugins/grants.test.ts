@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { silentLogger } from '../../src/log.js';
 import { PluginHost } from '../../src/plugins/host.js';
-import { ERRNO } from '../../src/plugins/wasi-errors.js';
+import { ERRNO } from '../../src/plugins/wasi/wasi-errors.js';
 import { fixture } from './helpers/wat.js';
 
 const probe = (description = 'probe') => fixture('fs-probe', { name: 'probe', meta: { capabilities: ['Filesystem'], description } });

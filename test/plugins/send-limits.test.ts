@@ -6,11 +6,11 @@ import { after, describe, test } from 'node:test';
 import { silentLogger } from '../../src/log.js';
 import { PluginHost } from '../../src/plugins/host.js';
 import { HOST_BYTES_PER_EXECUTE, HOST_CALLS_PER_EXECUTE, resolveLimits } from '../../src/plugins/limits.js';
-import { MIDI_SEND_MAX } from '../../src/plugins/host-functions.js';
-import { createPluginServer } from '../../src/plugins/plugin-server.js';
-import type { HostToWorker, WorkerToHost } from '../../src/plugins/protocol.js';
-import { buildRequest } from '../../src/plugins/request.js';
-import { compilePlugin } from '../../src/plugins/runtime.js';
+import { MIDI_SEND_MAX } from '../../src/plugins/runtime/host-functions.js';
+import { createPluginServer } from '../../src/plugins/lanes/plugin-server.js';
+import type { HostToWorker, WorkerToHost } from '../../src/plugins/lanes/protocol.js';
+import { buildRequest } from '../../src/plugins/runtime/request.js';
+import { compilePlugin } from '../../src/plugins/runtime/runtime.js';
 import type { ExecuteResult, HostCall } from '../../src/plugins/types.js';
 import { fixture } from './helpers/wat.js';
 

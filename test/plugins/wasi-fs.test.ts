@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { PluginHost } from '../../src/plugins/host.js';
 import type { ExecuteResult, HostCall } from '../../src/plugins/types.js';
-import { ERRNO } from '../../src/plugins/wasi-errors.js';
+import { ERRNO } from '../../src/plugins/wasi/wasi-errors.js';
 import { captureLog } from './helpers/capture-log.js';
 import { fixture } from './helpers/wat.js';
 

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { argError } from '../arg-errors.js';
 import { MidimonError, toMidimonError } from '../../errors.js';
-import { PLUGIN_NAME } from '../../plugins/metadata.js';
+import { PLUGIN_NAME } from '../../plugins/runtime/metadata.js';
 import { EXIT_FAILURE, EXIT_OK, UsageError, type CommandRunner } from '../io.js';
 import { parseManifest, renderManifest } from '../../plugins/manifest.js';
 

@@ -1,7 +1,7 @@
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { PluginLimits } from './types.js';
+import type { PluginLimits } from '../types.js';
 
 // Same extension as this module: .js from dist/, .ts in development. Node 20's
 // workers do not inherit tsx's loader hooks (tsx registers them in the main

@@ -1,6 +1,6 @@
-import { MidimonError } from '../errors.js';
+import { MidimonError } from '../../errors.js';
 import { IMPORT_MODULES, formatSig, sameSig } from './import-signatures.js';
-import type { FuncSig, ModuleInfo } from './wasm/types.js';
+import type { FuncSig, ModuleInfo } from '../wasm/types.js';
 
 const i32 = 'i32' as const;
 /**

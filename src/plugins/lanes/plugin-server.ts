@@ -1,6 +1,6 @@
-import { MidimonError } from '../errors.js';
+import { MidimonError } from '../../errors.js';
 import type { HostToWorker, WorkerToHost } from './protocol.js';
-import { CallFailure, PluginRuntime, compilePlugin } from './runtime.js';
+import { CallFailure, PluginRuntime, compilePlugin } from '../runtime/runtime.js';
 import { batchTransfer } from './send-batch.js';
 
 /**

@@ -1,7 +1,7 @@
-import type { SerializedError } from '../errors.js';
-import { PLUGIN_ERROR_KINDS, OTHER_ERROR_KINDS } from '../errors.js';
+import type { SerializedError } from '../../errors.js';
+import { PLUGIN_ERROR_KINDS, OTHER_ERROR_KINDS } from '../../errors.js';
 import { isHostCallBatch, type HostCallBatch } from './send-batch.js';
-import { isCapability, type Capability, type PluginLimits } from './types.js';
+import { isCapability, type Capability, type PluginLimits } from '../types.js';
 
 /**
  * The worker protocol: discriminated unions in both directions, checked by

@@ -1,9 +1,9 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Logger } from '../log.js';
+import type { Logger } from '../../log.js';
 import { parseProcessMessage, type SlotOutcome, type ToPluginProcess } from './protocol.js';
-import type { ProfileName } from './types.js';
+import type { ProfileName } from '../types.js';
 import type { PluginLane, WorkerHooks, WorkerOutcome, WorkerRequest } from './worker-client.js';
 
 // .js from dist/, .ts in development (started with tsx's loader, as the worker bootstrap does).

@@ -1,5 +1,5 @@
-import { MidimonError } from '../errors.js';
-import { KNOWN_CAPABILITY_NAMES, parseCapabilityName, type Capability, type PluginMetadata, type UnavailableCapability } from './types.js';
+import { MidimonError } from '../../errors.js';
+import { KNOWN_CAPABILITY_NAMES, parseCapabilityName, type Capability, type PluginMetadata, type UnavailableCapability } from '../types.js';
 
 /** Largest metadata blob the host reads out of a plugin's memory. */
 export const METADATA_MAX_BYTES = 64 * 1024;

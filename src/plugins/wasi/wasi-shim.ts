@@ -1,9 +1,9 @@
 import { randomFillSync } from 'node:crypto';
-import type { GuestMemory } from './guest-memory.js';
-import { WASI_SIGNATURES } from './import-signatures.js';
-import { HOST_CALL_FUEL, HOST_DIRENT_FUEL, HOST_IOVEC_FUEL, HOST_LINE_FUEL } from './limits.js';
-import type { OutputLimiter } from './output-limiter.js';
-import type { Capability } from './types.js';
+import type { GuestMemory } from '../runtime/guest-memory.js';
+import { WASI_SIGNATURES } from '../runtime/import-signatures.js';
+import { HOST_CALL_FUEL, HOST_DIRENT_FUEL, HOST_IOVEC_FUEL, HOST_LINE_FUEL } from '../limits.js';
+import type { OutputLimiter } from '../runtime/output-limiter.js';
+import type { Capability } from '../types.js';
 import { ConfinedFs, PREOPEN_FD, PREOPEN_NAME, type Filestat, type Result } from './wasi-fs.js';
 import { ERRNO, ProcExit } from './wasi-errors.js';
 

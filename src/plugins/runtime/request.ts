@@ -1,4 +1,4 @@
-import type { ExecuteContext, JsonValue } from './types.js';
+import type { ExecuteContext, JsonValue } from '../types.js';
 
 /**
  * The guide's request JSON: {"action", "context": {"velocity", "current_mode",

@@ -1,5 +1,5 @@
-import type { LogLevel } from './protocol.js';
-import type { PluginLimits } from './types.js';
+import type { LogLevel } from '../lanes/protocol.js';
+import type { PluginLimits } from '../types.js';
 
 /** Longest line kept from a plugin; the rest of the line is counted as dropped. */
 export const MAX_LINE_BYTES = 1024;

@@ -1,10 +1,10 @@
 import type { GuestMemory } from './guest-memory.js';
 import type { OutputLimiter } from './output-limiter.js';
-import type { LogLevel } from './protocol.js';
-import { HOST_CALL_FUEL, MIDI_SEND_FUEL_PER_BYTE } from './limits.js';
-import type { SendBatch } from './send-batch.js';
-import type { Capability } from './types.js';
-import { HostTrap } from './wasi-errors.js';
+import type { LogLevel } from '../lanes/protocol.js';
+import { HOST_CALL_FUEL, MIDI_SEND_FUEL_PER_BYTE } from '../limits.js';
+import type { SendBatch } from '../lanes/send-batch.js';
+import type { Capability } from '../types.js';
+import { HostTrap } from '../wasi/wasi-errors.js';
 
 /**
  * Largest MIDI message a plugin may send in one call: a 64 KiB SysEx dump goes out whole (issue 16);

@@ -1,6 +1,6 @@
-import { HOST_BYTES_PER_EXECUTE, HOST_CALLS_PER_EXECUTE } from './limits.js';
-import type { HostCall } from './types.js';
-import { HostTrap } from './wasi-errors.js';
+import { HOST_BYTES_PER_EXECUTE, HOST_CALLS_PER_EXECUTE } from '../limits.js';
+import type { HostCall } from '../types.js';
+import { HostTrap } from '../wasi/wasi-errors.js';
 
 /**
  * The host calls one plugin call made, as they cross to the main thread (and

@@ -1,4 +1,4 @@
-import type { FuncSig } from './wasm/types.js';
+import type { FuncSig } from '../wasm/types.js';
 
 const sig = (params: string, results = 'i'): FuncSig => ({
   params: [...params].map((c) => (c === 'I' ? 'i64' : 'i32')),

@@ -4,11 +4,11 @@
 // resource limit contains) ends this process, never the one carrying MIDI.
 import { setFlagsFromString } from 'node:v8';
 import { pino } from 'pino';
-import { resolveLimits } from './limits.js';
+import { resolveLimits } from '../limits.js';
 import {
   PLUGIN_PROCESS_TEST_HOOKS, parseToPluginProcess, type CompiledPlugin, type FromPluginProcess, type HostToWorker, type LoadRequest, type SlotOutcome,
 } from './protocol.js';
-import type { PluginLimits, ProfileName } from './types.js';
+import type { PluginLimits, ProfileName } from '../types.js';
 import { COMPILE_TIMEOUT_MS, PluginWorker, type WorkerOutcome } from './worker-client.js';
 import { WorkerPool } from './worker-pool.js';
 

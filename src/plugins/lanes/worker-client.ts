@@ -1,9 +1,9 @@
 import type { Worker } from 'node:worker_threads';
-import { MidimonError } from '../errors.js';
-import type { Logger } from '../log.js';
+import { MidimonError } from '../../errors.js';
+import type { Logger } from '../../log.js';
 import { parseWorkerMessage, type CompileRequest, type ExecuteRequest, type GrantsRequest, type LoadRequest, type LogMessage, type WorkerResponse } from './protocol.js';
 import type { HostCallBatch } from './send-batch.js';
-import type { PluginLimits } from './types.js';
+import type { PluginLimits } from '../types.js';
 import type { WorkerPool } from './worker-pool.js';
 
 /**

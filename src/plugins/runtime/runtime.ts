@@ -1,19 +1,19 @@
 import { mkdirSync } from 'node:fs';
-import { MidimonError } from '../errors.js';
+import { MidimonError } from '../../errors.js';
 import { checkModule } from './abi.js';
 import { GuestMemory } from './guest-memory.js';
 import { createHostFunctions } from './host-functions.js';
-import { REALTIME_INSTANTIATE_MS, memoryPages } from './limits.js';
+import { REALTIME_INSTANTIATE_MS, memoryPages } from '../limits.js';
 import { METADATA_MAX_BYTES, parseMetadata } from './metadata.js';
 import { OutputLimiter } from './output-limiter.js';
-import type { CompiledPlugin, LoadSource, LogLevel } from './protocol.js';
-import { SendBatch, type HostCallBatch } from './send-batch.js';
+import type { CompiledPlugin, LoadSource, LogLevel } from '../lanes/protocol.js';
+import { SendBatch, type HostCallBatch } from '../lanes/send-batch.js';
 import { hoistStart } from './start-hoist.js';
-import type { Capability, PluginLimits, PluginMetadata } from './types.js';
-import { ConfinedFs } from './wasi-fs.js';
-import { HostTrap, ProcExit } from './wasi-errors.js';
-import { createWasiImports } from './wasi-shim.js';
-import { inspectModule, instrument } from './wasm/instrument.js';
+import type { Capability, PluginLimits, PluginMetadata } from '../types.js';
+import { ConfinedFs } from '../wasi/wasi-fs.js';
+import { HostTrap, ProcExit } from '../wasi/wasi-errors.js';
+import { createWasiImports } from '../wasi/wasi-shim.js';
+import { inspectModule, instrument } from '../wasm/instrument.js';
 
 const ENCODER = new TextEncoder();
 

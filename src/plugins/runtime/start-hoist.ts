@@ -1,4 +1,4 @@
-import { MidimonError } from '../errors.js';
+import { MidimonError } from '../../errors.js';
 
 const EXPORT_SECTION = 7;
 const START_SECTION = 8;
