@@ -130,6 +130,9 @@ test('a pad runs the setlist plugin, whose host calls send MIDI and switch the m
   const position = await readFile(join(dir, 'state/plugin-data/setlist/position'), 'utf8');
   assert.equal(position.trim(), '2');
   box.simulation.midi?.inject(pads, [0x89, 48, 0]);
+  // The release goes to the same plugin mapping (event "release"); this plugin answers it like the
+  // press. Wait for that answer here, or it lands in the next test's MIDI (the plugin process is a hop away).
+  await waitFor('the release call answered', () => sent().filter((m) => m[0] === 0xc0).length >= 2);
 });
 
 test('keys are routed thru to the synth in Live mode, and leaving the mode releases held notes', async () => {
