@@ -5,7 +5,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -48,12 +48,18 @@ test('the daemon runs in simulation, serves the CLI, reloads on SIGHUP and stops
 
   // SIGHUP (what `systemctl reload midimon` sends) applies an edit; the mode list changes.
   const text = await readFile(config, 'utf8');
-  await writeFile(config, text.replace('name = "Chords"', 'name = "Pads"').replaceAll('mode = "Chords"', 'mode = "Pads"'));
+  // Saved the way editors save (write aside, rename over): the box also watches the file, and a
+  // truncate-then-write could be read half-way (an empty file) before the SIGHUP.
+  const save = async (body: string): Promise<void> => {
+    await writeFile(`${config}.tmp`, body);
+    await rename(`${config}.tmp`, config);
+  };
+  await save(text.replace('name = "Chords"', 'name = "Pads"').replaceAll('mode = "Chords"', 'mode = "Pads"'));
   child.kill('SIGHUP');
   await waitFor('the edited config', async () => ((await midimon('mode', 'Pads')).code === 0 ? true : undefined));
 
   // A broken edit is refused; the box keeps running the last good config.
-  await writeFile(config, text.replace('[[modes]]', '[[modes]]\nbogus = 1'));
+  await save(text.replace('[[modes]]', '[[modes]]\nbogus = 1'));
   child.kill('SIGHUP');
   const refused = await waitFor('the rejection', async () => {
     const r = await midimon('status', '--json');
