@@ -31,7 +31,9 @@ export class MonitorStream {
   constructor(socket: Socket, options: MonitorStreamOptions = {}) {
     this.#socket = socket;
     this.#maxQueued = options.maxQueued ?? 1000;
-    this.#maxBuffered = options.maxBuffered ?? 256 * 1024;
+    // Room for the largest SysEx the box passes ([sysex] max_bytes 256 KiB: up to ~1 MiB as JSON numbers),
+    // seen twice (in and out), and the events right behind it: with 256 KiB a slow reader lost the note after a 64 KiB dump.
+    this.#maxBuffered = options.maxBuffered ?? 2 * 1024 * 1024;
   }
 
   /** Subscribes; the subscription ends when the socket closes. */

@@ -129,3 +129,37 @@ test('openMonitor reports a box that is not running like every command does', as
   const conn = openMonitor(join(dir, 'absent.sock'), () => undefined);
   await assert.rejects(conn.ready, (e: unknown) => isMidimonError(e) && e.kind === 'not_found' && /not running/.test(e.message));
 });
+
+test('a slow reader still gets the note right behind a 64 KiB SysEx dump (the default buffer holds the dump and what follows)', async () => {
+  const { EventEmitter } = await import('node:events');
+  const { MonitorStream } = await import('../../src/control/monitor-stream.js');
+  // A socket whose reader has not read anything yet: every write stays buffered.
+  const written: string[] = [];
+  const fake = Object.assign(new EventEmitter(), {
+    destroyed: false,
+    writableLength: 0,
+    setTimeout: () => undefined,
+    write(chunk: string) {
+      written.push(chunk);
+      this.writableLength += chunk.length;
+      return true;
+    },
+  });
+  const stream = new MonitorStream(fake as unknown as Socket);
+  let emit: (e: MonitorEvent) => void = () => undefined;
+  stream.start((l) => {
+    emit = l;
+    return () => undefined;
+  });
+  const dump = [0xf0, ...Array.from({ length: 65_534 }, (_, i) => (i * 7) & 0x7f), 0xf7];
+  // The dump is seen twice, coming in and going out, as `midimon monitor` shows it.
+  emit({ type: 'midi-in', at: 1, device: 'keys', bytes: dump, text: 'sysex 65536 bytes', injected: true });
+  emit({ type: 'midi-out', at: 1, output: 'synth', bytes: dump, text: 'sysex 65536 bytes', ports: 1 });
+  await sleep(5);
+  emit(noteOut(61));
+  await sleep(5);
+  const lines = written.join('').trim().split('\n').map((l) => JSON.parse(l) as MonitorEvent);
+  assert.equal(stream.dropped, 0);
+  assert.deepEqual(lines.map((e) => (e.type === 'midi-out' || e.type === 'midi-in' ? e.bytes.length : e.type)), [65_536, 65_536, 3]);
+  stream.stop();
+});
